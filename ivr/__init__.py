@@ -1,0 +1,48 @@
+"""The CCO support line: a Twilio Voice application for CCO Apoyo Empresarial's help desk."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+from twilio.request_validator import RequestValidator
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ivr.config import load_settings
+from ivr.db import make_engine, make_sessionmaker
+from ivr.prompts import load_catalogue
+from ivr.state import AppState, ScheduleCache
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application; test_config overrides environment variables by name."""
+    app = Flask(__name__, instance_relative_config=True)
+    env = dict(os.environ)
+    env.update(test_config or {})
+    settings = load_settings(env, instance_path=app.instance_path)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(SECRET_KEY=str(settings.secret_key), TESTING=settings.env == "testing")
+    if settings.proxy_hops:
+        # Trust X-Forwarded-Proto/Host/Port from that many proxies so signatures validate.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+            x_host=settings.proxy_hops, x_port=settings.proxy_hops,
+        )
+    engine = make_engine(settings.database_url, connect_timeout=settings.db_connect_timeout)
+    app.extensions["ivr"] = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        catalogue=load_catalogue(),
+        validator=RequestValidator(str(settings.twilio_auth_token)),
+        schedules=ScheduleCache(os.path.join(app.instance_path, "schedule-cache.json")),
+    )
+    logging.getLogger("ivr").setLevel(logging.INFO)
+
+    from ivr import cli, voice
+
+    app.register_blueprint(voice.bp)
+    app.register_blueprint(voice.audio_bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,209 @@
+"""Command line for operators and the coordinator: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from ivr import directory
+from ivr.business_hours import DEFAULT_WINDOWS
+from ivr.clock import utcnow
+from ivr.models import Analyst, BusinessHours, Closure, EmergencyContact
+from ivr.schema import init_db
+
+
+def state():
+    """The application's state."""
+    return current_app.extensions["ivr"]
+
+
+@contextmanager
+def session_scope():
+    """A session committed on success; a DirectoryError prints one line and exits 1."""
+    session = state().sessions()
+    try:
+        yield session
+        session.commit()
+    except directory.DirectoryError as error:
+        session.rollback()
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    finally:
+        session.close()
+    state().schedules.invalidate()
+
+
+def _phone_shown(number: str) -> str:
+    """Phones are shown to operators in full (never to callers)."""
+    return number
+
+
+@click.command("init-db")
+def init_db_command():
+    """Create the database, or upgrade it to the newest schema."""
+    outcome = init_db(state().engine)
+    with session_scope() as session:
+        seed_business_hours(session)
+    click.echo(f"database {outcome}")
+
+
+def seed_business_hours(session) -> None:
+    """Store the procedure's opening hours when the database has none (they are data)."""
+    if session.scalar(select(BusinessHours.id).limit(1)):
+        return
+    for window in DEFAULT_WINDOWS:
+        session.add(BusinessHours(weekday=window.weekday, opens=window.opens.strftime("%H:%M"),
+                                  closes=window.closes.strftime("%H:%M")))
+
+
+@click.command("demo-data")
+def demo_data_command():
+    """Load the procedure's emergency contacts and a few clearly fake people and companies."""
+    from ivr.demo import load_demo_data
+
+    with session_scope() as session:
+        added = load_demo_data(session, utcnow())
+    click.echo(f"demo data: {added} rows added")
+
+
+analysts = click.Group("analysts", help="Analysts who take forwarded calls.")
+
+
+@analysts.command("add")
+@click.argument("name")
+@click.argument("phone")
+@click.option("--pin", help="4–8 digit PIN for the analyst phone menu.")
+@click.option("--available", is_flag=True, help="Start available.")
+def analysts_add(name, phone, pin, available):
+    """Add an analyst."""
+    with session_scope() as session:
+        analyst = directory.add_analyst(session, name, phone, pin, utcnow())
+        if available:
+            directory.set_analyst_status(session, analyst, "available", utcnow())
+    click.echo(f"analyst {analyst.id} added: {analyst.name} {analyst.phone} {analyst.status}")
+
+
+@analysts.command("list")
+def analysts_list():
+    """List analysts with their status."""
+    with session_scope() as session:
+        rows = session.scalars(select(Analyst).order_by(Analyst.id)).all()
+        now = utcnow()
+        for a in rows:
+            busy = " (on a call)" if a.lease_until and a.lease_until > now else ""
+            click.echo(f"{a.id:>4}  {a.name:<30} {_phone_shown(a.phone):<16} {a.status}{busy}")
+
+
+@analysts.command("set-status")
+@click.argument("analyst")
+@click.argument("status", type=click.Choice(directory.ANALYST_STATUSES))
+def analysts_set_status(analyst, status):
+    """Set an analyst (id or phone) available, unavailable or away."""
+    with session_scope() as session:
+        found = directory.find_analyst(session, analyst)
+        directory.set_analyst_status(session, found, status, utcnow())
+    click.echo(f"analyst {found.id} is {status}")
+
+
+emergency = click.Group("emergency", help="Phones that take emergencies out of hours.")
+
+
+@emergency.command("add")
+@click.argument("name")
+@click.argument("phone")
+@click.option("--position", type=int, help="Place in the ringing order (1 first).")
+def emergency_add(name, phone, position):
+    """Add an emergency phone."""
+    with session_scope() as session:
+        contact = directory.add_emergency(session, name, phone, position, utcnow())
+    click.echo(f"emergency contact {contact.position}: {contact.name} {contact.phone}")
+
+
+@emergency.command("list")
+def emergency_list():
+    """List emergency phones in ringing order."""
+    with session_scope() as session:
+        for c in session.scalars(select(EmergencyContact).order_by(EmergencyContact.position)):
+            flag = "" if c.active else "  (inactive)"
+            click.echo(f"{c.position:>3}  {c.name:<30} {c.phone}{flag}")
+
+
+companies = click.Group("companies", help="Client companies and their contracts.")
+
+
+@companies.command("add")
+@click.argument("name")
+@click.option("--contract-hours", type=int, help="Contract response time, in business hours.")
+def companies_add(name, contract_hours):
+    """Add a client company."""
+    with session_scope() as session:
+        company = directory.add_company(session, name, contract_hours, utcnow())
+    click.echo(f"company {company.id} added: {company.name}")
+
+
+contacts = click.Group("contacts", help="People of client companies.")
+
+
+@contacts.command("add")
+@click.argument("company")
+@click.argument("name")
+@click.argument("phone")
+@click.option("--position", help="Cargo.")
+@click.option("--email")
+def contacts_add(company, name, phone, position, email):
+    """Add a contact the line recognises by caller ID."""
+    with session_scope() as session:
+        contact = directory.add_contact(session, company, name, phone, position, email,
+                                        utcnow())
+    click.echo(f"contact {contact.id} added: {contact.name} {contact.phone}")
+
+
+closures = click.Group("closures", help="Days or hours the centre is closed by decision.")
+
+
+@closures.command("add")
+@click.argument("day")
+@click.option("--from", "starts", help="Start time (HH:MM) of a part-day closure.")
+@click.option("--to", "ends", help="End time (HH:MM) of a part-day closure.")
+@click.option("--reason", required=True, help="Said to callers, in Spanish.")
+def closures_add(day, starts, ends, reason):
+    """Close the centre on DAY (YYYY-MM-DD), all day or --from/--to."""
+    with session_scope() as session:
+        closure = directory.add_closure(session, day, starts, ends, reason, utcnow())
+    span = f"{closure.starts}-{closure.ends}" if closure.starts else "all day"
+    click.echo(f"closure {closure.id}: {closure.day} {span} ({closure.reason})")
+
+
+@closures.command("list")
+def closures_list():
+    """List closures by date."""
+    with session_scope() as session:
+        for c in session.scalars(select(Closure).order_by(Closure.day, Closure.starts)):
+            span = f"{c.starts}-{c.ends}" if c.starts else "all day"
+            click.echo(f"{c.id:>4}  {c.day}  {span:<12} {c.reason}")
+
+
+@closures.command("remove")
+@click.argument("closure_id", type=int)
+def closures_remove(closure_id):
+    """Remove a closure by id."""
+    with session_scope() as session:
+        closure = session.get(Closure, closure_id)
+        if closure is None:
+            raise directory.DirectoryError(f"no closure {closure_id}")
+        session.delete(closure)
+    click.echo(f"closure {closure_id} removed")
+
+
+COMMANDS = (init_db_command, demo_data_command, analysts, emergency, companies, contacts,
+            closures)
+
+
+def init_app(app) -> None:
+    """Register the commands on the application."""
+    for command in COMMANDS:
+        app.cli.add_command(command)

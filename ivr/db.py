@@ -1,0 +1,84 @@
+"""Engine, sessions and schema management for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_FILE = ROOT / "schema.sql"
+_PG_ONLY = re.compile(r"^--pg: ?", re.MULTILINE)
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def make_engine(url: str, connect_timeout: int = 2, **kwargs) -> Engine:
+    """Create an engine with the pragmas and timeouts each database needs."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, **kwargs)
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_timeout", 2)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": connect_timeout},
+        **kwargs,
+    )
+
+
+def _sqlite_engine(url: str, **kwargs) -> Engine:
+    """SQLite: WAL, foreign keys, a short busy timeout, and writers that queue up."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"timeout": 1.0, "check_same_thread": False}, **kwargs
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        """Set the pragmas and take over transaction control from pysqlite."""
+        # pysqlite's own BEGIN handling is off so that we can start every transaction with
+        # BEGIN IMMEDIATE: writers then wait their turn (busy timeout) instead of failing
+        # with SQLITE_BUSY when a read transaction later tries to write.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=1000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection):
+        """Begin every transaction as a writer (SQLAlchemy's pysqlite recipe)."""
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def sql_statements(text: str, dialect: str) -> list[str]:
+    """Split a schema file into statements for one dialect (see schema.sql's header)."""
+    if dialect == "postgresql":
+        text = _PG_ONLY.sub("", text)
+    text = _COMMENT.sub("", text)
+    return [s.strip() for s in text.split(";") if s.strip()]
+
+
+def run_sql_file(conn: Connection, path: Path) -> None:
+    """Run every statement of a schema or migration file."""
+    for statement in sql_statements(path.read_text(encoding="utf-8"), conn.dialect.name):
+        conn.exec_driver_sql(statement)
+
+
+def table_names(engine: Engine) -> set[str]:
+    """Names of the tables that exist now."""
+    return set(inspect(engine).get_table_names())

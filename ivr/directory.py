@@ -1,0 +1,237 @@
+"""People and places the line knows: companies, contacts, analysts, emergency phones, closures."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ivr.models import Analyst, Closure, Company, Contact, EmergencyContact
+from ivr.phones import parse_phone
+
+ANALYST_STATUSES = ("available", "unavailable", "away")
+
+
+class DirectoryError(ValueError):
+    """Input that cannot be stored, with a message for the person who typed it."""
+
+
+@dataclass(frozen=True)
+class KnownContact:
+    """A caller recognised by caller ID."""
+
+    contact_id: int
+    name: str
+    position: str | None
+    email: str | None
+    company_id: int
+    company_name: str
+
+
+def name_key(name: str) -> str:
+    """A company name reduced for matching: lower case, no accents, single spaces."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return " ".join("".join(c if c.isalnum() else " " for c in text).split())
+
+
+def require_phone(text: str, what: str = "phone") -> str:
+    """Parse a phone or raise a DirectoryError naming what was wrong."""
+    number = parse_phone(text)
+    if number is None:
+        raise DirectoryError(f"{what} {text!r} is not a valid phone number")
+    return number
+
+
+def find_contact(session: Session, phone: str | None) -> KnownContact | None:
+    """The contact whose phone is this caller ID, with their company."""
+    if not phone:
+        return None
+    row = session.execute(
+        select(Contact.id, Contact.name, Contact.position, Contact.email, Company.id, Company.name)
+        .join(Company, Company.id == Contact.company_id)
+        .where(Contact.phone == phone)
+    ).first()
+    return KnownContact(*row) if row else None
+
+
+def find_company(session: Session, name: str) -> Company | None:
+    """A company by its (spoken or typed) name."""
+    key = name_key(name)
+    if not key:
+        return None
+    return session.scalars(select(Company).where(Company.name_key == key)).first()
+
+
+def add_company(session: Session, name: str, contract_hours: int | None, now: datetime) -> Company:
+    """Add a client company, optionally with a contract response time in business hours."""
+    name = name.strip()
+    if not name_key(name):
+        raise DirectoryError("company name is empty")
+    if contract_hours is not None and not 0 < contract_hours <= 720:
+        raise DirectoryError("contract hours must be between 1 and 720")
+    if find_company(session, name):
+        raise DirectoryError(f"company {name!r} already exists")
+    company = Company(name=name, name_key=name_key(name), contract_hours=contract_hours,
+                      created_at=now)
+    session.add(company)
+    session.flush()
+    return company
+
+
+def add_contact(
+    session: Session, company: str, name: str, phone: str, position: str | None,
+    email: str | None, now: datetime,
+) -> Contact:
+    """Add a person of a company whose calls the line will recognise."""
+    found = find_company(session, company)
+    if found is None:
+        raise DirectoryError(f"no company named {company!r}")
+    if not name.strip():
+        raise DirectoryError("contact name is empty")
+    number = require_phone(phone)
+    if session.scalar(select(Contact.id).where(Contact.phone == number)):
+        raise DirectoryError(f"phone {phone!r} already belongs to a contact")
+    if email and "@" not in email:
+        raise DirectoryError(f"{email!r} is not an e-mail address")
+    contact = Contact(company_id=found.id, name=name.strip(), position=position or None,
+                      phone=number, email=email or None, created_at=now)
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def hash_pin(pin: str) -> str:
+    """Hash an analyst's phone PIN (PBKDF2, salted)."""
+    salt = secrets.token_hex(8)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt.encode(), 100_000).hex()
+    return f"pbkdf2-sha256$100000${salt}${digest}"
+
+
+def check_pin(stored: str | None, pin: str) -> bool:
+    """Whether a keyed PIN matches the stored hash."""
+    if not stored or not pin:
+        return False
+    try:
+        _scheme, rounds, salt, digest = stored.split("$")
+        computed = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt.encode(), int(rounds)).hex()
+    except ValueError:
+        return False
+    return hmac.compare_digest(computed, digest)
+
+
+def add_analyst(session: Session, name: str, phone: str, pin: str | None, now: datetime) -> Analyst:
+    """Add an analyst, unavailable until they say otherwise."""
+    if not name.strip():
+        raise DirectoryError("analyst name is empty")
+    number = require_phone(phone)
+    if session.scalar(select(Analyst.id).where(Analyst.phone == number)):
+        raise DirectoryError(f"phone {phone!r} already belongs to an analyst")
+    if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise DirectoryError("PIN must be 4 to 8 digits")
+    analyst = Analyst(
+        name=name.strip(), phone=number, pin_hash=hash_pin(pin) if pin else None,
+        status="unavailable", idle_since=now, missed_in_row=0, away_notice=False, created_at=now,
+    )
+    session.add(analyst)
+    session.flush()
+    return analyst
+
+
+def find_analyst(session: Session, ref: str) -> Analyst:
+    """An analyst by id or phone number."""
+    analyst = None
+    if ref.isdigit() and len(ref) < 10:
+        analyst = session.get(Analyst, int(ref))
+    if analyst is None:
+        phone = parse_phone(ref)
+        if phone:
+            analyst = session.scalars(select(Analyst).where(Analyst.phone == phone)).first()
+    if analyst is None:
+        raise DirectoryError(f"no analyst {ref!r}")
+    return analyst
+
+
+def set_analyst_status(session: Session, analyst: Analyst, status: str, now: datetime) -> None:
+    """Make an analyst available, unavailable or away."""
+    if status not in ANALYST_STATUSES:
+        raise DirectoryError(f"status must be one of {', '.join(ANALYST_STATUSES)}")
+    if status == "available" and analyst.status != "available":
+        analyst.idle_since = now
+        analyst.missed_in_row = 0
+    analyst.status = status
+    if status != "away":
+        analyst.away_notice = False
+
+
+def add_emergency(
+    session: Session, name: str, phone: str, position: int | None, now: datetime
+) -> EmergencyContact:
+    """Add an emergency phone at a place in the ringing order (last by default)."""
+    if not name.strip():
+        raise DirectoryError("emergency contact name is empty")
+    number = require_phone(phone)
+    if session.scalar(select(EmergencyContact.id).where(EmergencyContact.phone == number)):
+        raise DirectoryError(f"phone {phone!r} is already an emergency contact")
+    last = session.scalar(select(func.max(EmergencyContact.position))) or 0
+    if position is None:
+        position = last + 1
+    if position < 1:
+        raise DirectoryError("position must be 1 or more")
+    taken = session.scalars(
+        select(EmergencyContact).where(EmergencyContact.position >= position)
+        .order_by(EmergencyContact.position.desc())
+    ).all()
+    for other in taken:  # make room, from the end so the unique order never clashes
+        other.position += 1
+        session.flush()
+    contact = EmergencyContact(name=name.strip(), phone=number, position=position, active=True,
+                               created_at=now)
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def emergency_contacts(session: Session) -> list[EmergencyContact]:
+    """The active emergency phones in ringing order."""
+    return list(session.scalars(
+        select(EmergencyContact).where(EmergencyContact.active.is_(True))
+        .order_by(EmergencyContact.position)
+    ))
+
+
+def _hhmm(text: str | None, what: str) -> str | None:
+    """Check a 'HH:MM' time."""
+    if text is None:
+        return None
+    try:
+        return time.fromisoformat(text).strftime("%H:%M")
+    except ValueError:
+        raise DirectoryError(f"{what} {text!r} is not a time like 14:00") from None
+
+
+def add_closure(
+    session: Session, day: str, starts: str | None, ends: str | None, reason: str, now: datetime
+) -> Closure:
+    """Close the centre for a whole day or between two times of a day."""
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        raise DirectoryError(f"date {day!r} is not a date like 2026-12-07") from None
+    start, end = _hhmm(starts, "start"), _hhmm(ends, "end")
+    if (start is None) != (end is None):
+        raise DirectoryError("give both --from and --to, or neither for the whole day")
+    if start is not None and start >= end:
+        raise DirectoryError("the closure must end after it starts")
+    if not reason.strip():
+        raise DirectoryError("a closure needs a reason (callers hear it)")
+    closure = Closure(day=parsed, starts=start, ends=end, reason=reason.strip(), created_at=now)
+    session.add(closure)
+    session.flush()
+    return closure

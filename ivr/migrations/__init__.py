@@ -1,0 +1,1 @@
+"""Numbered schema migrations (Alembic, SQL revisions) applied by `flask init-db`."""

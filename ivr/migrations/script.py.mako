@@ -1,0 +1,17 @@
+"""${message}"""
+
+from pathlib import Path
+
+from alembic import op
+
+from ivr.db import run_sql_file
+
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Apply the revision's SQL file."""
+    run_sql_file(op.get_bind(), Path(__file__).with_suffix(".sql"))

@@ -1,0 +1,17 @@
+"""The first schema: hours, closures, people, companies, cases, recordings, calls, dialling."""
+
+from pathlib import Path
+
+from alembic import op
+
+from ivr.db import run_sql_file
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Apply the revision's SQL file."""
+    run_sql_file(op.get_bind(), Path(__file__).with_suffix(".sql"))

@@ -1,0 +1,42 @@
+"""The prompt catalogue of voice_prompts/: Spanish text by id, and recorded files."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "voice_prompts"
+AUDIO_SUFFIXES = (".mp3", ".wav")
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Prompt texts, speech hints and the recorded files that replace texts."""
+
+    texts: dict[str, str]
+    hints: dict[str, str]
+    audio: dict[str, str]  # prompt id -> file name under voice_prompts/audio
+
+    def text(self, prompt_id: str, **values) -> str:
+        """The prompt's words with its placeholders filled in."""
+        template = self.texts[prompt_id]
+        return template.format(**values) if values else template
+
+    def audio_file(self, prompt_id: str) -> str | None:
+        """The recorded file that replaces a fixed prompt, if any."""
+        return self.audio.get(prompt_id)
+
+
+def load_catalogue(directory: Path = PROMPTS_DIR) -> Catalogue:
+    """Read prompts.toml and list recorded files once, at start-up."""
+    with open(directory / "prompts.toml", "rb") as handle:
+        data = tomllib.load(handle)
+    texts = data["prompts"]
+    audio = {}
+    audio_dir = directory / "audio"
+    if audio_dir.is_dir():
+        for path in sorted(audio_dir.iterdir()):
+            if path.suffix in AUDIO_SUFFIXES and path.stem in texts and "{" not in texts[path.stem]:
+                audio[path.stem] = path.name
+    return Catalogue(texts=texts, hints=data.get("hints", {}), audio=audio)

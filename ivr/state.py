@@ -1,0 +1,125 @@
+"""What the application holds between requests: settings, engine, prompts, the schedule."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+from datetime import time as dtime
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from twilio.request_validator import RequestValidator
+
+from ivr.business_hours import DEFAULT_WINDOWS, Closure, Schedule, Window
+from ivr.config import Settings
+from ivr.models import BusinessHours
+from ivr.models import Closure as ClosureRow
+from ivr.prompts import Catalogue
+
+log = logging.getLogger("ivr.schedule")
+SCHEDULE_TTL_SECONDS = 30.0
+
+
+def _hhmm(text: str) -> dtime:
+    """Parse 'HH:MM'."""
+    hours, minutes = text.split(":")
+    return dtime(int(hours), int(minutes))
+
+
+def load_schedule(session: Session) -> tuple[Schedule, dict]:
+    """Read hours and closures from the database; also return them as plain data."""
+    hours = session.execute(
+        select(BusinessHours.weekday, BusinessHours.opens, BusinessHours.closes)
+    ).all()
+    closures = session.execute(
+        select(ClosureRow.day, ClosureRow.starts, ClosureRow.ends, ClosureRow.reason)
+    ).all()
+    data = {
+        "windows": [[w, o, c] for w, o, c in hours],
+        "closures": [[d.isoformat(), s, e, r] for d, s, e, r in closures],
+    }
+    return schedule_from_data(data), data
+
+
+def schedule_from_data(data: dict) -> Schedule:
+    """Build a Schedule from its plain-data form (no rows: the default hours)."""
+    windows = [Window(w, _hhmm(o), _hhmm(c)) for w, o, c in data.get("windows", [])]
+    closures = [
+        Closure(date.fromisoformat(d), _hhmm(s) if s else None, _hhmm(e) if e else None, r)
+        for d, s, e, r in data.get("closures", [])
+    ]
+    return Schedule(windows or DEFAULT_WINDOWS, closures)
+
+
+class ScheduleCache:
+    """The opening schedule, reloaded every 30 s and kept on disk for when the DB is down."""
+
+    def __init__(self, path: str):
+        """Remember where the on-disk copy lives."""
+        self.path = path
+        self._lock = threading.Lock()
+        self._schedule: Schedule | None = None
+        self._loaded_at = 0.0
+
+    def get(self, session: Session) -> Schedule:
+        """The current schedule, from memory, the database (in the caller's session) or disk."""
+        schedule = self._schedule
+        if schedule is not None and time.monotonic() - self._loaded_at < SCHEDULE_TTL_SECONDS:
+            return schedule
+        with self._lock:
+            try:
+                schedule, data = load_schedule(session)
+                self._save(data)
+            except SQLAlchemyError:
+                session.rollback()
+                log.warning("schedule: database unavailable, using the saved copy")
+                schedule = self._schedule or self.saved()
+            self._schedule, self._loaded_at = schedule, time.monotonic()
+            return schedule
+
+    def saved(self) -> Schedule:
+        """The copy saved on disk, or the default hours when there is none."""
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                return schedule_from_data(json.load(handle))
+        except (OSError, ValueError):
+            return schedule_from_data({})
+
+    def offline(self) -> Schedule:
+        """A schedule without touching the database (for the fallback URL)."""
+        return self._schedule or self.saved()
+
+    def invalidate(self) -> None:
+        """Forget the cached schedule (after hours or closures change)."""
+        self._schedule = None
+
+    def _save(self, data: dict) -> None:
+        """Write the copy atomically so a reader never sees half a file."""
+        temporary = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(temporary, self.path)
+        except OSError:
+            log.warning("schedule: could not save the offline copy")
+
+
+@dataclass
+class AppState:
+    """Everything built once at start-up and shared by requests."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    catalogue: Catalogue
+    validator: RequestValidator
+    schedules: ScheduleCache
+    speaker: object | None = None
+    apologies: int = 0

@@ -1,0 +1,104 @@
+"""The voice surface: Twilio webhooks, signed, answering TwiML that never fails the caller."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, abort, g, request, send_from_directory
+from werkzeug.exceptions import HTTPException
+
+from ivr.phones import mask_phone
+from ivr.prompts import PROMPTS_DIR
+from ivr.voice.context import app_state, speaker
+from ivr.voice.fallback import fallback_answer
+from ivr.voice.twiml import no_content
+
+log = logging.getLogger("ivr.webhook")
+
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+audio_bp = Blueprint("audio", __name__, url_prefix="/audio")
+
+# Callbacks answer 204: Twilio plays nothing from them.
+CALLBACK_ENDPOINTS = frozenset({"voice.status"})
+
+
+def signed_url() -> str:
+    """The URL Twilio signed: the public base URL when set, else the (proxied) request URL."""
+    base = app_state().settings.public_base_url
+    if not base:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return base + request.script_root + request.path + (f"?{query}" if query else "")
+
+
+@bp.before_request
+def require_twilio_signature():
+    """Refuse any request that Twilio did not sign for this exact URL and these parameters."""
+    g.started = time.perf_counter()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    params = request.form if request.method == "POST" else {}
+    if not signature or not app_state().validator.validate(signed_url(), params, signature):
+        g.outcome = "forbidden"
+        abort(403)
+
+
+@bp.teardown_request
+def close_session(_exc=None):
+    """Give the request's database connection back to the pool."""
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
+
+
+@bp.errorhandler(Exception)
+def never_fail_the_caller(error):
+    """Roll back and answer TwiML that still routes the caller to a person."""
+    if isinstance(error, HTTPException):
+        return error
+    session = g.get("db")
+    if session is not None:
+        try:
+            session.rollback()
+        except Exception:  # noqa: BLE001 - the connection itself may be gone
+            log.warning("rollback failed after an error")
+    app_state().apologies += 1
+    g.outcome = "apology"
+    log.exception("webhook failed: %s", request.endpoint)
+    if request.endpoint in CALLBACK_ENDPOINTS:
+        return no_content()
+    return fallback_answer(speaker(), app_state().settings.fallback_numbers)
+
+
+@bp.after_request
+def log_webhook(response):
+    """One structured line per webhook: call, step, outcome, duration; numbers masked."""
+    started = g.get("started")
+    elapsed = (time.perf_counter() - started) * 1000 if started else 0.0
+    log.info(
+        "webhook",
+        extra={
+            "call": (request.form.get("CallSid") or "")[:64],
+            "step": request.endpoint,
+            "outcome": g.get("outcome", "ok"),
+            "status": response.status_code,
+            "from": mask_phone(request.form.get("From")),
+            "ms": round(elapsed, 1),
+        },
+    )
+    return response
+
+
+@audio_bp.get("/<path:name>")
+def prompt(name: str):
+    """Serve a recorded prompt to Twilio's <Play>."""
+    return send_from_directory(PROMPTS_DIR / "audio", name, max_age=3600)
+
+
+def _register() -> None:
+    """Import the view modules so that their routes join the blueprint."""
+    from ivr.voice import menu, pending  # noqa: F401
+
+
+_register()
+

@@ -1,0 +1,209 @@
+"""The line answers: greeting, open/closed, the menu and its retries."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from ivr.clock import utcnow
+from ivr.directory import add_closure, add_company, add_contact
+from ivr.models import Call
+from tests.conftest import call_params, spoken, twiml
+
+OPEN_TIMES = ["2026-12-07 08:30", "2026-12-07 11:59", "2026-12-07 14:00", "2026-12-07 17:29"]
+
+
+def incoming(twilio, sid=None, caller="+584125550123", **extra):
+    """Place a call: the Voice URL request."""
+    sid = sid or twilio.new_sid()
+    return sid, twiml(twilio.post("/voice/incoming", call_params(sid, caller, **extra)))
+
+
+def menu_gather(root):
+    """The menu Gather of a document, checked for its shape."""
+    gather = root.find("Gather")
+    assert gather is not None
+    assert gather.get("action").startswith("/voice/menu?")
+    assert gather.get("input") == "dtmf speech"
+    assert gather.get("numDigits") == "1"
+    assert int(gather.get("timeout")) > 0
+    assert gather.get("language") == "es-US"
+    # Silence falls through to a redirect back to the same question.
+    redirect = root.find("Redirect")
+    assert redirect is not None and redirect.text == gather.get("action")
+    return gather
+
+
+@pytest.mark.parametrize("when", OPEN_TIMES)
+def test_open_greeting_offers_menu(twilio, clock, session, when):
+    """In hours: greeting, recording notice and the open menu, and a call row."""
+    clock(when)
+    sid, root = incoming(twilio)
+    words = spoken(root)
+    assert "Gracias por llamar a CCO Apoyo Empresarial" in words
+    assert "puede ser grabada" in words
+    assert "cerrados" not in words
+    gather = menu_gather(root)
+    menu_words = spoken(gather)
+    assert "reportar una falla, marque 2" in menu_words
+    assert "hablar con una persona, marque 0" in menu_words
+    call = session.get(Call, sid)
+    assert call.status == "in-progress" and call.from_number == "+584125550123"
+    assert call.webhooks == 1
+
+
+@pytest.mark.parametrize(
+    ("when", "reason_words", "reopens"),
+    [
+        ("2026-12-07 08:29", "fuera de nuestro horario", "hoy a las 8:30 de la mañana"),
+        ("2026-12-07 12:00", "hora de almuerzo", "hoy a las 2:00 de la tarde"),
+        ("2026-12-07 13:59", "hora de almuerzo", "hoy a las 2:00 de la tarde"),
+        ("2026-12-07 17:30", "fuera de nuestro horario", "mañana a las 8:30 de la mañana"),
+        ("2026-12-05 10:00", "fines de semana", "el lunes 7 de diciembre a las 8:30 de la mañana"),
+        ("2026-12-06 10:00", "fines de semana", "mañana a las 8:30 de la mañana"),
+        ("2027-02-08 09:00", "feriado: Lunes de Carnaval",
+         "el miércoles 10 de febrero a las 8:30 de la mañana"),
+        ("2027-03-25 09:00", "feriado: Jueves Santo", "el lunes 29 de marzo a las 8:30"),
+        ("2026-12-24 09:00", "feriado: Nochebuena", "el lunes 28 de diciembre a las 8:30"),
+    ],
+)
+def test_closed_greeting_says_why_and_when(twilio, clock, when, reason_words, reopens):
+    """Closed: the greeting says why and when the line opens again, then the same keys."""
+    clock(when)
+    _sid, root = incoming(twilio)
+    words = spoken(root)
+    assert reason_words in words
+    assert f"Volvemos a atenderle {reopens}" in words
+    gather = menu_gather(root)
+    assert "Si es una emergencia, marque 0" in spoken(gather)
+    assert "reportar una falla, marque 2" in spoken(gather)
+
+
+def test_whole_day_and_part_day_closures(app, twilio, clock, session):
+    """Closures added by the coordinator are said with their reason."""
+    add_closure(session, "2026-12-09", None, None, "inventario anual", utcnow())
+    add_closure(session, "2026-12-10", "14:00", "17:30", "jornada reducida por decreto",
+                utcnow())
+    session.commit()
+    app.extensions["ivr"].schedules.invalidate()
+    clock("2026-12-09 10:00")
+    _sid, root = incoming(twilio)
+    assert "cerrados: inventario anual" in spoken(root)
+    assert "mañana a las 8:30 de la mañana" in spoken(root)
+    clock("2026-12-10 10:00")
+    _sid, root = incoming(twilio)
+    assert "cerrados" not in spoken(root)
+    clock("2026-12-10 15:00")
+    _sid, root = incoming(twilio)
+    assert "jornada reducida por decreto" in spoken(root)
+    assert "mañana a las 8:30" in spoken(root)
+
+
+def test_known_contact_is_greeted_by_name(twilio, clock, session):
+    """A caller whose number belongs to a contact is greeted by name and linked to them."""
+    add_company(session, "Empresa Demo", None, utcnow())
+    contact = add_contact(session, "Empresa Demo", "Ana Prueba", "(0414) 555.01.23", None, None,
+                          utcnow())
+    session.commit()
+    clock("2026-12-07 09:00")
+    sid, root = incoming(twilio, caller="+584145550123")
+    assert "Ana Prueba" in spoken(root)
+    session.expire_all()
+    assert session.get(Call, sid).contact_id == contact.id
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "+266696687", "unknown", "", "Restricted"])
+def test_withheld_caller_ids_are_unknown(twilio, clock, session, caller):
+    """Withheld or odd caller IDs are kept raw but never taken as a number."""
+    clock("2026-12-07 09:00")
+    sid, root = incoming(twilio, caller=caller)
+    menu_gather(root)
+    call = session.get(Call, sid)
+    assert call.from_number is None
+    assert call.from_raw == (caller or None)
+
+
+def test_forwarded_line_is_stored(twilio, clock, session):
+    """Which published line was dialled is kept on the call."""
+    clock("2026-12-07 09:00")
+    sid, _root = incoming(twilio, ForwardedFrom="+582124713239")
+    assert session.get(Call, sid).forwarded_from == "+582124713239"
+
+
+@pytest.mark.parametrize(
+    ("answer", "target"),
+    [
+        ({"Digits": "1"}, "/voice/case"),
+        ({"Digits": "2"}, "/voice/report"),
+        ({"Digits": "0"}, "/voice/connect"),
+        ({"SpeechResult": "Tengo un número de caso.", "Confidence": "0.9"}, "/voice/case"),
+        ({"SpeechResult": "reportar una falla"}, "/voice/report"),
+        ({"SpeechResult": "hablar con una persona"}, "/voice/connect"),
+    ],
+)
+def test_menu_choices_open(twilio, clock, answer, target):
+    """In hours, each menu choice leads to its flow."""
+    clock("2026-12-07 09:00")
+    sid, _ = incoming(twilio)
+    root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, **answer)))
+    redirect = root.find("Redirect")
+    assert redirect is not None and redirect.text.split("?")[0] == target
+
+
+@pytest.mark.parametrize("answer", [{"Digits": "0"}, {"SpeechResult": "es una emergencia"}])
+def test_closed_person_asks_emergency_first(twilio, clock, answer):
+    """Out of hours, 0 asks whether it is an emergency; 1 goes to the emergency phones."""
+    clock("2026-12-07 20:00")
+    sid, _ = incoming(twilio)
+    root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, **answer)))
+    gather = root.find("Gather")
+    assert gather.get("action").startswith("/voice/emergency-confirm")
+    assert "emergencia" in spoken(gather)
+    yes = twiml(twilio.post(gather.get("action"), call_params(sid, Digits="1")))
+    assert yes.find("Redirect").text == "/voice/emergency"
+    back = twiml(twilio.post(gather.get("action"), call_params(sid, Digits="2")))
+    menu_gather(back)
+
+
+def test_star_repeats_the_menu(twilio, clock):
+    """* says the menu again."""
+    clock("2026-12-07 09:00")
+    sid, _ = incoming(twilio)
+    root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, Digits="*")))
+    gather = menu_gather(root)
+    assert "marque 2" in spoken(gather)
+
+
+@pytest.mark.parametrize(("when", "default"), [("2026-12-07 09:00", "/voice/connect"),
+                                               ("2026-12-07 20:00", "/voice/report")])
+def test_menu_retries_then_default(twilio, clock, when, default):
+    """Silence or nonsense: re-asked with a 'no le entendí', at most 3 tries, then a default."""
+    clock(when)
+    sid, root = incoming(twilio)
+    action = menu_gather(root).get("action")
+    root = twiml(twilio.post(action, call_params(sid)))  # silence: the Redirect
+    assert "No escuché" in spoken(root)
+    action = menu_gather(root).get("action")
+    assert "t=2" in action
+    root = twiml(twilio.post(action, call_params(sid, Digits="7")))
+    assert "no le entendí" in spoken(root)
+    action = menu_gather(root).get("action")
+    assert "t=3" in action
+    root = twiml(twilio.post(action, call_params(sid, SpeechResult="patatas fritas")))
+    assert root.find("Redirect").text.split("?")[0] == default
+    assert root.find("Gather") is None
+
+
+def test_webhook_loop_is_bounded(twilio, clock, session):
+    """A call that keeps going round the menu ends politely after a bounded number of webhooks."""
+    from ivr.calls import MAX_WEBHOOKS_PER_CALL
+
+    clock("2026-12-07 09:00")
+    sid, _ = incoming(twilio)
+    for _ in range(MAX_WEBHOOKS_PER_CALL + 1):
+        root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, Digits="*")))
+        if root.find("Hangup") is not None:
+            break
+    assert root.find("Hangup") is not None
+    assert session.scalar(select(Call.webhooks).where(Call.call_sid == sid)) <= (
+        MAX_WEBHOOKS_PER_CALL + 1)
