@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import click
 from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from ivr import directory
@@ -43,6 +44,7 @@ def _phone_shown(number: str) -> str:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the database, or upgrade it to the newest schema."""
     outcome = init_db(state().engine)
@@ -61,6 +63,7 @@ def seed_business_hours(session) -> None:
 
 
 @click.command("demo-data")
+@with_appcontext
 def demo_data_command():
     """Load the procedure's emergency contacts and a few clearly fake people and companies."""
     from ivr.demo import load_demo_data
@@ -70,7 +73,7 @@ def demo_data_command():
     click.echo(f"demo data: {added} rows added")
 
 
-analysts = click.Group("analysts", help="Analysts who take forwarded calls.")
+analysts = AppGroup("analysts", help="Analysts who take forwarded calls.")
 
 
 @analysts.command("add")
@@ -109,7 +112,7 @@ def analysts_set_status(analyst, status):
     click.echo(f"analyst {found.id} is {status}")
 
 
-emergency = click.Group("emergency", help="Phones that take emergencies out of hours.")
+emergency = AppGroup("emergency", help="Phones that take emergencies out of hours.")
 
 
 @emergency.command("add")
@@ -132,7 +135,7 @@ def emergency_list():
             click.echo(f"{c.position:>3}  {c.name:<30} {c.phone}{flag}")
 
 
-companies = click.Group("companies", help="Client companies and their contracts.")
+companies = AppGroup("companies", help="Client companies and their contracts.")
 
 
 @companies.command("add")
@@ -145,7 +148,7 @@ def companies_add(name, contract_hours):
     click.echo(f"company {company.id} added: {company.name}")
 
 
-contacts = click.Group("contacts", help="People of client companies.")
+contacts = AppGroup("contacts", help="People of client companies.")
 
 
 @contacts.command("add")
@@ -162,7 +165,7 @@ def contacts_add(company, name, phone, position, email):
     click.echo(f"contact {contact.id} added: {contact.name} {contact.phone}")
 
 
-closures = click.Group("closures", help="Days or hours the centre is closed by decision.")
+closures = AppGroup("closures", help="Days or hours the centre is closed by decision.")
 
 
 @closures.command("add")

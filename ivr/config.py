@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from ivr.phones import parse_phone
 
@@ -108,8 +109,14 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         secret = secret or "development-secret"
     default_db = "sqlite:///" + os.path.join(os.path.abspath(instance_path), "ivr.sqlite3")
     base = (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None
-    if base and not base.startswith(("http://", "https://")):
-        raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
+    if base:
+        parts = urlsplit(base)
+        # Twilio signs scheme://host/path?query: a base with no host, or with its own query
+        # or fragment, can never rebuild the URL Twilio signed.
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+                or parts.fragment or "?" in base or "#" in base:
+            raise ConfigError(
+                f"PUBLIC_BASE_URL must be like https://ivr.example.com, not {base!r}")
     return Settings(
         env=mode,
         database_url=normalise_database_url(env.get("DATABASE_URL") or default_db),

@@ -184,6 +184,7 @@ def add_emergency(
         position = last + 1
     if position < 1:
         raise DirectoryError("position must be 1 or more")
+    position = min(position, last + 1)  # past the end means last: the order has no gaps
     taken = session.scalars(
         select(EmergencyContact).where(EmergencyContact.position >= position)
         .order_by(EmergencyContact.position.desc())

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
 from twilio.request_validator import RequestValidator
 
 from ivr import create_app
@@ -133,11 +134,22 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
-def session(app):
-    """A database session on the app's database."""
-    s = app.extensions["ivr"].sessions()
+def session(app, database_url):
+    """A session for the test's own reads and writes.
+
+    On SQLite it uses pysqlite's default transactions, where a SELECT takes no lock and sees
+    the latest commit: the test can look at rows between webhooks without blocking the app.
+    """
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url)
+        sessions = sessionmaker(engine, expire_on_commit=False)
+    else:
+        engine, sessions = None, app.extensions["ivr"].sessions
+    s = sessions()
     yield s
     s.close()
+    if engine is not None:
+        engine.dispose()
 
 
 @pytest.fixture

@@ -7,33 +7,15 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import speech_intents
 from ivr.business_hours import OpenStatus
-from ivr.calls import MAX_WEBHOOKS_PER_CALL, CallParams, apply_status, touch_call
+from ivr.calls import CallParams, apply_status
+from ivr.cases import next_report_seq
 from ivr.directory import find_contact
 from ivr.spanish_dates import describe_moment
 from ivr.voice import bp
 from ivr.voice import fallback as fb
+from ivr.voice.common import begin_call, call_arg_case_id, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.twiml import MAX_TRIES, attempt_number, heard, no_content, twiml
-
-
-def begin_call():
-    """Record this webhook on the call's row; return the row."""
-    return touch_call(db(), CallParams.from_form(request.form), now())
-
-
-def schedule():
-    """The opening schedule (cached)."""
-    return app_state().schedules.get(db())
-
-
-def too_long(call) -> VoiceResponse | None:
-    """End a call that has gone round too many webhooks without getting anywhere."""
-    if call.webhooks <= MAX_WEBHOOKS_PER_CALL:
-        return None
-    response = VoiceResponse()
-    speaker().say(response, "line_busy_end")
-    response.hangup()
-    return response
 
 
 def closed_words(status: OpenStatus) -> str:
@@ -90,7 +72,9 @@ def menu():
     choice = digits[:1] if digits else speech_intents.menu_choice(speech)
     is_open = schedule().is_open(now())
     response = VoiceResponse()
-    if choice == "*":
+    if choice == "*" or (choice is None and request.args.get("again") and attempt == 1
+                         and not (digits or speech)):
+        # "*", or coming back to the menu from another flow: the menu, with no reproach.
         ask_menu(response, attempt, is_open)
     elif choice in MENU_ACTIONS:
         MENU_ACTIONS[choice](response, is_open)
@@ -112,17 +96,20 @@ def go_case_lookup(response: VoiceResponse, is_open: bool) -> None:
 
 
 def go_report(response: VoiceResponse, is_open: bool) -> None:
-    """Option 2: report a new fault."""
-    response.redirect(url_for("voice.report_start"), method="POST")
+    """Option 2: report a new fault (the URL names the report, so replays find its case)."""
+    seq = next_report_seq(db(), request.form.get("CallSid", "")[:64])
+    response.redirect(url_for("voice.report_start", r=seq), method="POST")
 
 
-def go_person(response: VoiceResponse, is_open: bool) -> None:
+def go_person(response: VoiceResponse, is_open: bool, case_id: int | None = None) -> None:
     """Option 0: an analyst while open; out of hours, the emergency question first."""
+    args = {"c": case_id} if case_id else {
+        "r": next_report_seq(db(), request.form.get("CallSid", "")[:64])}
     if is_open:
-        response.redirect(url_for("voice.connect_start"), method="POST")
+        response.redirect(url_for("voice.connect_start", **args), method="POST")
     else:
         speaker().ask(response, "voice.emergency_confirm", ["emergency_confirm"], 1,
-                      hints="yes_no")
+                      hints="yes_no", **args)
 
 
 MENU_ACTIONS = {"1": go_case_lookup, "2": go_report, "0": go_person}
@@ -145,8 +132,9 @@ def emergency_confirm():
             answer = True  # "es una emergencia"
     response = VoiceResponse()
     is_open = schedule().is_open(now())
+    args = call_arg_case_id()
     if answer is True:
-        response.redirect(url_for("voice.emergency_start"), method="POST")
+        response.redirect(url_for("voice.emergency_start", **args), method="POST")
     elif answer is False:
         ask_menu(response, 1, is_open)
     elif attempt >= MAX_TRIES:
@@ -154,7 +142,7 @@ def emergency_confirm():
     else:
         speaker().ask(response, "voice.emergency_confirm",
                       ["not_understood" if (digits or speech) else "no_input",
-                       "emergency_confirm"], attempt + 1, hints="yes_no")
+                       "emergency_confirm"], attempt + 1, hints="yes_no", **args)
     db().commit()
     return twiml(response)
 

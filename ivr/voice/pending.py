@@ -13,6 +13,5 @@ def _honest_fallback():
                            "fallback_connecting")
 
 
-for _path, _name in (("/case", "case_start"), ("/report", "report_start"),
-                     ("/connect", "connect_start"), ("/emergency", "emergency_start")):
+for _path, _name in (("/connect", "connect_start"), ("/emergency", "emergency_start")):
     bp.add_url_rule(_path, _name, _honest_fallback, methods=["POST"])

@@ -1,0 +1,73 @@
+"""The callback queue: due times in business hours, by contract and severity (rules 4, 8)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ivr.business_hours import Schedule, to_naive_utc
+from ivr.models import Case, Company
+
+# Business hours to call back, by severity: 1 operation stopped, 2 partly affected, 3 a question.
+SEVERITY_HOURS = {1: 2, 2: 4, 3: 8}
+UNKNOWN_SEVERITY_HOURS = 4
+URGENT_HOURS = 1
+
+
+def due_time(
+    schedule: Schedule,
+    start: datetime,
+    severity: int | None,
+    contract_hours: int | None,
+    urgent: bool = False,
+) -> datetime:
+    """When a callback is due: the contract's response time or the severity's, whichever first."""
+    hours = SEVERITY_HOURS.get(severity, UNKNOWN_SEVERITY_HOURS)
+    if contract_hours:
+        hours = min(hours, contract_hours)
+    if urgent:
+        hours = min(hours, URGENT_HOURS)
+    return to_naive_utc(schedule.add_business_hours(start, hours))
+
+
+def schedule_callback(session: Session, schedule: Schedule, case: Case, now: datetime) -> None:
+    """Put a case in the callback queue with its due time (counted from when it was opened)."""
+    contract = None
+    if case.company_id is not None:
+        contract = session.scalar(select(Company.contract_hours)
+                                  .where(Company.id == case.company_id))
+    case.due_at = due_time(schedule, case.created_at, case.severity, contract, case.urgent)
+    case.callback_state = "pending"
+    case.updated_at = now
+
+
+def callback_queue(session: Session, now: datetime, limit: int = 100) -> list[tuple[Case, bool]]:
+    """Pending callbacks in order: urgent, overdue, contract clients, severity, age."""
+    contract = Company.contract_hours.is_not(None)
+    overdue = sql_case((Case.due_at < now, 0), else_=1)
+    rows = session.execute(
+        select(Case, contract)
+        .outerjoin(Company, Company.id == Case.company_id)
+        .where(Case.callback_state == "pending")
+        .order_by(
+            sql_case((Case.urgent.is_(True), 0), else_=1),
+            overdue,
+            sql_case((contract, 0), else_=1),
+            sql_case((Case.severity.is_(None), 2), else_=Case.severity),
+            Case.created_at,
+        )
+        .limit(limit)
+    ).all()
+    return [(case, bool(has_contract)) for case, has_contract in rows]
+
+
+def callbacks_due_count(session: Session, now: datetime) -> int:
+    """How many callbacks wait now (for the analyst phone menu)."""
+    from sqlalchemy import func
+
+    return session.scalar(
+        select(func.count()).select_from(Case).where(Case.callback_state == "pending")
+    ) or 0

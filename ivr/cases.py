@@ -1,0 +1,202 @@
+"""Cases: opened by phone from the first step of a report, found again by their number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ivr.case_numbers import random_case_number
+from ivr.directory import KnownContact, find_company
+from ivr.models import Case, Contact, Recording
+
+STATUSES = ("incomplete", "received", "in_progress", "visit_scheduled", "waiting_client",
+            "resolved")
+OPEN_STATUSES = tuple(s for s in STATUSES if s != "resolved")
+RECORDING_FINAL = ("completed", "failed", "absent")
+NUMBER_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What a caller may hear about a case."""
+
+    number: str
+    status: str
+    visit_at: datetime | None
+    visit_cost: object | None
+    due_at: datetime | None
+    callback_pending: bool
+
+
+def next_report_seq(session: Session, call_sid: str) -> int:
+    """The order number the next case opened in this call will have."""
+    last = session.scalar(select(func.max(Case.origin_seq)).where(Case.origin_call_sid == call_sid))
+    return (last or 0) + 1
+
+
+def open_case(
+    session: Session,
+    call_sid: str,
+    seq: int,
+    caller_number: str | None,
+    contact: KnownContact | None,
+    out_of_hours: bool,
+    now: datetime,
+) -> Case:
+    """The case of report `seq` of a call: created once, found again on every replay."""
+    existing = session.scalars(
+        select(Case).where(Case.origin_call_sid == call_sid, Case.origin_seq == seq)
+    ).first()
+    if existing is not None:
+        return existing
+    for _ in range(NUMBER_ATTEMPTS):
+        case = Case(
+            number=random_case_number(),
+            status="incomplete",
+            company_id=contact.company_id if contact else None,
+            contact_id=contact.contact_id if contact else None,
+            company_name=contact.company_name if contact else None,
+            caller_name=contact.name if contact else None,
+            caller_position=contact.position if contact else None,
+            email=contact.email if contact else None,
+            caller_number=caller_number,
+            origin_call_sid=call_sid,
+            origin_seq=seq,
+            out_of_hours=out_of_hours,
+            urgent=False,
+            # From its first step a case waits for a callback: a caller who hangs up
+            # half-way is still called back (nothing is lost).
+            callback_state="pending",
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(case)
+            return case
+        except IntegrityError:
+            # Either the random number was taken (try another) or a concurrent replay of
+            # this same step created the case first (use it).
+            existing = session.scalars(
+                select(Case).where(Case.origin_call_sid == call_sid, Case.origin_seq == seq)
+            ).first()
+            if existing is not None:
+                return existing
+    raise RuntimeError("could not allocate a case number")
+
+
+def find_case(session: Session, number: str) -> Case | None:
+    """A case by its number."""
+    return session.scalars(select(Case).where(Case.number == number)).first()
+
+
+def open_cases_of_caller(session: Session, phone: str | None, limit: int = 2) -> list[Case]:
+    """The caller's open cases (by caller ID), newest first."""
+    if not phone:
+        return []
+    return list(session.scalars(
+        select(Case)
+        .where(Case.caller_number == phone, Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.created_at.desc())
+        .limit(limit)
+    ))
+
+
+def caller_may_hear_visit(session: Session, case: Case, phone: str | None) -> bool:
+    """Rule 7: visit date and cost only for a contact of the case's own company."""
+    if not phone or case.company_id is None:
+        return False
+    company = session.scalar(select(Contact.company_id).where(Contact.phone == phone))
+    return company == case.company_id
+
+
+def view_for_caller(session: Session, case: Case, phone: str | None) -> CaseView:
+    """The case as this caller may hear it (rule 6: status to anyone with the number)."""
+    visit = caller_may_hear_visit(session, case, phone) and case.visit_at is not None
+    return CaseView(
+        number=case.number,
+        status=case.status,
+        visit_at=case.visit_at if visit else None,
+        visit_cost=case.visit_cost if visit else None,
+        due_at=case.due_at if case.callback_state == "pending" else None,
+        callback_pending=case.callback_state == "pending",
+    )
+
+
+def update_case(session: Session, case_id: int, now: datetime, **values) -> None:
+    """Set some fields of a case (idempotent: a replay sets the same values)."""
+    session.execute(update(Case).where(Case.id == case_id).values(updated_at=now, **values))
+
+
+def set_company(session: Session, case_id: int, spoken_name: str, now: datetime) -> None:
+    """Store the company as said, linked to a known company when the name matches."""
+    company = find_company(session, spoken_name)
+    update_case(session, case_id, now, company_name=spoken_name[:200],
+                company_id=company.id if company else None)
+
+
+def complete_report(session: Session, case: Case, now: datetime) -> None:
+    """The report has all its steps: the case is received (never moves a case backwards)."""
+    if case.status == "incomplete":
+        case.status = "received"
+        case.updated_at = now
+
+
+def _insert_for(session: Session):
+    """The dialect's INSERT that knows ON CONFLICT."""
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+def save_recording(
+    session: Session,
+    recording_sid: str,
+    call_sid: str,
+    now: datetime,
+    *,
+    case_id: int | None = None,
+    kind: str | None = None,
+    url: str | None = None,
+    duration: int | None = None,
+    status: str | None = None,
+) -> None:
+    """Store what one request knows of a recording; the action and callbacks merge, any order."""
+    table = Recording.__table__
+    insert = _insert_for(session)(Recording).values(
+        recording_sid=recording_sid,
+        call_sid=call_sid,
+        case_id=case_id,
+        kind=kind or "unknown",
+        url=url,
+        duration=duration,
+        status=status or "in-progress",
+        created_at=now,
+        updated_at=now,
+    )
+    new = insert.excluded
+    final = table.c.status.in_(RECORDING_FINAL)
+    values = {
+        "case_id": func.coalesce(table.c.case_id, new.case_id),
+        "url": func.coalesce(new.url, table.c.url),
+        "duration": func.coalesce(new.duration, table.c.duration),
+        "updated_at": now,
+    }
+    if kind:
+        values["kind"] = new.kind
+    if status:
+        # A final status (completed, failed, absent) is never replaced by in-progress.
+        values["status"] = sql_case((final, table.c.status), else_=new.status) \
+            if status == "in-progress" else new.status
+    session.execute(insert.on_conflict_do_update(index_elements=[table.c.recording_sid],
+                                                 set_=values))
+
+
+def parse_duration(raw: str | None) -> int | None:
+    """A RecordingDuration or CallDuration as seconds."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 7 else None

@@ -1,0 +1,216 @@
+"""Menu 1, a returning caller (rules 6, 7): find the case by keyed or spoken number."""
+
+from __future__ import annotations
+
+from flask import request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr import speech_intents
+from ivr.case_numbers import CaseNumberCheck, check_case_number, spoken_digits
+from ivr.cases import (
+    find_case,
+    next_report_seq,
+    open_cases_of_caller,
+    view_for_caller,
+)
+from ivr.models import Case
+from ivr.phones import parse_phone
+from ivr.spanish_dates import describe_moment
+from ivr.spoken_numbers import digits_from_speech
+from ivr.voice import bp
+from ivr.voice.common import begin_call, case_arg, hung_up, is_open, too_long
+from ivr.voice.context import app_state, db, now, speaker
+from ivr.voice.menu import go_person
+from ivr.voice.report import goodbye, store_recording
+from ivr.voice.twiml import MAX_TRIES, attempt_number, heard, twiml
+
+
+@bp.post("/case")
+def case_start():
+    """A known caller with one open case is asked about it first; others key the number."""
+    call = begin_call()
+    ended = too_long(call)
+    if ended:
+        return twiml(ended)
+    response = VoiceResponse()
+    cases = open_cases_of_caller(db(), call.from_number, limit=2)
+    if len(cases) == 1:
+        speaker().ask(response, "voice.case_confirm",
+                      [("case_offer_known", {"digits": spoken_digits(cases[0].number)})], 1,
+                      hints="yes_no", c=cases[0].id)
+    else:
+        ask_number(response, 1)
+    db().commit()
+    return twiml(response)
+
+
+@bp.post("/case/confirm")
+def case_confirm():
+    """Yes: that case. No: key another."""
+    begin_call()
+    case = case_arg()
+    attempt = attempt_number()
+    digits, speech = heard(request)
+    answer = {"1": True, "2": False}.get(digits[:1]) if digits else speech_intents.yes_no(speech)
+    response = VoiceResponse()
+    if case is not None and answer is True:
+        say_status(response, case)
+    elif case is None or answer is False or attempt >= MAX_TRIES:
+        ask_number(response, 1)
+    else:
+        speaker().ask(response, "voice.case_confirm",
+                      ["not_understood" if (digits or speech) else "no_input",
+                       ("case_offer_known", {"digits": spoken_digits(case.number)})],
+                      attempt + 1, hints="yes_no", c=case.id)
+    db().commit()
+    return twiml(response)
+
+
+def ask_number(response: VoiceResponse, attempt: int, before=(), prompt="case_ask") -> None:
+    """Ask for the case number: keys ending in #, or said aloud."""
+    speaker().ask(response, "voice.case_number", [*before, prompt], attempt, num_digits=None,
+                  finish_on_key="#", hints="case_number", timeout=8)
+
+
+@bp.post("/case/number")
+def case_number():
+    """Check the number (Damm digit first), look it up, or ask again; then offer a new report."""
+    call = begin_call()
+    ended = too_long(call)
+    if ended:
+        return twiml(ended)
+    attempt = attempt_number()
+    digits, speech = heard(request)
+    number = digits if digits else (digits_from_speech(speech) or "")
+    check = check_case_number(number)
+    case = find_case(db(), number) if check is CaseNumberCheck.OK else None
+    response = VoiceResponse()
+    if case is not None:
+        call.case_id = case.id
+        say_status(response, case)
+    elif attempt >= MAX_TRIES:
+        speaker().say(response, "case_give_up")
+        seq = next_report_seq(db(), call.call_sid)
+        response.redirect(url_for("voice.report_start", r=seq), method="POST")
+    elif check is CaseNumberCheck.EMPTY:
+        ask_number(response, attempt + 1, ["not_understood" if speech else "no_input"])
+    elif check is CaseNumberCheck.OK:
+        ask_number(response, attempt + 1,
+                   [("case_not_found", {"digits": spoken_digits(number)})])
+    else:
+        # A wrong check digit is caught before any lookup; the keypad is more reliable.
+        ask_number(response, attempt + 1, prompt="case_invalid_keypad")
+    db().commit()
+    return twiml(response)
+
+
+def status_words(case: Case) -> str:
+    """The case's status, visit and callback, as this caller may hear them."""
+    s = speaker()
+    view = view_for_caller(db(), case, begin_call_from())
+    parts = [s.text("case_found", digits=spoken_digits(view.number)),
+             s.text(f"case_status_{view.status}")]
+    if view.visit_at is not None:
+        parts.append(s.text("case_visit", when=describe_moment(view.visit_at, now())))
+        if view.visit_cost is not None:
+            parts.append(s.text("case_visit_cost", cost=f"{view.visit_cost:.2f}"))
+    if view.callback_pending and view.due_at is not None and view.due_at > now():
+        parts.append(s.text("case_callback_due", when=describe_moment(view.due_at, now())))
+    return " ".join(parts)
+
+
+def begin_call_from() -> str | None:
+    """The caller ID of this request, normalised."""
+    return parse_phone(request.form.get("From"))
+
+
+def say_status(response: VoiceResponse, case: Case, attempt: int = 1) -> None:
+    """Read the status, then the case options."""
+    speaker().say_text(response, status_words(case))
+    speaker().ask(response, "voice.case_option", ["case_options"], attempt, c=case.id)
+
+
+@bp.post("/case/option")
+def case_option():
+    """1 add information, 2 a person, 3 the menu, * hear the status again."""
+    call = begin_call()
+    ended = too_long(call)
+    case = case_arg()
+    if ended or case is None:
+        return twiml(ended or goodbye_response())
+    attempt = attempt_number()
+    digits, speech = heard(request)
+    choice = digits[:1] if digits else option_from_speech(speech)
+    response = VoiceResponse()
+    if choice == "1":
+        ask_addendum(response, case)
+    elif choice == "2":
+        go_person(response, is_open(), case_id=case.id)
+    elif choice == "3":
+        response.redirect(url_for("voice.menu", t=1, again=1), method="POST")
+    elif choice == "*":
+        say_status(response, case, attempt)
+    elif attempt >= MAX_TRIES:
+        goodbye(response)
+    else:
+        speaker().ask(response, "voice.case_option",
+                      ["not_understood" if (digits or speech) else "no_input", "case_options"],
+                      attempt + 1, c=case.id)
+    db().commit()
+    return twiml(response)
+
+
+def option_from_speech(speech: str) -> str | None:
+    """Spoken case options: 'agregar información', 'hablar con una persona', 'menú'."""
+    text = speech.lower()
+    if not text:
+        return None
+    if "agregar" in text or "información" in text or "informacion" in text:
+        return "1"
+    if "menú" in text or "menu" in text:
+        return "3"
+    choice = speech_intents.menu_choice(speech)
+    return {"0": "2", "1": "1", "2": "2", "*": "*"}.get(choice or "")
+
+
+def ask_addendum(response: VoiceResponse, case: Case) -> None:
+    """Record more information for the case."""
+    speaker().say(response, "addendum_ask")
+    action = url_for("voice.case_addendum", c=case.id)
+    response.record(
+        action=action, method="POST", max_length=app_state().settings.record_max_seconds,
+        timeout=6, finish_on_key="#", play_beep=True, trim="trim-silence",
+        recording_status_callback=url_for("voice.recording_status", c=case.id, k="addendum"),
+        recording_status_callback_method="POST",
+    )
+    response.redirect(action, method="POST")
+
+
+@bp.post("/case/addendum")
+def case_addendum():
+    """The addendum's Record action (also after a hangup)."""
+    begin_call()
+    case = case_arg()
+    if case is None:
+        return twiml(goodbye_response())
+    saved = store_recording(case, "addendum")
+    if saved:
+        case.updated_at = now()
+    response = VoiceResponse()
+    if not hung_up():
+        if saved:
+            speaker().say(response, "addendum_saved", digits=spoken_digits(case.number))
+        else:
+            speaker().say(response, "addendum_empty")
+        speaker().ask(response, "voice.case_option", ["case_options"], 1, c=case.id)
+    db().commit()
+    return twiml(response)
+
+
+def goodbye_response() -> VoiceResponse:
+    """A polite end."""
+    response = VoiceResponse()
+    goodbye(response)
+    return response
+
+
