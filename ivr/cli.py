@@ -202,8 +202,63 @@ def closures_remove(closure_id):
     click.echo(f"closure {closure_id} removed")
 
 
+callbacks = AppGroup("callbacks", help="The callback queue (rules 4 and 8).")
+
+
+@callbacks.command("list")
+@click.option("--limit", type=click.IntRange(1, 10000), default=100)
+def callbacks_list(limit):
+    """Pending callbacks in queue order, with their due times (Caracas)."""
+    from ivr.business_hours import to_caracas
+    from ivr.callbacks import callback_queue
+
+    with session_scope() as session:
+        now = utcnow()
+        for case, contract in callback_queue(session, now, limit):
+            due = to_caracas(case.due_at).strftime("%Y-%m-%d %H:%M") if case.due_at else "-"
+            flags = ",".join(f for f, on in (("URGENT", case.urgent),
+                                             ("OVERDUE", bool(case.due_at and case.due_at < now)),
+                                             ("contract", contract)) if on)
+            click.echo(f"{case.number}  due {due}  sev {case.severity or '-'}  "
+                       f"{case.callback_number or case.caller_number or '-':<14} "
+                       f"{(case.company_name or '-')[:30]:<30} {flags}")
+
+
+@callbacks.command("done")
+@click.argument("number")
+def callbacks_done(number):
+    """Mark a case's callback as made."""
+    from ivr.cases import find_case
+
+    with session_scope() as session:
+        case = find_case(session, number)
+        if case is None:
+            raise directory.DirectoryError(f"no case {number!r}")
+        if case.callback_state != "pending":
+            raise directory.DirectoryError(f"case {number} has no pending callback")
+        case.callback_state = "done"
+        case.updated_at = utcnow()
+    click.echo(f"callback for case {number} done")
+
+
+@click.command("reap")
+@with_appcontext
+def reap_command():
+    """Free analysts whose leases expired without a status callback (correctness needs no cron)."""
+    import logging
+
+    from ivr.routing import reap_expired_leases
+
+    with session_scope() as session:
+        freed = reap_expired_leases(session, utcnow())
+    log = logging.getLogger("ivr.reap")
+    for analyst_id, call_sid in freed:
+        log.warning("lease expired: analyst %s, call %s", analyst_id, call_sid)
+    click.echo(f"{len(freed)} expired lease(s) released")
+
+
 COMMANDS = (init_db_command, demo_data_command, analysts, emergency, companies, contacts,
-            closures)
+            closures, callbacks, reap_command)
 
 
 def init_app(app) -> None:

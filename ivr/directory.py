@@ -41,6 +41,13 @@ def name_key(name: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in text).split())
 
 
+def require_fits(value: str | None, column, what: str) -> None:
+    """Refuse text longer than its column (PostgreSQL would fail on it; SQLite would not)."""
+    limit = column.type.length
+    if value and len(value) > limit:
+        raise DirectoryError(f"{what} is too long ({len(value)} characters, at most {limit})")
+
+
 def require_phone(text: str, what: str = "phone") -> str:
     """Parse a phone or raise a DirectoryError naming what was wrong."""
     number = parse_phone(text)
@@ -74,6 +81,8 @@ def add_company(session: Session, name: str, contract_hours: int | None, now: da
     name = name.strip()
     if not name_key(name):
         raise DirectoryError("company name is empty")
+    require_fits(name, Company.name, "company name")
+    require_fits(name_key(name), Company.name_key, "company name")
     if contract_hours is not None and not 0 < contract_hours <= 720:
         raise DirectoryError("contract hours must be between 1 and 720")
     if find_company(session, name):
@@ -100,6 +109,9 @@ def add_contact(
         raise DirectoryError(f"phone {phone!r} already belongs to a contact")
     if email and "@" not in email:
         raise DirectoryError(f"{email!r} is not an e-mail address")
+    require_fits(name.strip(), Contact.name, "contact name")
+    require_fits(position, Contact.position, "position")
+    require_fits(email, Contact.email, "e-mail address")
     contact = Contact(company_id=found.id, name=name.strip(), position=position or None,
                       phone=number, email=email or None, created_at=now)
     session.add(contact)
@@ -130,6 +142,7 @@ def add_analyst(session: Session, name: str, phone: str, pin: str | None, now: d
     """Add an analyst, unavailable until they say otherwise."""
     if not name.strip():
         raise DirectoryError("analyst name is empty")
+    require_fits(name.strip(), Analyst.name, "analyst name")
     number = require_phone(phone)
     if session.scalar(select(Analyst.id).where(Analyst.phone == number)):
         raise DirectoryError(f"phone {phone!r} already belongs to an analyst")
@@ -176,6 +189,7 @@ def add_emergency(
     """Add an emergency phone at a place in the ringing order (last by default)."""
     if not name.strip():
         raise DirectoryError("emergency contact name is empty")
+    require_fits(name.strip(), EmergencyContact.name, "emergency contact name")
     number = require_phone(phone)
     if session.scalar(select(EmergencyContact.id).where(EmergencyContact.phone == number)):
         raise DirectoryError(f"phone {phone!r} is already an emergency contact")
@@ -232,6 +246,7 @@ def add_closure(
         raise DirectoryError("the closure must end after it starts")
     if not reason.strip():
         raise DirectoryError("a closure needs a reason (callers hear it)")
+    require_fits(reason.strip(), Closure.reason, "reason")
     closure = Closure(day=parsed, starts=start, ends=end, reason=reason.strip(), created_at=now)
     session.add(closure)
     session.flush()

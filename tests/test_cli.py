@@ -281,6 +281,12 @@ BAD_INPUT = {
                                   "14:00", "--reason", "x"],
     "closure empty reason": ["closures", "add", "2026-12-09", "--reason", " "],
     "missing closure": ["closures", "remove", "999"],
+    "analyst name too long": ["analysts", "add", "A" * 121, "04125550199"],
+    "emergency name too long": ["emergency", "add", "E" * 121, BIRMANIA],
+    "company name too long": ["companies", "add", "C" * 201],
+    "contact email too long": ["contacts", "add", "Empresa Uno", "Eva", "04125550155", "--email",
+                               "e" * 190 + "@example.com"],
+    "closure reason too long": ["closures", "add", "2026-12-09", "--reason", "r" * 201],
 }
 
 
@@ -304,6 +310,16 @@ def test_bad_input_refused_with_one_line_and_nothing_written(app, runner, args):
         "emergency": emergency_order(app),
         "analysts": [tuple(r) for r in rows(app, select(Analyst.id, Analyst.status))],
     }
+
+
+@pytest.mark.parametrize(("args", "table", "column"), [
+    (["analysts", "add", "A" * 120, "04125550199"], Analyst, Analyst.name),
+    (["closures", "add", "2026-12-09", "--reason", "r" * 200], Closure, Closure.reason),
+])
+def test_longest_text_that_fits_is_stored(app, runner, args, table, column):
+    """Text exactly as long as its column is accepted whole on both databases."""
+    ok(runner, *args)
+    assert [len(r[0]) for r in rows(app, select(column))] == [column.type.length]
 
 
 def test_seed_rows_are_there(app, runner):

@@ -20,7 +20,7 @@ bp = Blueprint("voice", __name__, url_prefix="/voice")
 audio_bp = Blueprint("audio", __name__, url_prefix="/audio")
 
 # Callbacks answer 204: Twilio plays nothing from them.
-CALLBACK_ENDPOINTS = frozenset({"voice.status", "voice.recording_status"})
+CALLBACK_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice.leg_status"})
 
 
 def signed_url() -> str:
@@ -97,7 +97,7 @@ def prompt(name: str):
 
 def _register() -> None:
     """Import the view modules so that their routes join the blueprint."""
-    from ivr.voice import lookup, menu, pending, report  # noqa: F401
+    from ivr.voice import analyst, connect, lookup, menu, report  # noqa: F401
 
 
 _register()

@@ -13,6 +13,7 @@ from ivr.directory import find_contact
 from ivr.spanish_dates import describe_moment
 from ivr.voice import bp
 from ivr.voice import fallback as fb
+from ivr.voice.analyst import analyst_by_phone, offer_analyst_menu
 from ivr.voice.common import begin_call, call_arg_case_id, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.twiml import MAX_TRIES, attempt_number, heard, no_content, twiml
@@ -45,8 +46,12 @@ def incoming():
     contact = find_contact(db(), call.from_number)
     if contact and call.contact_id != contact.contact_id:
         call.contact_id = contact.contact_id
-    status = schedule().status(now())
     response = VoiceResponse()
+    if contact is None and analyst_by_phone(call.from_number) is not None:
+        offer_analyst_menu(response)
+        db().commit()
+        return twiml(response)
+    status = schedule().status(now())
     s = speaker()
     if contact:
         s.say(response, "greeting_contact", name=contact.name)

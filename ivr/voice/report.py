@@ -345,7 +345,7 @@ def ask_description(response: VoiceResponse, case: Case) -> None:
 @bp.post("/report/recorded")
 def report_recorded():
     """The description's Record action (also after a hangup): the report is complete."""
-    begin_call()
+    call = begin_call()
     case = case_arg()
     if case is None:
         return twiml(lost_report())
@@ -357,14 +357,14 @@ def report_recorded():
         if not got_recording:
             speaker().say(response, "report_no_recording")
         say_case_number(response, case, "report_done")
-        after_report(response, case)
+        after_report(response, case, already_queued=call.outcome == "callback")
     db().commit()
     return twiml(response)
 
 
-def after_report(response: VoiceResponse, case: Case) -> None:
-    """In hours: put the caller through (rule 4). Closed: the callback promise."""
-    if is_open():
+def after_report(response: VoiceResponse, case: Case, already_queued: bool = False) -> None:
+    """In hours: put the caller through (rule 4). Closed, or nobody free: the callback promise."""
+    if is_open() and not already_queued:
         response.redirect(url_for("voice.connect_start", c=case.id), method="POST")
         return
     promise_callback(response, case)

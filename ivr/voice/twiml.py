@@ -51,6 +51,7 @@ class Speaker:
         speech: bool = True,
         finish_on_key: str | None = None,
         timeout: int | None = None,
+        on_silence: str | None = None,
         **url_args,
     ) -> Gather:
         """Ask a question: a Gather posting to endpoint, then a redirect there on silence."""
@@ -72,7 +73,7 @@ class Speaker:
             else:
                 self.say(gather, prompt)
         # Silence falls through the Gather to here; the handler sees no input and re-asks.
-        response.redirect(action, method="POST")
+        response.redirect(on_silence or action, method="POST")
         return gather
 
 

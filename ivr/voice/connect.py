@@ -1,0 +1,375 @@
+"""Putting the caller through: analysts one at a time, whispers, the emergency phones."""
+
+from __future__ import annotations
+
+from flask import request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr import routing
+from ivr.callbacks import schedule_callback
+from ivr.case_numbers import spoken_digits
+from ivr.cases import complete_report, open_case
+from ivr.directory import find_contact
+from ivr.models import Call, Case, DialAttempt
+from ivr.voice import bp
+from ivr.voice.common import begin_call, case_arg, hung_up, int_arg, is_open, schedule, too_long
+from ivr.voice.context import app_state, db, now, speaker
+from ivr.voice.report import goodbye, promise_callback, say_case_number, store_recording
+from ivr.voice.twiml import no_content, twiml
+
+STILL_SEARCHING_TIMEOUT = 3
+
+
+def case_for_call(call: Call) -> tuple[Case, bool]:
+    """The case this call is about (rule 9: nobody is put through without one); new or not."""
+    case = case_arg()
+    if case is None and call.case_id is not None and int_arg("r") is None:
+        case = db().get(Case, call.case_id)
+    if case is not None:
+        call.case_id = case.id
+        return case, False
+    contact = find_contact(db(), call.from_number)
+    seq = int_arg("r") or 1
+    case = open_case(db(), call.call_sid, seq, call.from_number, contact, not is_open(), now())
+    call.case_id = case.id
+    if case.due_at is None:
+        schedule_callback(db(), schedule(), case, now())
+    return case, True
+
+
+def elapsed_ring_seconds(call: Call) -> int:
+    """Seconds since the hunt began."""
+    if call.hunt_started_at is None:
+        return 0
+    return int((now() - call.hunt_started_at).total_seconds())
+
+
+@bp.post("/connect")
+def connect_start():
+    """Start looking for a free analyst for the caller's case."""
+    call = begin_call()
+    ended = too_long(call)
+    if ended:
+        return twiml(ended)
+    case, new = case_for_call(call)
+    response = VoiceResponse()
+    if new:
+        speaker().say(response, "emergency_ask_case")
+        say_case_number(response, case)
+    if call.hunt_started_at is None:
+        call.hunt_started_at = now()
+    speaker().say(response, "connecting")
+    dial_next_analyst(response, call, case)
+    db().commit()
+    return twiml(response)
+
+
+def dial_next_analyst(response: VoiceResponse, call: Call, case: Case) -> None:
+    """Ring the next free analyst, or give up to the callback queue."""
+    settings = app_state().settings
+    if call.attempts >= settings.hunt_max_attempts or \
+            elapsed_ring_seconds(call) >= settings.hunt_max_seconds:
+        send_to_callback(response, call, case)
+        return
+    claimed = routing.claim_analyst(
+        db(), call.call_sid, now(), settings.dial_timeout, prefer=case.assigned_analyst_id,
+        exclude=routing.tried_analysts(db(), call.call_sid),
+    )
+    if claimed is None:
+        send_to_callback(response, call, case)
+        return
+    attempt = routing.start_attempt(db(), call, case, now(), analyst_id=claimed.analyst_id)
+    dial_leg(response, attempt, claimed.phone, "voice.connect_result")
+
+
+def dial_leg(response: VoiceResponse, attempt: DialAttempt, phone: str, action: str) -> None:
+    """One <Dial> with the whispered <Number> of an analyst or emergency phone."""
+    settings = app_state().settings
+    dial = response.dial(
+        action=url_for(action, a=attempt.id), method="POST", timeout=settings.dial_timeout,
+        time_limit=settings.dial_time_limit, answer_on_bridge=True,
+    )
+    dial.number(
+        phone, url=url_for("voice.whisper", a=attempt.id), method="POST",
+        status_callback=url_for("voice.leg_status", a=attempt.id),
+        status_callback_event="initiated ringing answered completed",
+        status_callback_method="POST",
+    )
+
+
+def send_to_callback(response: VoiceResponse, call: Call, case: Case) -> None:
+    """Nobody could take the call: the case waits in the callback queue (rule 4)."""
+    call.outcome = call.outcome if call.outcome == "answered" else "callback"
+    if case.due_at is None or case.callback_state != "pending":
+        schedule_callback(db(), schedule(), case, now())
+    speaker().say(response, "nobody_free")
+    if case.status == "incomplete":
+        # We know nothing of the fault yet: take the report, so the callback is useful.
+        response.redirect(url_for("voice.report_start", r=case.origin_seq)
+                          if case.origin_call_sid == call.call_sid
+                          else url_for("voice.case_option", c=case.id, t=1), method="POST")
+        return
+    promise_callback(response, case)
+    say_case_number(response, case)
+    goodbye(response)
+
+
+def attempt_arg() -> DialAttempt | None:
+    """The dial attempt named by the `a` URL argument."""
+    attempt_id = int_arg("a")
+    return db().get(DialAttempt, attempt_id) if attempt_id is not None else None
+
+
+@bp.post("/connect/result")
+def connect_result():
+    """The analyst Dial's action: taken, or release and try the next one."""
+    call = begin_call()
+    attempt = attempt_arg()
+    if attempt is None:
+        return twiml(apologise_and_end())
+    case = db().get(Case, attempt.case_id) if attempt.case_id else None
+    outcome = close_leg(call, attempt)
+    response = VoiceResponse()
+    if outcome == "accepted":
+        call.outcome = "answered"
+        call.answered_by = f"analyst:{attempt.analyst_id}"
+        goodbye(response)
+    elif hung_up():
+        call.outcome = call.outcome or "abandoned"
+    elif case is None:
+        response.hangup()
+    else:
+        ask_keep_waiting(response, case)
+    db().commit()
+    return twiml(response)
+
+
+def close_leg(call: Call, attempt: DialAttempt) -> str:
+    """Record how a leg ended, release its analyst, count misses; idempotent."""
+    form = request.form
+    outcome = routing.leg_outcome(attempt, (form.get("DialCallStatus") or "")[:16],
+                                  (form.get("DialBridged") or "").lower()[:8])
+    if routing.finish_attempt(db(), attempt, outcome, now()):
+        call.ring_seconds += int((now() - attempt.started_at).total_seconds()) \
+            if outcome != "accepted" else 0
+        if attempt.analyst_id is not None:
+            routing.release(db(), attempt.analyst_id, call.call_sid, now())
+            if outcome in routing.MISSED_OUTCOMES:
+                routing.count_miss(db(), attempt.analyst_id,
+                                   app_state().settings.missed_calls_to_away)
+    return attempt.outcome
+
+
+def ask_keep_waiting(response: VoiceResponse, case: Case) -> None:
+    """'Seguimos buscando…': 1 for a callback instead; silence keeps looking."""
+    gather = response.gather(input="dtmf", num_digits=1, timeout=STILL_SEARCHING_TIMEOUT,
+                             action=url_for("voice.connect_choice", c=case.id), method="POST")
+    speaker().say(gather, "still_searching")
+    response.redirect(url_for("voice.connect_next", c=case.id), method="POST")
+
+
+@bp.post("/connect/choice")
+def connect_choice():
+    """While searching: 1 asks for a callback, anything else keeps looking."""
+    call = begin_call()
+    case = case_arg()
+    if case is None:
+        return twiml(apologise_and_end())
+    response = VoiceResponse()
+    if (request.form.get("Digits") or "")[:1] == "1":
+        send_to_callback(response, call, case)
+    else:
+        dial_next_analyst(response, call, case)
+    db().commit()
+    return twiml(response)
+
+
+@bp.post("/connect/next")
+def connect_next():
+    """Keep looking for an analyst."""
+    call = begin_call()
+    ended = too_long(call)
+    case = case_arg()
+    if ended or case is None:
+        return twiml(ended or apologise_and_end())
+    response = VoiceResponse()
+    dial_next_analyst(response, call, case)
+    db().commit()
+    return twiml(response)
+
+
+def apologise_and_end() -> VoiceResponse:
+    """A step without its record (a URL we never made): end politely."""
+    response = VoiceResponse()
+    goodbye(response)
+    return response
+
+
+SEVERITY_PROMPTS = {1: "severity_1", 2: "severity_2", 3: "severity_3"}
+
+
+@bp.post("/whisper")
+def whisper():
+    """On the callee's leg: who is calling and about what; 1 accepts, silence hangs up."""
+    attempt = attempt_arg()
+    response = VoiceResponse()
+    if attempt is None or attempt.ended_at is not None:
+        response.hangup()
+        return twiml(response)
+    attempt.dial_call_sid = attempt.dial_call_sid or (request.form.get("CallSid") or "")[:64]
+    case = db().get(Case, attempt.case_id) if attempt.case_id else None
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8,
+                             action=url_for("voice.whisper_answer", a=attempt.id),
+                             method="POST")
+    s = speaker()
+    if case is None:
+        s.say(gather, "whisper_no_case")
+    else:
+        severity = s.text(SEVERITY_PROMPTS.get(case.severity, "severity_none"))
+        company = case.company_name or "un cliente sin identificar"
+        s.say(gather, "whisper", company=company, digits=spoken_digits(case.number),
+              severity=severity)
+    # A voicemail never presses 1: the Gather times out and this hangs up instead of bridging.
+    response.hangup()
+    db().commit()
+    return twiml(response)
+
+
+@bp.post("/whisper/answer")
+def whisper_answer():
+    """1: accept (an empty document bridges the call); anything else declines."""
+    attempt = attempt_arg()
+    response = VoiceResponse()
+    if attempt is None or attempt.ended_at is not None:
+        response.hangup()
+        return twiml(response)
+    leg_sid = (request.form.get("CallSid") or "")[:64]
+    if (request.form.get("Digits") or "")[:1] == "1":
+        routing.accept(db(), attempt, leg_sid, now())
+        if attempt.analyst_id is not None:
+            routing.extend_lease(db(), attempt.analyst_id, attempt.call_sid, now(),
+                                 app_state().settings.dial_time_limit)
+        take_case(attempt)
+    else:
+        routing.decline(attempt, leg_sid)
+        response.hangup()
+    db().commit()
+    return twiml(response)
+
+
+def take_case(attempt: DialAttempt) -> None:
+    """The analyst (or emergency contact) who accepts is now working the case."""
+    case = db().get(Case, attempt.case_id) if attempt.case_id else None
+    if case is None:
+        return
+    if attempt.analyst_id is not None and case.assigned_analyst_id is None:
+        case.assigned_analyst_id = attempt.analyst_id
+    if case.status in ("incomplete", "received"):
+        case.status = "in_progress"
+    case.callback_state = "done"
+    case.updated_at = now()
+
+
+@bp.post("/leg-status")
+def leg_status():
+    """A leg's status callback: when it ends, its analyst is free again (lost Dial actions)."""
+    attempt = attempt_arg()
+    status = (request.form.get("CallStatus") or "")[:16]
+    if attempt is not None and status in ("completed", "busy", "no-answer", "failed",
+                                          "canceled"):
+        if attempt.analyst_id is not None:
+            routing.release(db(), attempt.analyst_id, attempt.call_sid, now())
+        db().commit()
+    return no_content()
+
+
+# --- out of hours: the emergency phones, in order -------------------------------------------
+
+
+@bp.post("/emergency")
+def emergency_start():
+    """A confirmed emergency out of hours: ring the emergency phones in their order."""
+    call = begin_call()
+    ended = too_long(call)
+    if ended:
+        return twiml(ended)
+    case, new = case_for_call(call)
+    response = VoiceResponse()
+    if new:
+        speaker().say(response, "emergency_ask_case")
+        say_case_number(response, case)
+    if call.hunt_started_at is None:
+        call.hunt_started_at = now()
+    speaker().say(response, "emergency_connecting")
+    dial_next_emergency(response, call, case)
+    db().commit()
+    return twiml(response)
+
+
+def dial_next_emergency(response: VoiceResponse, call: Call, case: Case) -> None:
+    """Ring the next emergency phone, or take an urgent message."""
+    contact = routing.next_emergency_contact(db(), call.call_sid)
+    if contact is None:
+        call.outcome = "emergency-message"
+        speaker().say(response, "emergency_nobody")
+        ask_emergency_message(response, case)
+        return
+    attempt = routing.start_attempt(db(), call, case, now(), emergency_contact_id=contact.id)
+    dial_leg(response, attempt, contact.phone, "voice.emergency_result")
+
+
+def ask_emergency_message(response: VoiceResponse, case: Case) -> None:
+    """Record the emergency on the case."""
+    speaker().say(response, "emergency_record")
+    action = url_for("voice.emergency_recorded", c=case.id)
+    response.record(
+        action=action, method="POST", max_length=app_state().settings.record_max_seconds,
+        timeout=6, finish_on_key="#", play_beep=True, trim="trim-silence",
+        recording_status_callback=url_for("voice.recording_status", c=case.id, k="emergency"),
+        recording_status_callback_method="POST",
+    )
+    response.redirect(action, method="POST")
+
+
+@bp.post("/emergency/result")
+def emergency_result():
+    """The emergency Dial's action: answered, or the next phone in the list."""
+    call = begin_call()
+    attempt = attempt_arg()
+    if attempt is None:
+        return twiml(apologise_and_end())
+    case = db().get(Case, attempt.case_id) if attempt.case_id else None
+    outcome = close_leg(call, attempt)
+    response = VoiceResponse()
+    if outcome == "accepted":
+        call.outcome = "emergency-answered"
+        call.answered_by = f"emergency:{attempt.emergency_contact_id}"
+        goodbye(response)
+    elif hung_up():
+        call.outcome = call.outcome or "abandoned"
+    elif case is None:
+        response.hangup()
+    else:
+        dial_next_emergency(response, call, case)
+    db().commit()
+    return twiml(response)
+
+
+@bp.post("/emergency/recorded")
+def emergency_recorded():
+    """The urgent message: stored on the case, which goes first in the callback queue."""
+    begin_call()
+    case = case_arg()
+    if case is None:
+        return twiml(apologise_and_end())
+    store_recording(case, "emergency")
+    case.urgent = True
+    complete_report(db(), case, now())
+    schedule_callback(db(), schedule(), case, now())
+    response = VoiceResponse()
+    if not hung_up():
+        speaker().say(response, "emergency_recorded", digits=spoken_digits(case.number))
+        promise_callback(response, case)
+        goodbye(response)
+    db().commit()
+    return twiml(response)

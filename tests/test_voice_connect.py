@@ -1,0 +1,137 @@
+"""Putting callers through: free analysts, whispers, hunting, emergencies, the callback queue."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from ivr.clock import utcnow
+from ivr.directory import add_analyst, add_emergency, set_analyst_status
+from ivr.models import Analyst, Call, Case, DialAttempt
+from tests.conftest import call_params, spoken, twiml
+
+
+@pytest.fixture
+def analysts(session):
+    """Three available analysts, idle longest first."""
+    rows = []
+    for i, phone in enumerate(["+15005550101", "+15005550102", "+15005550103"]):
+        analyst = add_analyst(session, f"Analista {i + 1}", phone, "1234", utcnow())
+        set_analyst_status(session, analyst, "available", utcnow())
+        rows.append(analyst)
+    session.commit()
+    return rows
+
+
+def dial_of(root):
+    """The Dial of a document, checked for the whisper shape; returns (dial, number)."""
+    dial = root.find("Dial")
+    assert dial is not None, spoken(root)
+    assert dial.get("answerOnBridge") == "true"
+    number = dial.find("Number")
+    assert number.get("url").startswith("/voice/whisper?a=")
+    assert number.get("statusCallback").startswith("/voice/leg-status?a=")
+    return dial, number
+
+
+def test_menu_zero_in_hours_opens_case_and_rings_longest_idle(twilio, clock, session, analysts):
+    """Menu 0 in hours: a case, its number said, then the longest-idle analyst is rung."""
+    clock("2026-12-07 09:00")
+    sid = twilio.new_sid()
+    twiml(twilio.post("/voice/incoming", call_params(sid)))
+    root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, Digits="0")))
+    root = twiml(twilio.post(root.find("Redirect").text, call_params(sid)))
+    case = session.scalars(select(Case)).one()
+    assert ", ".join(case.number) in spoken(root)
+    _dial, number = dial_of(root)
+    assert number.text == "+15005550101"
+    session.expire_all()
+    assert session.get(Analyst, analysts[0].id).lease_call_sid == sid
+
+
+def test_whisper_then_accept_bridges(twilio, clock, session, analysts):
+    """The whisper names company, case and severity, ends in Hangup; 1 bridges."""
+    clock("2026-12-07 09:00")
+    sid = twilio.new_sid()
+    root = twiml(twilio.post("/voice/connect?r=1", call_params(sid)))
+    dial, number = dial_of(root)
+    leg = twilio.new_sid()
+    whisper = twiml(twilio.post(number.get("url"), call_params(leg, ParentCallSid=sid)))
+    assert [c.tag for c in whisper] == ["Gather", "Hangup"]
+    assert "marque 1 para aceptar" in spoken(whisper).lower() or "Para aceptar, marque 1" in \
+        spoken(whisper)
+    accept = whisper.find("Gather").get("action")
+    assert list(twiml(twilio.post(accept, call_params(leg, Digits="1")))) == []
+    root = twiml(twilio.post(dial.get("action"), call_params(
+        sid, DialCallStatus="completed", DialBridged="true", DialCallSid=leg)))
+    assert root.find("Dial") is None
+    session.expire_all()
+    call = session.get(Call, sid)
+    assert call.outcome == "answered" and call.answered_by == f"analyst:{analysts[0].id}"
+    case = session.scalars(select(Case)).one()
+    assert case.status == "in_progress" and case.assigned_analyst_id == analysts[0].id
+    assert session.get(Analyst, analysts[0].id).lease_until is None
+
+
+@pytest.mark.parametrize("how", ["no-answer", "busy", "failed", "decline", "voicemail"])
+def test_not_taken_moves_to_next_analyst(twilio, clock, session, analysts, how):
+    """Declined, unanswered, busy, failed or voicemail: release, then the next analyst."""
+    clock("2026-12-07 09:00")
+    sid = twilio.new_sid()
+    dial, number = dial_of(twiml(twilio.post("/voice/connect?r=1", call_params(sid))))
+    leg = twilio.new_sid()
+    status = how
+    if how in ("decline", "voicemail"):
+        whisper = twiml(twilio.post(number.get("url"), call_params(leg)))
+        if how == "decline":
+            twiml(twilio.post(whisper.find("Gather").get("action"), call_params(leg, Digits="2")))
+        status = "completed"
+    root = twiml(twilio.post(dial.get("action"), call_params(
+        sid, DialCallStatus=status, DialBridged="false")))
+    assert "Seguimos buscando" in spoken(root)
+    root = twiml(twilio.post(root.find("Redirect").text, call_params(sid)))
+    _dial, number = dial_of(root)
+    assert number.text == "+15005550102"
+    session.expire_all()
+    first = session.scalars(select(DialAttempt).order_by(DialAttempt.seq)).first()
+    assert first.outcome == ("declined" if how == "decline" else how)
+    assert session.get(Analyst, analysts[0].id).lease_until is None
+
+
+def test_attempt_cap_then_callback(twilio, clock, session, analysts):
+    """After HUNT_MAX_ATTEMPTS legs nobody took, the caller is promised a callback."""
+    clock("2026-12-07 09:00")
+    sid = twilio.new_sid()
+    root = twiml(twilio.post("/voice/connect?r=1", call_params(sid)))
+    for _ in range(3):
+        dial, _number = dial_of(root)
+        root = twiml(twilio.post(dial.get("action"), call_params(sid,
+                                                                 DialCallStatus="no-answer")))
+        root = twiml(twilio.post(root.find("Redirect").text, call_params(sid)))
+    assert root.find("Dial") is None
+    assert "ocupados" in spoken(root)
+    session.expire_all()
+    assert session.get(Call, sid).outcome == "callback"
+
+
+def test_emergency_contacts_in_order_then_message(twilio, clock, session):
+    """Out of hours: emergency phones in order; nobody accepts → an urgent message."""
+    add_emergency(session, "Primero", "(0414) 014.39.13", None, utcnow())
+    add_emergency(session, "Segundo", "(0414) 032.01.51", None, utcnow())
+    session.commit()
+    clock("2026-12-07 21:00")
+    sid = twilio.new_sid()
+    root = twiml(twilio.post("/voice/emergency?r=1", call_params(sid)))
+    dial, number = dial_of(root)
+    assert number.text == "+584140143913"
+    root = twiml(twilio.post(dial.get("action"), call_params(sid, DialCallStatus="no-answer")))
+    dial, number = dial_of(root)
+    assert number.text == "+584140320151"
+    root = twiml(twilio.post(dial.get("action"), call_params(sid, DialCallStatus="busy")))
+    record = root.find("Record")
+    assert record is not None
+    twiml(twilio.post(record.get("action"), call_params(
+        sid, RecordingSid="RE9", RecordingUrl="https://x/RE9", RecordingDuration="20")))
+    session.expire_all()
+    case = session.scalars(select(Case)).one()
+    assert case.urgent and case.status == "received" and case.callback_state == "pending"
