@@ -107,6 +107,7 @@ CREATE TABLE cases (
     visit_status VARCHAR(16),            -- proposed | confirmed | done | cancelled
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
+    notes TEXT,                          -- e.g. choices made while the database was down
     CONSTRAINT uq_cases_number UNIQUE (number),
     CONSTRAINT uq_cases_origin UNIQUE (origin_call_sid, origin_seq)
 );

@@ -41,6 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("ivr").setLevel(logging.INFO)
 
     from ivr import cli, voice
+    from ivr.voice.offline import SpoolReplayer
+
+    app.extensions["ivr"].replayer = SpoolReplayer()
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(voice.audio_bp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select, update
@@ -12,14 +13,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ivr.case_numbers import random_case_number
-from ivr.directory import KnownContact, find_company
+from ivr.directory import DirectoryError, KnownContact, find_company
 from ivr.models import Case, Contact, Recording
 
 STATUSES = ("incomplete", "received", "in_progress", "visit_scheduled", "waiting_client",
             "resolved")
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "resolved")
 RECORDING_FINAL = ("completed", "failed", "absent")
+VISIT_STATUSES = ("proposed", "confirmed", "done", "cancelled")
+# Visits a caller is told about: arranged and still to come.
+VISIT_STATUSES_TOLD = (None, "proposed", "confirmed")
+MAX_VISIT_COST = Decimal("9999999999.99")  # Numeric(12, 2)
 NUMBER_ATTEMPTS = 20
+
+
+class CaseError(DirectoryError):
+    """Operator input about a case that cannot be stored."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,7 @@ def open_case(
     contact: KnownContact | None,
     out_of_hours: bool,
     now: datetime,
+    number: str | None = None,
 ) -> Case:
     """The case of report `seq` of a call: created once, found again on every replay."""
     existing = session.scalars(
@@ -55,9 +65,10 @@ def open_case(
     ).first()
     if existing is not None:
         return existing
-    for _ in range(NUMBER_ATTEMPTS):
+    for attempt in range(NUMBER_ATTEMPTS):
         case = Case(
-            number=random_case_number(),
+            # A number already given to the caller (offline) is kept unless it is taken.
+            number=number if number and attempt == 0 else random_case_number(),
             status="incomplete",
             company_id=contact.company_id if contact else None,
             contact_id=contact.contact_id if contact else None,
@@ -118,14 +129,17 @@ def caller_may_hear_visit(session: Session, case: Case, phone: str | None) -> bo
 
 def view_for_caller(session: Session, case: Case, phone: str | None) -> CaseView:
     """The case as this caller may hear it (rule 6: status to anyone with the number)."""
-    visit = caller_may_hear_visit(session, case, phone) and case.visit_at is not None
+    visit = (case.visit_at is not None and case.visit_status in VISIT_STATUSES_TOLD
+             and caller_may_hear_visit(session, case, phone))
+    # A resolved case is not called back, whatever its queue state says.
+    pending = case.callback_state == "pending" and case.status in OPEN_STATUSES
     return CaseView(
         number=case.number,
         status=case.status,
         visit_at=case.visit_at if visit else None,
         visit_cost=case.visit_cost if visit else None,
-        due_at=case.due_at if case.callback_state == "pending" else None,
-        callback_pending=case.callback_state == "pending",
+        due_at=case.due_at if pending else None,
+        callback_pending=pending,
     )
 
 
@@ -146,6 +160,39 @@ def complete_report(session: Session, case: Case, now: datetime) -> None:
     if case.status == "incomplete":
         case.status = "received"
         case.updated_at = now
+
+
+def set_status(session: Session, case: Case, status: str, now: datetime) -> None:
+    """Set a case's status (operators); a resolved case leaves the callback queue."""
+    if status not in STATUSES:
+        raise CaseError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    case.status = status
+    if status == "resolved" and case.callback_state == "pending":
+        case.callback_state = "done"
+    case.updated_at = now
+
+
+def schedule_visit(
+    session: Session,
+    case: Case,
+    at: datetime,
+    cost: Decimal,
+    visit_status: str | None,
+    now: datetime,
+) -> None:
+    """Arrange a visit (rule 7): when (naive UTC), the cost estimate and the visit's status."""
+    if visit_status is not None and visit_status not in VISIT_STATUSES:
+        raise CaseError(f"visit status must be one of {', '.join(VISIT_STATUSES)}, "
+                        f"not {visit_status!r}")
+    if not cost.is_finite() or cost < 0 or cost > MAX_VISIT_COST:
+        raise CaseError(f"cost {cost} must be a positive amount below {MAX_VISIT_COST}")
+    visit_status = visit_status or case.visit_status or "proposed"
+    case.visit_at = at
+    case.visit_cost = cost.quantize(Decimal("0.01"))
+    case.visit_status = visit_status
+    if visit_status in VISIT_STATUSES_TOLD and case.status != "resolved":
+        case.status = "visit_scheduled"
+    case.updated_at = now
 
 
 def _insert_for(session: Session):

@@ -9,9 +9,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ivr import directory
+from ivr.bench_cli import bench_seed_command
 from ivr.business_hours import DEFAULT_WINDOWS
+from ivr.cases_cli import cases
 from ivr.clock import utcnow
 from ivr.models import Analyst, BusinessHours, Closure, EmergencyContact
 from ivr.schema import init_db
@@ -257,8 +260,22 @@ def reap_command():
     click.echo(f"{len(freed)} expired lease(s) released")
 
 
+@click.command("spool-replay")
+@with_appcontext
+def spool_replay_command():
+    """Replay into the database what callers gave while it was unavailable."""
+    from ivr.voice.offline import replay_spool
+
+    try:
+        applied = replay_spool(current_app._get_current_object())
+    except SQLAlchemyError as error:
+        click.echo(f"error: database unavailable ({type(error).__name__}); spool kept", err=True)
+        sys.exit(1)
+    click.echo(f"{applied} spooled request(s) replayed")
+
+
 COMMANDS = (init_db_command, demo_data_command, analysts, emergency, companies, contacts,
-            closures, callbacks, reap_command)
+            closures, callbacks, reap_command, spool_replay_command, bench_seed_command, cases)
 
 
 def init_app(app) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, exc, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "schema.sql"
 _PG_ONLY = re.compile(r"^--pg: ?", re.MULTILINE)
 _COMMENT = re.compile(r"--[^\n]*")
+# Writers wait this long for the lock; short, so a webhook still answers within a second.
+SQLITE_BUSY_SECONDS = 0.8
 
 
 def make_engine(url: str, connect_timeout: int = 2, **kwargs) -> Engine:
@@ -32,11 +34,20 @@ def make_engine(url: str, connect_timeout: int = 2, **kwargs) -> Engine:
 
 def _sqlite_engine(url: str, **kwargs) -> Engine:
     """SQLite: WAL, foreign keys, a short busy timeout, and writers that queue up."""
+    path = None
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url[len("sqlite:///"):])
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, connect_args={"timeout": 1.0, "check_same_thread": False}, **kwargs
+        url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False}, **kwargs
     )
+
+    if path is not None:
+        @event.listens_for(engine, "checkout")
+        def _file_still_there(_dbapi_connection, _record, _proxy):
+            """A pooled connection to a deleted file would write into the void: reconnect."""
+            if not path.exists():
+                raise exc.DisconnectionError(f"database file {path.name} is gone")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -48,7 +59,7 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=1000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

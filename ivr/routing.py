@@ -49,23 +49,30 @@ def claim_analyst(
 ) -> Claimed | None:
     """Claim a free analyst for this call: the preferred one if free, else the longest idle."""
     until = now + timedelta(seconds=ring_seconds + LEASE_MARGIN_SECONDS)
-    query = select(Analyst.id, Analyst.name, Analyst.phone).where(_free(now))
-    if exclude:
-        query = query.where(Analyst.id.not_in(exclude))
-    if prefer is not None:
-        query = query.order_by((Analyst.id != prefer), Analyst.idle_since, Analyst.id)
-    else:
-        query = query.order_by(Analyst.idle_since, Analyst.id)
-    for analyst_id, name, phone in session.execute(query.limit(CANDIDATES)).all():
-        won = session.execute(
-            update(Analyst)
-            .where(Analyst.id == analyst_id, _free(now))
-            .values(lease_call_sid=call_sid, lease_until=until)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if won == 1:
-            return Claimed(analyst_id, name, phone)
-    return None
+    lost: set[int] = set()
+    while True:
+        # Candidates are read again after each batch lost to concurrent claims: with more
+        # callers than CANDIDATES, a batch can be all taken while other analysts are free.
+        query = select(Analyst.id, Analyst.name, Analyst.phone).where(_free(now))
+        if exclude or lost:
+            query = query.where(Analyst.id.not_in(exclude | lost))
+        if prefer is not None:
+            query = query.order_by((Analyst.id != prefer), Analyst.idle_since, Analyst.id)
+        else:
+            query = query.order_by(Analyst.idle_since, Analyst.id)
+        candidates = session.execute(query.limit(CANDIDATES)).all()
+        if not candidates:
+            return None
+        for analyst_id, name, phone in candidates:
+            won = session.execute(
+                update(Analyst)
+                .where(Analyst.id == analyst_id, _free(now))
+                .values(lease_call_sid=call_sid, lease_until=until)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if won == 1:
+                return Claimed(analyst_id, name, phone)
+            lost.add(analyst_id)
 
 
 def extend_lease(session: Session, analyst_id: int, call_sid: str, now: datetime,
@@ -165,6 +172,9 @@ def leg_outcome(attempt: DialAttempt, dial_status: str, bridged: str) -> str:
         return "accepted"
     if attempt.outcome == "declined":
         return "declined"
+    if attempt.outcome == "accepted":
+        # Pressed 1 but never bridged (the caller left first): not taken, and not missed.
+        return "canceled"
     if dial_status == "completed":
         # Answered but nobody pressed 1 before the whisper hung up: a voicemail, or a
         # person who let the question time out.

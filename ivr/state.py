@@ -122,4 +122,6 @@ class AppState:
     validator: RequestValidator
     schedules: ScheduleCache
     speaker: object | None = None
-    apologies: int = 0
+    replayer: object | None = None
+    apologies: int = 0  # handlers that failed with a bug
+    degraded: int = 0  # answers given without the database

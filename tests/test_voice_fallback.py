@@ -32,7 +32,7 @@ def test_fallback_url_dials_fallback_numbers(twilio, extra):
 
 
 def test_fallback_chain_goes_through_the_list(twilio):
-    """No answer on the first phone rings the second; then an honest goodbye."""
+    """No answer on the first phone rings the second; then a message is recorded."""
     sid = twilio.new_sid()
     root = twiml(twilio.post("/voice/fallback/next?i=0",
                              call_params(sid, DialCallStatus="no-answer", DialBridged="false")))
@@ -40,8 +40,10 @@ def test_fallback_chain_goes_through_the_list(twilio):
     root = twiml(twilio.post("/voice/fallback/next?i=1",
                              call_params(sid, DialCallStatus="completed", DialBridged="false")))
     assert root.find("Dial") is None
-    assert root.find("Hangup") is not None
     assert "no pudimos comunicarle" in spoken(root)
+    record = root.find("Record")
+    assert record.get("action") == "/voice/offline/recorded"
+    assert record.get("recordingStatusCallback") == "/voice/offline/recording-status"
 
 
 def test_fallback_chain_stops_when_bridged(twilio):

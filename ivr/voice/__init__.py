@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Blueprint, abort, g, request, send_from_directory
+from flask import Blueprint, abort, current_app, g, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from ivr.phones import mask_phone
@@ -56,12 +56,19 @@ def never_fail_the_caller(error):
     """Roll back and answer TwiML that still routes the caller to a person."""
     if isinstance(error, HTTPException):
         return error
+    from ivr.voice.offline import database_unavailable, degraded_answer
+
     session = g.get("db")
     if session is not None:
         try:
             session.rollback()
         except Exception:  # noqa: BLE001 - the connection itself may be gone
             log.warning("rollback failed after an error")
+    if database_unavailable(error):
+        app_state().degraded += 1
+        g.outcome = "database-unavailable"
+        log.warning("database unavailable in %s: %s", request.endpoint, type(error).__name__)
+        return degraded_answer()
     app_state().apologies += 1
     g.outcome = "apology"
     log.exception("webhook failed: %s", request.endpoint)
@@ -86,6 +93,8 @@ def log_webhook(response):
             "ms": round(elapsed, 1),
         },
     )
+    state = app_state()
+    state.replayer.poke(current_app._get_current_object())
     return response
 
 
@@ -97,7 +106,7 @@ def prompt(name: str):
 
 def _register() -> None:
     """Import the view modules so that their routes join the blueprint."""
-    from ivr.voice import analyst, connect, lookup, menu, report  # noqa: F401
+    from ivr.voice import analyst, connect, lookup, menu, offline, report  # noqa: F401
 
 
 _register()

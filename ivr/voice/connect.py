@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request, url_for
+from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import routing
@@ -10,7 +11,7 @@ from ivr.callbacks import schedule_callback
 from ivr.case_numbers import spoken_digits
 from ivr.cases import complete_report, open_case
 from ivr.directory import find_contact
-from ivr.models import Call, Case, DialAttempt
+from ivr.models import Analyst, Call, Case, DialAttempt, EmergencyContact
 from ivr.voice import bp
 from ivr.voice.common import begin_call, case_arg, hung_up, int_arg, is_open, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker
@@ -64,9 +65,28 @@ def connect_start():
     return twiml(response)
 
 
+def ringing_attempt(call: Call, callee: str) -> DialAttempt | None:
+    """The call's latest leg if it is still ringing (a retried webhook answers the same Dial)."""
+    if not call.attempts:
+        return None
+    attempt = db().scalars(select(DialAttempt).where(
+        DialAttempt.call_sid == call.call_sid, DialAttempt.seq == call.attempts)).first()
+    if attempt is None or attempt.ended_at is not None or getattr(attempt, callee) is None:
+        return None
+    return attempt
+
+
 def dial_next_analyst(response: VoiceResponse, call: Call, case: Case) -> None:
     """Ring the next free analyst, or give up to the callback queue."""
     settings = app_state().settings
+    ringing = ringing_attempt(call, "analyst_id")
+    if ringing is not None:
+        phone = db().scalar(select(Analyst.phone).where(
+            Analyst.id == ringing.analyst_id, Analyst.lease_call_sid == call.call_sid))
+        if phone is not None:
+            dial_leg(response, ringing, phone, "voice.connect_result")
+            return
+        routing.finish_attempt(db(), ringing, "canceled", now())  # its lease is gone
     if call.attempts >= settings.hunt_max_attempts or \
             elapsed_ring_seconds(call) >= settings.hunt_max_seconds:
         send_to_callback(response, call, case)
@@ -149,6 +169,8 @@ def close_leg(call: Call, attempt: DialAttempt) -> str:
     form = request.form
     outcome = routing.leg_outcome(attempt, (form.get("DialCallStatus") or "")[:16],
                                   (form.get("DialBridged") or "").lower()[:8])
+    if outcome in routing.MISSED_OUTCOMES and hung_up():
+        outcome = "canceled"  # the caller left before anyone could take it: nobody missed it
     if routing.finish_attempt(db(), attempt, outcome, now()):
         call.ring_seconds += int((now() - attempt.started_at).total_seconds()) \
             if outcome != "accepted" else 0
@@ -308,6 +330,11 @@ def emergency_start():
 
 def dial_next_emergency(response: VoiceResponse, call: Call, case: Case) -> None:
     """Ring the next emergency phone, or take an urgent message."""
+    ringing = ringing_attempt(call, "emergency_contact_id")
+    if ringing is not None:
+        contact = db().get(EmergencyContact, ringing.emergency_contact_id)
+        dial_leg(response, ringing, contact.phone, "voice.emergency_result")
+        return
     contact = routing.next_emergency_contact(db(), call.call_sid)
     if contact is None:
         call.outcome = "emergency-message"

@@ -12,7 +12,7 @@ def dial_fallback(speaker, numbers: tuple[str, ...], response: VoiceResponse, in
     """Ring fallback phone `index`, with a whisper so that voicemail never takes the call."""
     if index >= len(numbers):
         speaker.say(response, "fallback_unreachable")
-        response.hangup()
+        record_offline_message(speaker, response)
         return
     dial = response.dial(
         action=url_for("voice.fallback_next", i=index),
@@ -21,6 +21,17 @@ def dial_fallback(speaker, numbers: tuple[str, ...], response: VoiceResponse, in
         answer_on_bridge=True,
     )
     dial.number(numbers[index], url=url_for("voice.fallback_whisper"), method="POST")
+
+
+def record_offline_message(speaker, response: VoiceResponse) -> None:
+    """Take the caller's message into the local spool (no database needed)."""
+    speaker.say(response, "offline_record")
+    action = url_for("voice.offline_recorded")
+    response.record(action=action, method="POST", max_length=180, timeout=6, finish_on_key="#",
+                    play_beep=True, trim="trim-silence",
+                    recording_status_callback=url_for("voice.offline_recording_status"),
+                    recording_status_callback_method="POST")
+    response.redirect(action, method="POST")
 
 
 def fallback_answer(speaker, numbers: tuple[str, ...], prompt_id: str = "apology"):

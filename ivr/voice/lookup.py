@@ -169,6 +169,9 @@ def option_from_speech(speech: str) -> str | None:
         return "1"
     if "menú" in text or "menu" in text:
         return "3"
+    # The main menu has no option 3, so menu_choice never hears "tres".
+    if {"tres", "3"} & set(text.replace(".", " ").replace(",", " ").split()):
+        return "3"
     choice = speech_intents.menu_choice(speech)
     return {"0": "2", "1": "1", "2": "2", "*": "*"}.get(choice or "")
 

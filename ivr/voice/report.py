@@ -388,7 +388,7 @@ def report_after():
         return twiml(lost_report())
     attempt = attempt_number()
     digits, speech = heard(request)
-    choice = digits[:1] if digits else speech_intents.menu_choice(speech)
+    choice = digits[:1] if digits else after_choice(speech)
     response = VoiceResponse()
     if choice == "1" or choice == "*":
         say_case_number(response, case)
@@ -403,6 +403,13 @@ def report_after():
         goodbye(response)
     db().commit()
     return twiml(response)
+
+
+def after_choice(speech: str) -> str | None:
+    """A spoken answer after the report: "menú" means the menu (2), as the prompt says."""
+    if "menu" in speech.lower().replace("ú", "u"):
+        return "2"
+    return speech_intents.menu_choice(speech)
 
 
 def goodbye(response: VoiceResponse) -> None:

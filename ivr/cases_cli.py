@@ -1,0 +1,151 @@
+"""Operators' commands for cases: `flask --app wsgi cases list|show|visit|set-status`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import func, or_, select
+
+from ivr import cases as domain
+from ivr.business_hours import CARACAS, to_caracas, to_naive_utc
+from ivr.clock import utcnow
+from ivr.directory import name_key
+from ivr.models import Case, Company, Recording
+
+cases = AppGroup("cases", help="Cases opened by phone: list, show, visits and status.")
+
+
+def session_scope():
+    """The CLI's session scope (imported late: ivr.cli imports this module to register it)."""
+    from ivr.cli import session_scope as scope
+
+    return scope()
+
+
+def shown(value) -> str:
+    """A stored value as operators read it: times in Caracas, nothing as '-'."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, datetime):
+        return to_caracas(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def parse_day(text: str, option: str) -> date:
+    """A YYYY-MM-DD date given to an option."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise domain.CaseError(f"{option} {text!r} is not a date like 2026-12-07") from None
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of a Caracas day, as stored (naive UTC)."""
+    return to_naive_utc(datetime.combine(day, time(0), tzinfo=CARACAS))
+
+
+def find(session, number: str) -> Case:
+    """The case with this number, or an error naming it."""
+    case = domain.find_case(session, number.strip())
+    if case is None:
+        raise domain.CaseError(f"no case {number!r}")
+    return case
+
+
+def summary(case: Case) -> str:
+    """One listing line of a case."""
+    return (f"{case.number}  {shown(case.created_at)}  {case.status:<15} "
+            f"sev {shown(case.severity)}  {shown(case.company_name)}  {shown(case.caller_name)}")
+
+
+@cases.command("list")
+@click.option("--status", help=f"Only cases in this status ({', '.join(domain.STATUSES)}).")
+@click.option("--company", help="Only cases of companies whose name contains this.")
+@click.option("--since", help="Opened on or after this day (YYYY-MM-DD, Caracas).")
+@click.option("--until", help="Opened on or before this day (YYYY-MM-DD, Caracas).")
+def cases_list(status, company, since, until):
+    """List cases, newest first."""
+    with session_scope() as session:
+        query = select(Case).order_by(Case.created_at.desc(), Case.id.desc())
+        if status is not None:
+            if status not in domain.STATUSES:
+                raise domain.CaseError(
+                    f"status must be one of {', '.join(domain.STATUSES)}, not {status!r}")
+            query = query.where(Case.status == status)
+        if company is not None:
+            key = name_key(company)
+            if not key:
+                raise domain.CaseError("--company is empty")
+            known = select(Company.id).where(Company.name_key.contains(key))
+            query = query.where(or_(
+                Case.company_id.in_(known),
+                func.lower(Case.company_name).contains(company.strip().lower(), autoescape=True),
+            ))
+        first = parse_day(since, "--since") if since is not None else None
+        last = parse_day(until, "--until") if until is not None else None
+        if first and last and first > last:
+            raise domain.CaseError("--since must not be after --until")
+        if first:
+            query = query.where(Case.created_at >= day_start(first))
+        if last:
+            query = query.where(Case.created_at < day_start(last + timedelta(days=1)))
+        for case in session.scalars(query):
+            click.echo(summary(case))
+
+
+@cases.command("show")
+@click.argument("number")
+def cases_show(number):
+    """Show every field of a case and its recordings (phones included: operators only)."""
+    with session_scope() as session:
+        case = find(session, number)
+        for column in Case.__table__.columns:
+            click.echo(f"{column.key + ':':<20} {shown(getattr(case, column.key))}")
+        recordings = session.scalars(
+            select(Recording).where(Recording.case_id == case.id).order_by(Recording.id)).all()
+        click.echo(f"recordings:          {len(recordings)}")
+        for rec in recordings:
+            click.echo(f"  {rec.recording_sid}  {rec.kind:<12} {rec.status:<12} "
+                       f"{shown(rec.duration)}s  {shown(rec.url)}  {shown(rec.created_at)}")
+
+
+@cases.command("visit")
+@click.argument("number")
+@click.option("--at", "at", help='When (Caracas time), "YYYY-MM-DD HH:MM". Required.')
+@click.option("--cost", help="Cost estimate, e.g. 45.00. Required.")
+@click.option("--status", "visit_status",
+              help=f"The visit's status ({', '.join(domain.VISIT_STATUSES)}).")
+def cases_visit(number, at, cost, visit_status):
+    """Arrange a visit for a case (rule 7): the case becomes visit_scheduled unless resolved."""
+    with session_scope() as session:
+        case = find(session, number)
+        if at is None or cost is None:
+            raise domain.CaseError("give both --at and --cost")
+        try:
+            local = datetime.strptime(at.strip(), "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise domain.CaseError(f"--at {at!r} is not a time like 2026-12-09 10:00") from None
+        try:
+            amount = Decimal(cost.strip())
+        except InvalidOperation:
+            raise domain.CaseError(f"--cost {cost!r} is not an amount like 45.00") from None
+        domain.schedule_visit(session, case, to_naive_utc(local.replace(tzinfo=CARACAS)),
+                              amount, visit_status, utcnow())
+        line = (f"case {case.number}: visit {shown(case.visit_at)} (Caracas), cost "
+                f"{case.visit_cost}, {case.visit_status}; case {case.status}")
+    click.echo(line)
+
+
+@cases.command("set-status")
+@click.argument("number")
+@click.argument("status")
+def cases_set_status(number, status):
+    """Set a case's status (resolved also ends a pending callback)."""
+    with session_scope() as session:
+        case = find(session, number)
+        domain.set_status(session, case, status, utcnow())
+        line = f"case {case.number} is {case.status}"
+    click.echo(line)

@@ -1,0 +1,17 @@
+"""Free-text notes on a case."""
+
+from pathlib import Path
+
+from alembic import op
+
+from ivr.db import run_sql_file
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Apply the revision's SQL file."""
+    run_sql_file(op.get_bind(), Path(__file__).with_suffix(".sql"))

@@ -1,0 +1,275 @@
+"""When the database is unavailable: answer without it, spool what the caller gives, replay later.
+
+The open/closed decision comes from the last schedule seen (kept on disk), the caller is put
+through to the fallback phones with a database-free whisper, and out of hours (or when nobody
+answers) a message is recorded. Every request answered this way is appended to the local spool;
+once the database is back the spool is replayed: the original handlers run again on the
+spooled requests (they are idempotent, as replays by Twilio require), and messages left while
+offline become cases with the number the caller was given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from datetime import datetime
+
+from flask import Flask, g, request, url_for
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.callbacks import schedule_callback
+from ivr.calls import CallParams, touch_call
+from ivr.case_numbers import make_case_number, spoken_digits
+from ivr.cases import complete_report, open_case, parse_duration, save_recording
+from ivr.clock import utcnow
+from ivr.directory import find_contact
+from ivr.phones import parse_phone
+from ivr.spool import Spool
+from ivr.voice import bp
+from ivr.voice.context import app_state, speaker
+from ivr.voice.fallback import dial_fallback, record_offline_message, someone_took_it
+from ivr.voice.fallback import fallback_accept as db_free_accept
+from ivr.voice.fallback import fallback_whisper as db_free_whisper
+from ivr.voice.twiml import no_content, twiml
+
+log = logging.getLogger("ivr.offline")
+
+OFFLINE_SEQ = 0  # the origin_seq of a case made from a message left while offline
+SPOOL_CHECK_SECONDS = 5.0
+# Handlers run again on replay: they only store what the caller said (no dialling).
+RERUN_ENDPOINTS = frozenset({
+    "voice.status", "voice.recording_status", "voice.report_field",
+    "voice.report_field_recorded", "voice.report_email", "voice.report_callback",
+    "voice.report_callback_number", "voice.report_extension", "voice.report_severity",
+    "voice.report_recorded", "voice.case_addendum", "voice.emergency_recorded",
+    "voice.leg_status",
+})
+SILENT_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice.leg_status",
+                              "voice.offline_recording_status"})
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether an exception means the database cannot be reached (not a bug of ours)."""
+    if isinstance(error, sa_exc.DBAPIError):
+        return isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)) or \
+            error.connection_invalidated
+    return isinstance(error, sa_exc.TimeoutError)
+
+
+def offline_case_number(call_sid: str) -> str:
+    """The case number given to a caller while offline: derived from the CallSid, so stable."""
+    digest = int.from_bytes(hashlib.sha256(call_sid.encode()).digest()[:8], "big")
+    return make_case_number(100_000 + digest % 900_000)
+
+
+def spool() -> Spool:
+    """This application's spool."""
+    return Spool(app_state().settings.spool_dir)
+
+
+def spool_request() -> None:
+    """Append the current request (never its signature) to the spool."""
+    record = {
+        "t": utcnow().isoformat(),
+        "endpoint": request.endpoint,
+        "path": request.full_path.rstrip("?"),
+        "form": dict(request.form.items()),
+    }
+    try:
+        spool().append(record)
+    except OSError:
+        # The spool itself failed: the caller is still routed; the operator sees this line.
+        log.error("spool: could not write a request of call %s",
+                  (request.form.get("CallSid") or "")[:64])
+
+
+def degraded_answer():
+    """Answer any voice webhook without the database; spool what it carried."""
+    spool_request()
+    endpoint = request.endpoint or ""
+    if endpoint in SILENT_ENDPOINTS:
+        return no_content()
+    if request.form.get("Digits") == "hangup" or request.form.get("CallStatus") == "completed":
+        return twiml(VoiceResponse())
+    if endpoint == "voice.whisper":
+        return db_free_whisper(speaker())
+    if endpoint == "voice.whisper_answer":
+        return db_free_accept()
+    response = VoiceResponse()
+    if endpoint in ("voice.connect_result", "voice.emergency_result") and \
+            someone_took_it(request.form):
+        speaker().say(response, "goodbye")
+        response.hangup()
+        return twiml(response)
+    s = speaker()
+    s.say(response, "apology")
+    if app_state().schedules.offline().is_open(utcnow()):
+        dial_fallback(s, app_state().settings.fallback_numbers, response, 0)
+    else:
+        gather = response.gather(input="dtmf", num_digits=1, timeout=5,
+                                 action=url_for("voice.offline_choice"), method="POST")
+        s.say(gather, "offline_closed_choice")
+        record_offline_message(s, response)
+    return twiml(response)
+
+
+@bp.post("/offline/choice")
+def offline_choice():
+    """Closed and offline: 0 rings the fallback (emergency) phones, else a message."""
+    spool_request()
+    response = VoiceResponse()
+    if (request.form.get("Digits") or "")[:1] == "0":
+        dial_fallback(speaker(), app_state().settings.fallback_numbers, response, 0)
+    else:
+        record_offline_message(speaker(), response)
+    return twiml(response)
+
+
+@bp.post("/offline/recorded")
+def offline_recorded():
+    """A message left without the database: spooled, and the caller gets a case number."""
+    spool_request()
+    response = VoiceResponse()
+    if request.form.get("Digits") != "hangup" and request.form.get("CallStatus") != "completed":
+        number = offline_case_number((request.form.get("CallSid") or "")[:64])
+        speaker().say(response, "offline_recorded", digits=spoken_digits(number))
+        speaker().say(response, "goodbye")
+        response.hangup()
+    return twiml(response)
+
+
+@bp.post("/offline/recording-status")
+def offline_recording_status():
+    """The status of a message left without the database: spooled."""
+    spool_request()
+    return no_content()
+
+
+# --- replay --------------------------------------------------------------------------------
+
+
+def replay_spool(app: Flask) -> int:
+    """Replay every spooled request into the database; return how many were applied."""
+    store = Spool(app.extensions["ivr"].settings.spool_dir)
+    applied = 0
+    for path in store.claim():
+        choices: dict[str, list[str]] = {}
+        for record in store.records(path):
+            replay_record(app, record, choices)
+            applied += 1
+        store.done(path)
+        log.info("spool: replayed %s", path.name)
+    return applied
+
+
+def replay_record(app: Flask, record: dict, choices: dict[str, list[str]]) -> None:
+    """Apply one spooled request to the database (raises if the database is still down)."""
+    form = record.get("form") or {}
+    sid = (form.get("CallSid") or "")[:64]
+    heard = form.get("Digits") or form.get("SpeechResult")
+    if sid and heard and heard != "hangup":
+        choices.setdefault(sid, []).append(heard[:40])
+    endpoint = record.get("endpoint") or ""
+    with app.test_request_context(record.get("path") or "/", method="POST", data=form):
+        g.now = datetime.fromisoformat(record["t"])
+        session = app.extensions["ivr"].sessions()
+        g.db = session
+        try:
+            if endpoint == "voice.offline_recorded":
+                offline_case(session, form, choices.get(sid, []), g.now)
+            elif endpoint == "voice.offline_recording_status":
+                store_offline_recording(session, form, None, g.now)
+            elif endpoint in RERUN_ENDPOINTS:
+                view = app.view_functions[endpoint]
+                view(**(request.view_args or {}))
+            elif sid:
+                touch_call(session, CallParams.from_form(form), g.now)
+            session.commit()
+        except Exception as error:
+            session.rollback()
+            if database_unavailable(error):
+                raise
+            log.exception("spool: a record of call %s could not be applied", sid)
+
+
+def offline_case(session, form: dict, heard: list[str], now: datetime) -> None:
+    """Turn a message left while offline into a case (once: keyed by CallSid)."""
+    params = CallParams.from_form(form)
+    call = touch_call(session, params, now)
+    caller = parse_phone(params.from_raw)
+    contact = find_contact(session, caller)
+    schedule = app_state().schedules.get(session)
+    case = open_case(session, params.call_sid, OFFLINE_SEQ, caller, contact,
+                     not schedule.is_open(now), now, number=offline_case_number(params.call_sid))
+    call.case_id = case.id
+    case.callback_number = case.callback_number or caller
+    note = "Registrado sin base de datos disponible."
+    if heard:
+        note += " Opciones del llamante: " + ", ".join(heard) + "."
+    case.notes = case.notes or note
+    if store_offline_recording(session, form, case.id, now):
+        complete_report(session, case, now)
+    schedule_callback(session, schedule, case, now)
+
+
+def store_offline_recording(session, form: dict, case_id: int | None, now: datetime) -> bool:
+    """Save a recording carried by a spooled request; True when there was one."""
+    sid = (form.get("RecordingSid") or "")[:64]
+    if not sid:
+        return False
+    status = form.get("RecordingStatus")
+    save_recording(session, sid, (form.get("CallSid") or "")[:64], now, case_id=case_id,
+                   kind="description" if case_id else None,
+                   url=(form.get("RecordingUrl") or "")[:500] or None,
+                   duration=parse_duration(form.get("RecordingDuration")),
+                   status=status if status in ("completed", "failed", "absent") else None)
+    return True
+
+
+class SpoolReplayer:
+    """Replays the spool in the background once the database answers again."""
+
+    def __init__(self):
+        """Nothing running yet."""
+        self._lock = threading.Lock()
+        self._next_check = 0.0
+
+    def poke(self, app: Flask) -> None:
+        """Called after requests: every few seconds, start a replay if anything is spooled."""
+        moment = time.monotonic()
+        if moment < self._next_check:
+            return
+        self._next_check = moment + SPOOL_CHECK_SECONDS
+        if not Spool(app.extensions["ivr"].settings.spool_dir).pending():
+            return
+        if self._lock.locked():
+            return
+        threading.Thread(target=self.run, args=(app,), daemon=True).start()
+
+    def run(self, app: Flask) -> int:
+        """Replay now if the database answers; return the records applied."""
+        if not self._lock.acquire(blocking=False):
+            return 0
+        try:
+            with app.app_context():
+                engine = app.extensions["ivr"].engine
+                try:
+                    with engine.connect() as conn:
+                        conn.execute(text("SELECT 1"))
+                        conn.rollback()
+                except sa_exc.SQLAlchemyError:
+                    return 0
+                try:
+                    return replay_spool(app)
+                except sa_exc.SQLAlchemyError as error:
+                    log.warning("spool: replay stopped, database unavailable again: %s",
+                                type(error).__name__)
+                    return 0
+        finally:
+            self._lock.release()
+
+

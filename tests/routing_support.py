@@ -1,0 +1,78 @@
+"""Shared helpers for the routing, hunting and callback tests (plain functions, no fixtures)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ivr.business_hours import CARACAS, to_naive_utc
+from ivr.clock import utcnow
+from ivr.directory import add_analyst, add_company, set_analyst_status
+from ivr.models import Analyst, Case
+
+PIN = "4321"
+
+
+def analyst_phone(i: int) -> str:
+    """The E.164 phone of test analyst i (Venezuelan mobiles, 0412 555 01xx)."""
+    return f"+58412555{i:04d}"
+
+
+def add_analysts(session, count: int, *, pin: str | None = None, status: str = "available",
+                 start: int = 1) -> list[int]:
+    """Add `count` analysts with a status, idle longest first in id order; their ids."""
+    ids = []
+    base = utcnow()
+    for i in range(start, start + count):
+        analyst = add_analyst(session, f"Analista {i}", analyst_phone(i), pin, base)
+        set_analyst_status(session, analyst, status, base)
+        analyst.idle_since = base.replace(microsecond=0) - timedelta(minutes=start + count - i)
+        ids.append(analyst.id)
+    session.commit()
+    return ids
+
+
+def configure(app, **changes) -> None:
+    """Change the application's settings for one test (hunt caps, timeouts…)."""
+    state = app.extensions["ivr"]
+    state.settings = dataclasses.replace(state.settings, **changes)
+    state.speaker = None
+
+
+def caracas_utc(text: str) -> datetime:
+    """A Caracas wall-clock time ('2026-12-04 17:00') as the naive UTC the database stores."""
+    return to_naive_utc(datetime.fromisoformat(text).replace(tzinfo=CARACAS))
+
+
+def make_case(session, number: str, *, created: str, severity: int | None = None,
+              company: str | None = None, contract_hours: int | None = None,
+              urgent: bool = False, due: str | None = None, state: str = "pending") -> Case:
+    """Insert a case directly (no call flow) with the fields the callback queue reads."""
+    company_row = None
+    if company is not None:
+        company_row = add_company(session, company, contract_hours, caracas_utc(created))
+    case = Case(
+        number=number, status="received", severity=severity,
+        company_id=company_row.id if company_row else None, company_name=company,
+        caller_number="+584125550999", origin_call_sid=f"CAseed{number}", origin_seq=1,
+        out_of_hours=False, urgent=urgent, callback_state=state,
+        due_at=caracas_utc(due) if due else None,
+        created_at=caracas_utc(created), updated_at=caracas_utc(created),
+    )
+    session.add(case)
+    session.flush()
+    return case
+
+
+def analyst_rows(session) -> dict[int, Analyst]:
+    """Every analyst, freshly read, by id."""
+    session.expire_all()
+    return {a.id: a for a in session.scalars(select(Analyst))}
+
+
+def digits_only(text: str) -> str:
+    """The digits of a text, in order (to look for phone numbers however they are spoken)."""
+    return re.sub(r"\D", "", text)

@@ -1,0 +1,178 @@
+"""`flask cases …`: operators list, show, schedule visits and set statuses, on both databases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from ivr.business_hours import CARACAS, to_naive_utc
+from ivr.cases import save_recording
+from ivr.directory import add_company
+from ivr.models import Case
+
+NOW = datetime(2026, 12, 10, 16, 0)
+A, B, C = "1042937", "1234566", "2345671"  # valid case numbers
+
+
+def at(caracas: str) -> datetime:
+    """A Caracas wall-clock time as stored (naive UTC)."""
+    return to_naive_utc(datetime.fromisoformat(caracas).replace(tzinfo=CARACAS))
+
+
+def add_case(app, number, created, status="received", company=None, company_id=None, **values):
+    """A case stored directly, opened at a Caracas time."""
+    with app.extensions["ivr"].sessions() as s:
+        case = Case(number=number, status=status, company_name=company, company_id=company_id,
+                    origin_call_sid=f"CA-{number}", origin_seq=1, out_of_hours=False,
+                    urgent=False, callback_state="pending", created_at=at(created),
+                    updated_at=at(created), **values)
+        s.add(case)
+        s.commit()
+        return case.id
+
+
+@pytest.fixture
+def three_cases(app):
+    """A linked, an unlinked (said aloud) and another company's case, on three days."""
+    with app.extensions["ivr"].sessions() as s:
+        company_id = add_company(s, "Empresa Demo", None, NOW).id
+        s.commit()
+    add_case(app, A, "2026-12-07 09:00", company="Empresa Demo", company_id=company_id,
+             caller_name="Ana Prueba")
+    # 23:30 in Caracas is already the 9th in UTC: days are Caracas days.
+    add_case(app, B, "2026-12-08 23:30", status="resolved", company="empresa demo c.a.")
+    add_case(app, C, "2026-12-10 08:00", status="in_progress", company="Otra Empresa")
+
+
+def run(runner, *args):
+    """Run `flask cases …`."""
+    return runner.invoke(args=["cases", *args])
+
+
+def ok(runner, *args) -> list[str]:
+    """Run a command that must succeed; its stdout lines."""
+    result = run(runner, *args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.stderr == ""
+    return result.stdout.splitlines()
+
+
+def case_row(app, number) -> dict:
+    """Every column of a case, read in a fresh session."""
+    with app.extensions["ivr"].sessions() as s:
+        case = s.scalars(select(Case).where(Case.number == number)).one()
+        return {c.key: getattr(case, c.key) for c in Case.__table__.columns}
+
+
+LISTINGS = [
+    ([], [C, B, A]),
+    (["--status", "resolved"], [B]),
+    (["--company", "empresa demo"], [B, A]),
+    (["--company", "OTRA"], [C]),
+    (["--company", "Nadie"], []),
+    (["--since", "2026-12-08"], [C, B]),
+    (["--until", "2026-12-08"], [B, A]),
+    (["--since", "2026-12-09", "--until", "2026-12-09"], []),
+    (["--status", "received", "--company", "Empresa Demo", "--since", "2026-12-07"], [A]),
+]
+
+
+def test_list_filters(runner, three_cases):
+    """Newest first; by status, company (linked or as said) and Caracas days."""
+    for args, numbers in LISTINGS:
+        lines = ok(runner, "list", *args)
+        assert [line.split()[0] for line in lines] == numbers, args
+    [line] = ok(runner, "list", "--status", "received")
+    assert line.split()[:4] == [A, "2026-12-07", "09:00", "received"]
+    assert "Empresa Demo" in line and "Ana Prueba" in line
+    help_text = run(runner, "--help").stdout.split("Commands:")[1]
+    commands = sorted(line.split()[0] for line in help_text.splitlines() if line.strip())
+    assert commands == ["list", "set-status", "show", "visit"]
+
+
+def test_show_every_field_and_recordings(app, runner):
+    """Show prints every column (phones too: operators only) and the case's recordings."""
+    case_id = add_case(app, A, "2026-12-07 09:00", severity=1, caller_number="+584125550123",
+                       callback_number="+584141234567", callback_extension="25",
+                       due_at=at("2026-12-07 11:00"))
+    with app.extensions["ivr"].sessions() as s:
+        save_recording(s, "RE-desc", "CA-x", NOW, case_id=case_id, kind="description",
+                       url="https://x/RE-desc", duration=31, status="completed")
+        save_recording(s, "RE-add", "CA-y", NOW, case_id=case_id, kind="addendum")
+        s.commit()
+    lines = ok(runner, "show", A)
+    fields = {line.split(":")[0]: line.split(":", 1)[1].strip() for line in lines
+              if not line.startswith(" ")}
+    assert set(Case.__table__.columns.keys()) <= set(fields)
+    assert (fields["number"], fields["status"], fields["severity"]) == (A, "received", "1")
+    assert (fields["caller_number"], fields["callback_number"]) == ("+584125550123",
+                                                                    "+584141234567")
+    assert fields["due_at"] == "2026-12-07 11:00" and fields["visit_at"] == "-"
+    assert fields["recordings"] == "2"
+    recs = [line.split() for line in lines if line.startswith("  ")]
+    assert [r[:4] for r in recs] == [["RE-desc", "description", "completed", "31s"],
+                                     ["RE-add", "addendum", "in-progress", "-s"]]
+
+
+@pytest.mark.parametrize(
+    ("status", "option", "visit_status", "after"),
+    [("received", [], "proposed", "visit_scheduled"),
+     ("waiting_client", ["--status", "confirmed"], "confirmed", "visit_scheduled"),
+     ("resolved", ["--status", "confirmed"], "confirmed", "resolved")],
+)
+def test_visit_is_stored_in_utc_and_schedules_the_case(app, runner, status, option,
+                                                       visit_status, after):
+    """--at is Caracas time stored as UTC; the case becomes visit_scheduled unless resolved."""
+    add_case(app, A, "2026-12-07 09:00", status=status)
+    [line] = ok(runner, "visit", A, "--at", "2026-12-09 10:00", "--cost", "45", *option)
+    assert line == (f"case {A}: visit 2026-12-09 10:00 (Caracas), cost 45.00, {visit_status}; "
+                    f"case {after}")
+    row = case_row(app, A)
+    assert (row["visit_at"], row["visit_cost"]) == (datetime(2026, 12, 9, 14, 0),
+                                                    Decimal("45.00"))
+    assert (row["visit_status"], row["status"]) == (visit_status, after)
+
+
+def test_set_status(app, runner):
+    """set-status changes the status; resolving ends the pending callback."""
+    add_case(app, A, "2026-12-07 09:00")
+    assert ok(runner, "set-status", A, "in_progress") == [f"case {A} is in_progress"]
+    assert case_row(app, A)["callback_state"] == "pending"
+    assert ok(runner, "set-status", A, "resolved") == [f"case {A} is resolved"]
+    row = case_row(app, A)
+    assert (row["status"], row["callback_state"]) == ("resolved", "done")
+
+
+BAD_INPUT = [
+    (["list", "--status", "closed"], "status must be one of"),
+    (["list", "--since", "2026-13-01"], "--since '2026-13-01' is not a date"),
+    (["list", "--until", "ayer"], "--until 'ayer' is not a date"),
+    (["list", "--since", "2026-12-09", "--until", "2026-12-08"], "--since must not be after"),
+    (["show", "9999999"], "no case '9999999'"),
+    (["visit", B, "--at", "2026-12-09 10:00", "--cost", "45"], f"no case '{B}'"),
+    (["visit", A, "--at", "2026-12-09", "--cost", "45"], "is not a time like"),
+    (["visit", A, "--at", "mañana 10:00", "--cost", "45"], "is not a time like"),
+    (["visit", A, "--at", "2026-12-09 10:00", "--cost", "-1"], "cost -1 must be"),
+    (["visit", A, "--at", "2026-12-09 10:00", "--cost", "mucho"], "is not an amount"),
+    (["visit", A, "--at", "2026-12-09 10:00", "--cost", "45", "--status", "maybe"],
+     "visit status must be one of"),
+    (["visit", A, "--at", "2026-12-09 10:00"], "give both --at and --cost"),
+    (["set-status", A, "closed"], "status must be one of"),
+    (["set-status", B, "resolved"], f"no case '{B}'"),
+]
+
+
+def test_bad_input_is_one_error_line_and_writes_nothing(app, runner):
+    """Unknown numbers, bad dates, costs or statuses: 'error: …' on stderr, exit 1, no change."""
+    add_case(app, A, "2026-12-07 09:00")
+    before = case_row(app, A)
+    for args, message in BAD_INPUT:
+        result = run(runner, *args)
+        assert result.exit_code == 1, args
+        assert result.stdout == ""
+        [line] = result.stderr.splitlines()
+        assert line.startswith("error: ") and message in line, (args, line)
+    assert case_row(app, A) == before
