@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr.config import load_settings
 from ivr.db import make_engine, make_sessionmaker
+from ivr.logs import configure_logging
 from ivr.prompts import load_catalogue
 from ivr.state import AppState, ScheduleCache
 
@@ -38,7 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         validator=RequestValidator(str(settings.twilio_auth_token)),
         schedules=ScheduleCache(os.path.join(app.instance_path, "schedule-cache.json")),
     )
-    logging.getLogger("ivr").setLevel(logging.INFO)
+    configure_logging(logging.INFO)
 
     from ivr import cli, voice
     from ivr.voice.offline import SpoolReplayer

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy import DateTime, bindparam, text, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ivr.models import Call
 from ivr.phones import parse_phone
@@ -56,35 +56,51 @@ class CallParams:
         )
 
 
-def _insert_for(session: Session):
-    """The dialect's INSERT that knows ON CONFLICT."""
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+_CALL_COLUMNS = tuple(Call.__table__.columns)
+# One round trip per webhook: create the call's row or count one more webhook on it, and read
+# it back. Plain SQL that SQLite (3.35+) and PostgreSQL both accept; written once, so no
+# statement is built per request.
+_TOUCH = text(
+    "INSERT INTO calls (call_sid, direction, from_number, from_raw, to_number, forwarded_from,"
+    " status, webhooks, attempts, ring_seconds, started_at, updated_at)"
+    " VALUES (:call_sid, :direction, :from_number, :from_raw, :to_number, :forwarded_from,"
+    " :status, 1, 0, 0, :now, :now)"
+    " ON CONFLICT (call_sid) DO UPDATE SET webhooks = calls.webhooks + 1, updated_at = :now"
+    " RETURNING call_sid, direction, from_number, from_raw, to_number, "
+    "forwarded_from, status, status_seq, duration, contact_id, analyst_id, "
+    "case_id, webhooks, outcome, answered_by, attempts, ring_seconds, "
+    "hunt_started_at, started_at, updated_at, ended_at"
+).bindparams(bindparam("now", type_=DateTime)).columns(*_CALL_COLUMNS)
 
 
 def touch_call(session: Session, params: CallParams, now: datetime) -> Call:
     """Create the call's row or count one more webhook on it, in one statement."""
     status = params.status if params.status in STATUS_RANK else "in-progress"
-    insert = _insert_for(session)(Call).values(
-        call_sid=params.call_sid,
-        direction=params.direction or None,
-        from_number=parse_phone(params.from_raw),
-        from_raw=params.from_raw or None,
-        to_number=params.to or None,
-        forwarded_from=params.forwarded_from or None,
-        status=status,
-        webhooks=1,
-        attempts=0,
-        ring_seconds=0,
-        started_at=now,
-        updated_at=now,
-    )
-    statement = insert.on_conflict_do_update(
-        index_elements=[Call.call_sid],
-        set_={"webhooks": Call.webhooks + 1, "updated_at": now},
-    ).returning(Call)
-    return session.scalars(
-        select(Call).from_statement(statement), execution_options={"populate_existing": True}
-    ).one()
+    row = session.execute(_TOUCH, {
+        "call_sid": params.call_sid,
+        "direction": params.direction or None,
+        "from_number": parse_phone(params.from_raw),
+        "from_raw": params.from_raw or None,
+        "to_number": params.to or None,
+        "forwarded_from": params.forwarded_from or None,
+        "status": status,
+        "now": now,
+    }).one()
+    return _attach(session, row._mapping)
+
+
+def _attach(session: Session, values) -> Call:
+    """The row as a Call the session tracks, without loading it a second time."""
+    key = session.identity_key(Call, values["call_sid"])
+    call = session.identity_map.get(key)
+    if call is not None:
+        for column in _CALL_COLUMNS:
+            set_committed_value(call, column.key, values[column.name])
+        return call
+    call = Call(**{column.key: values[column.name] for column in _CALL_COLUMNS})
+    make_transient_to_detached(call)
+    session.add(call)
+    return call
 
 
 def apply_status(

@@ -18,6 +18,7 @@ from ivr.cases_cli import cases
 from ivr.clock import utcnow
 from ivr.models import Analyst, BusinessHours, Closure, EmergencyContact
 from ivr.schema import init_db
+from ivr.sim_cli import call_command
 
 
 def state():
@@ -275,7 +276,8 @@ def spool_replay_command():
 
 
 COMMANDS = (init_db_command, demo_data_command, analysts, emergency, companies, contacts,
-            closures, callbacks, reap_command, spool_replay_command, bench_seed_command, cases)
+            closures, callbacks, reap_command, spool_replay_command, bench_seed_command, cases,
+            call_command)
 
 
 def init_app(app) -> None:

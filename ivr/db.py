@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, exc, inspect
@@ -27,6 +28,7 @@ def make_engine(url: str, connect_timeout: int = 2, **kwargs) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
+        hide_parameters=True,  # errors are logged: caller numbers must not be in them
         connect_args={"connect_timeout": connect_timeout},
         **kwargs,
     )
@@ -39,7 +41,8 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
         path = Path(url[len("sqlite:///"):])
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False}, **kwargs
+        url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
+        hide_parameters=True, **kwargs,  # errors are logged: no caller numbers in them
     )
 
     if path is not None:
@@ -66,7 +69,11 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection):
         """Begin every transaction as a writer (SQLAlchemy's pysqlite recipe)."""
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: this runs once per webhook, and needs no statement machinery.
+        try:
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:  # locked, or the file is gone
+            raise exc.OperationalError("BEGIN IMMEDIATE", (), error) from error
 
     return engine
 

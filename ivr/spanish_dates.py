@@ -54,3 +54,13 @@ def describe_moment(when: datetime, now: datetime) -> str:
     """A moment in Caracas time relative to now: 'mañana a las 8:30 de la mañana'."""
     local = to_caracas(when)
     return f"{describe_day(local, now)} a {describe_time(local.time())}"
+
+
+def describe_deadline(when: datetime, now: datetime) -> str:
+    """A time limit: 'hoy antes de las 2:30 de la tarde', 'antes del lunes 7 de diciembre a…'."""
+    local = to_caracas(when)
+    day = describe_day(local, now)
+    clock = describe_time(local.time())
+    if day.startswith("el "):
+        return f"antes del {day[3:]} a {clock}"
+    return f"{day} antes de {clock}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -134,7 +135,7 @@ def test_found_case_status_in_spanish(twilio, clock, session, status):
     root = walk.post("/voice/case/number?t=1", Digits=NUMBER)
     words = spoken(root)
     assert f"Caso {SAID}." in words and STATUS_WORDS[status] in words
-    assert ("Un especialista le llamará antes de hoy a las 3:00 de la tarde" in words) is (
+    assert bool(re.search(r"le llamará .*hoy.* las 3:00 de la tarde", words)) is (
         status != "resolved")
     assert "visita está prevista" not in words
     gather = ask(root, "/voice/case/option", c=case.id, t=1)
@@ -153,19 +154,27 @@ def test_number_keyed_or_spoken_in_many_shapes(twilio, clock, session):
         assert f"Caso {SAID}." in spoken(root), answer
 
 
-@pytest.mark.parametrize("answer", [
-    {"Digits": "1042938"}, {"Digits": "1049237"}, {"Digits": "0042937"}, {"Digits": "104293"},
-    {"SpeechResult": "uno cero cuatro dos nueve tres ocho"}, {"SpeechResult": "mil"}],
-    ids=["digit", "transposed", "leading-zero", "short", "spoken-digit", "spoken-short"])
-def test_wrong_number_is_caught_before_any_lookup(twilio, clock, session, monkeypatch, answer):
+WRONG_NUMBERS = [
+    {"Digits": "1042938"},  # one digit wrong
+    {"Digits": "1049237"},  # two digits swapped
+    {"Digits": "0042937"},  # a leading zero
+    {"Digits": "104293"},  # too short
+    {"SpeechResult": "uno cero cuatro dos nueve tres ocho"},
+    {"SpeechResult": "mil"},
+]
+
+
+def test_wrong_number_is_caught_before_any_lookup(twilio, clock, session, monkeypatch):
     """A wrong check digit or length: 'no parece correcto', the keypad offered, no lookup."""
     clock(OPEN)
     add_case(session)
     looked_up = []
     monkeypatch.setattr(lookup, "find_case", lambda *args: looked_up.append(args))
-    root = Walk(twilio).post("/voice/case/number?t=1", **answer)
-    gather = ask_number(root, attempt=2)
-    assert "Ese número no parece correcto. Por favor márquelo con el teclado" in spoken(gather)
+    for answer in WRONG_NUMBERS:
+        root = Walk(twilio).post("/voice/case/number?t=1", **answer)
+        gather = ask_number(root, attempt=2)
+        assert "Ese número no parece correcto. Por favor márquelo con el teclado" in (
+            spoken(gather)), answer
     assert looked_up == []
 
 
@@ -303,13 +312,13 @@ def test_silent_addendum_says_nothing_was_recorded(twilio, clock, session):
     assert session.scalars(select(Recording)).all() == []
 
 
-@pytest.mark.parametrize("path", ["/voice/case/option?t=1&c=999999", "/voice/case/addendum",
-                                  "/voice/case/confirm?t=1&c=abc"])
-def test_lookup_step_without_its_case_is_polite(twilio, clock, path):
+def test_lookup_step_without_its_case_is_polite(twilio, clock):
     """A step whose case does not exist answers TwiML (goodbye or the question), not an error."""
     clock(OPEN)
-    root = Walk(twilio).post(path, Digits="1")
-    assert root.find("Hangup") is not None or root.find("Gather") is not None
+    for path in ["/voice/case/option?t=1&c=999999", "/voice/case/addendum",
+                 "/voice/case/confirm?t=1&c=abc"]:
+        root = Walk(twilio).post(path, Digits="1")
+        assert root.find("Hangup") is not None or root.find("Gather") is not None, path
 
 
 def test_report_then_call_again_and_hear_the_status(twilio, clock, session):

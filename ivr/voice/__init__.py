@@ -6,6 +6,7 @@ import logging
 import time
 
 from flask import Blueprint, abort, current_app, g, request, send_from_directory
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
 from ivr.phones import mask_phone
@@ -25,11 +26,14 @@ CALLBACK_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice
 
 def signed_url() -> str:
     """The URL Twilio signed: the public base URL when set, else the (proxied) request URL."""
-    base = app_state().settings.public_base_url
-    if not base:
-        return request.url
+    # Twilio signs the URL exactly as it requested it, so the query string is taken raw:
+    # request.url would decode its %-escapes ("%2B58…" became "+58…" and failed to validate).
+    base = app_state().settings.public_base_url or f"{request.scheme}://{request.host}"
+    root = request.script_root
+    if root and base.endswith(root):
+        root = ""  # the prefix is in PUBLIC_BASE_URL and in SCRIPT_NAME: count it once
     query = request.query_string.decode("latin-1")
-    return base + request.script_root + request.path + (f"?{query}" if query else "")
+    return base + root + request.path + (f"?{query}" if query else "")
 
 
 @bp.before_request
@@ -38,9 +42,27 @@ def require_twilio_signature():
     g.started = time.perf_counter()
     signature = request.headers.get("X-Twilio-Signature", "")
     params = request.form if request.method == "POST" else {}
-    if not signature or not app_state().validator.validate(signed_url(), params, signature):
+    try:
+        valid = bool(signature) and app_state().validator.validate(signed_url(), params,
+                                                                   signature)
+    except ValueError:
+        # A Host header with a port that is not a number ("localhost:x") cannot be the URL
+        # Twilio signed: refused like any forgery, not answered by the error handler.
+        valid = False
+    if not valid:
         g.outcome = "forbidden"
         abort(403)
+    strip_nul_characters()
+
+
+def strip_nul_characters() -> None:
+    """Drop NUL characters from the checked parameters: PostgreSQL text cannot hold them."""
+    for name in ("form", "args"):
+        data = getattr(request, name)
+        if any("\x00" in key or "\x00" in value for key, value in data.items(multi=True)):
+            setattr(request, name, ImmutableMultiDict(
+                (key.replace("\x00", ""), value.replace("\x00", ""))
+                for key, value in data.items(multi=True)))
 
 
 @bp.teardown_request
@@ -48,7 +70,10 @@ def close_session(_exc=None):
     """Give the request's database connection back to the pool."""
     session = g.pop("db", None)
     if session is not None:
-        session.close()
+        try:
+            session.close()
+        except Exception:  # noqa: BLE001 - the answer is sent; a dead connection is the pool's
+            log.warning("closing the session failed")
 
 
 @bp.errorhandler(Exception)

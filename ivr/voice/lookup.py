@@ -15,7 +15,7 @@ from ivr.cases import (
 )
 from ivr.models import Case
 from ivr.phones import parse_phone
-from ivr.spanish_dates import describe_moment
+from ivr.spanish_dates import describe_deadline, describe_moment
 from ivr.spoken_numbers import digits_from_speech
 from ivr.voice import bp
 from ivr.voice.common import begin_call, case_arg, hung_up, is_open, too_long
@@ -115,7 +115,7 @@ def status_words(case: Case) -> str:
         if view.visit_cost is not None:
             parts.append(s.text("case_visit_cost", cost=f"{view.visit_cost:.2f}"))
     if view.callback_pending and view.due_at is not None and view.due_at > now():
-        parts.append(s.text("case_callback_due", when=describe_moment(view.due_at, now())))
+        parts.append(s.text("case_callback_due", when=describe_deadline(view.due_at, now())))
     return " ".join(parts)
 
 

@@ -22,7 +22,7 @@ from ivr.cases import (
 from ivr.directory import find_contact
 from ivr.models import Case
 from ivr.phones import parse_keyed_phone
-from ivr.spanish_dates import describe_moment
+from ivr.spanish_dates import describe_deadline
 from ivr.voice import bp
 from ivr.voice.common import begin_call, case_arg, hung_up, int_arg, is_open, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker
@@ -232,6 +232,8 @@ def report_callback():
     attempt = attempt_number()
     digits, speech = heard(request)
     answer = {"1": True, "2": False}.get(digits[:1]) if digits else speech_intents.yes_no(speech)
+    if answer is None and "otro" in speech.lower():
+        answer = False  # "a otro número"
     response = VoiceResponse()
     if hung_up():
         pass
@@ -374,7 +376,7 @@ def after_report(response: VoiceResponse, case: Case, already_queued: bool = Fal
 def promise_callback(response: VoiceResponse, case: Case) -> None:
     """Tell the caller when a specialist will call back."""
     if case.due_at is not None:
-        speaker().say(response, "callback_promise_due", when=describe_moment(case.due_at, now()))
+        speaker().say(response, "callback_promise_due", when=describe_deadline(case.due_at, now()))
     else:
         speaker().say(response, "callback_promise")
 

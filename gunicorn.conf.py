@@ -1,0 +1,54 @@
+"""gunicorn settings for the CCO support line: `gunicorn -c gunicorn.conf.py`.
+
+Every value can be overridden from the environment (below) or on the command line. Twilio
+waits at most 15 s for a webhook's TwiML before it requests the Fallback URL, and the line's
+webhooks answer in milliseconds: a worker still busy after `timeout` seconds is stuck (a hung
+database, a lock) and is killed, so that Twilio's own timer, not the caller, discovers it and
+the Fallback URL (which needs no database) takes over.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "wsgi:app"
+
+# GUNICORN_BIND: where to listen; behind the TLS reverse proxy, a loopback address (or a
+# unix socket: "unix:/run/ivr/gunicorn.sock").
+bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
+
+# GUNICORN_WORKERS (or WEB_CONCURRENCY): processes; by default 2 × cores + 1, at most 8 (each
+# keeps its own pool of database connections: mind PostgreSQL's max_connections).
+workers = int(os.environ.get("GUNICORN_WORKERS") or os.environ.get("WEB_CONCURRENCY")
+              or min(2 * multiprocessing.cpu_count() + 1, 8))
+# GUNICORN_THREADS > 1 switches to threaded workers (which also keep connections alive).
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
+worker_class = "gthread" if threads > 1 else "sync"
+
+# Kill a worker stuck for 10 s: Twilio would give up at 15 s and use the Fallback URL.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 10)
+# On restart or deploy, workers get this long to finish the webhooks in flight.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 15)
+# Seconds an idle connection from the reverse proxy is kept open (threaded workers).
+keepalive = 5
+# Recycle workers now and then so that a slow leak can never build up.
+max_requests = 5000
+max_requests_jitter = 500
+
+# Logs to stderr (journald or the container collects them). The access log line: client (as
+# the proxy says), request line, status, size, milliseconds, user agent. It names no header
+# but X-Forwarded-For and User-Agent: never X-Twilio-Signature; gunicorn never logs bodies,
+# so the form fields (caller IDs, speech) stay out. The query strings are the app's own
+# (attempt counters, case and dial-attempt ids), never anything the caller said.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+# The reverse proxy's addresses, trusted for X-Forwarded-Proto (gunicorn then sets the
+# request's scheme to https). Host and port are the app's business: set PUBLIC_BASE_URL, or
+# PROXY_HOPS with the proxy sending X-Forwarded-Host, so that the URL the app validates the
+# signature against is the one Twilio signed. Default: FORWARDED_ALLOW_IPS or loopback only.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Load the app in each worker (not the master): database engines and threads are per process.
+preload_app = False

@@ -1,0 +1,40 @@
+"""Structured logs: one JSON object per line, with the fields a webhook adds."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+FIELDS = ("call", "step", "outcome", "status", "from", "ms")
+
+
+class JsonFormatter(logging.Formatter):
+    """Format records as JSON lines (time, level, logger, message and webhook fields)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One line of JSON."""
+        data = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for field in FIELDS:
+            if hasattr(record, field):
+                data[field] = getattr(record, field)
+        if record.exc_info:
+            data["error"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send the application's logs to stderr as JSON lines (once per process)."""
+    logger = logging.getLogger("ivr")
+    logger.setLevel(level)
+    if any(getattr(h, "ivr_json", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.ivr_json = True
+    logger.addHandler(handler)
