@@ -49,6 +49,10 @@ def claim_analyst(
 ) -> Claimed | None:
     """Claim a free analyst for this call: the preferred one if free, else the longest idle."""
     until = now + timedelta(seconds=ring_seconds + LEASE_MARGIN_SECONDS)
+    if session.bind.dialect.name == "postgresql":
+        claimed = _claim_skip_locked(session, call_sid, now, until, prefer, exclude)
+        if claimed is not None:
+            return claimed
     lost: set[int] = set()
     while True:
         # Candidates are read again after each batch lost to concurrent claims: with more
@@ -73,6 +77,34 @@ def claim_analyst(
             if won == 1:
                 return Claimed(analyst_id, name, phone)
             lost.add(analyst_id)
+
+
+def _claim_skip_locked(
+    session: Session, call_sid: str, now: datetime, until: datetime, prefer: int | None,
+    exclude: frozenset[int],
+) -> Claimed | None:
+    """PostgreSQL's fast path: take the first free analyst nobody else is locking right now.
+
+    Concurrent callers spread over different analysts at once instead of queueing on the same
+    row. A row skipped because another transaction merely touches it is not lost: when this
+    finds nobody, the compare-and-set loop above waits for such rows and checks them again.
+    """
+    candidate = select(Analyst.id).where(_free(now))
+    if exclude:
+        candidate = candidate.where(Analyst.id.not_in(exclude))
+    if prefer is not None:
+        candidate = candidate.order_by((Analyst.id != prefer), Analyst.idle_since, Analyst.id)
+    else:
+        candidate = candidate.order_by(Analyst.idle_since, Analyst.id)
+    candidate = candidate.limit(1).with_for_update(skip_locked=True).scalar_subquery()
+    row = session.execute(
+        update(Analyst)
+        .where(Analyst.id == candidate, _free(now))
+        .values(lease_call_sid=call_sid, lease_until=until)
+        .returning(Analyst.id, Analyst.name, Analyst.phone)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return Claimed(*row) if row else None
 
 
 def extend_lease(session: Session, analyst_id: int, call_sid: str, now: datetime,
