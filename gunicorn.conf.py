@@ -16,13 +16,22 @@ wsgi_app = "wsgi:app"
 # unix socket: "unix:/run/ivr/gunicorn.sock").
 bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
 
-# GUNICORN_WORKERS (or WEB_CONCURRENCY): processes; by default 2 × cores + 1, at most 8 (each
-# keeps its own pool of database connections: mind PostgreSQL's max_connections).
-workers = int(os.environ.get("GUNICORN_WORKERS") or os.environ.get("WEB_CONCURRENCY")
-              or min(2 * multiprocessing.cpu_count() + 1, 8))
-# GUNICORN_THREADS > 1 switches to threaded workers (which also keep connections alive).
-threads = int(os.environ.get("GUNICORN_THREADS") or 1)
+# Threaded workers: a webhook spends part of its time waiting for the database, and threads of
+# one process queue for SQLite's write lock on an in-process lock that wakes the next writer
+# at once (ivr/db.py), where separate processes would poll SQLite's busy handler, which sleeps
+# between tries. Measured with the benchmark (bench/RESULTS.md): on one core, one process of 8
+# threads answered 2–3 times the requests of 3 sync workers, on SQLite and on PostgreSQL.
+# GUNICORN_THREADS: threads per process (default 8).
+threads = int(os.environ.get("GUNICORN_THREADS") or 8)
 worker_class = "gthread" if threads > 1 else "sync"
+# GUNICORN_WORKERS (or WEB_CONCURRENCY): processes. Default: one for SQLite (the embedded,
+# single-server setup), one per available core for PostgreSQL (each process keeps its own
+# pool of database connections: mind PostgreSQL's max_connections).
+_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+    multiprocessing.cpu_count())
+_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql"))
+workers = int(os.environ.get("GUNICORN_WORKERS") or os.environ.get("WEB_CONCURRENCY")
+              or (min(_cores, 8) if _postgres else 1))
 
 # Kill a worker stuck for 10 s: Twilio would give up at 15 s and use the Fallback URL.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 10)
@@ -31,8 +40,8 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 15)
 # Seconds an idle connection from the reverse proxy is kept open (threaded workers).
 keepalive = 5
 # Recycle workers now and then so that a slow leak can never build up.
-max_requests = 5000
-max_requests_jitter = 500
+max_requests = 100_000
+max_requests_jitter = 10_000
 
 # Logs to stderr (journald or the container collects them). The access log line: client (as
 # the proxy says), request line, status, size, milliseconds, user agent. It names no header

@@ -131,14 +131,17 @@ def _phone(prefix: str, n: int) -> str:
 
 def case_numbers(count: int, missing: int, rng: random.Random, seven_max: int
                  ) -> tuple[list[str], list[str]]:
-    """`count` distinct case numbers (7 digits first, then 8), and `missing` unused ones."""
+    """`count` distinct case numbers (7 digits first, then 8), and `missing` unused ones.
+
+    The unused ones have 8 digits: the application draws new numbers of 7, so none of them
+    can come into use while a benchmark runs.
+    """
     seven = min(count, seven_max)
-    bodies = rng.sample(range(10**5, 10**6), seven + missing)
-    used = bodies[:seven]
-    if count > seven:
-        used += rng.sample(range(10**6, 10**7), count - seven)
+    used = rng.sample(range(10**5, 10**6), seven)
+    eight = rng.sample(range(10**6, 10**7), count - seven + missing)
+    used += eight[:count - seven]
     return ([make_case_number(b) for b in used],
-            [make_case_number(b) for b in bodies[seven:]])
+            [make_case_number(b) for b in eight[count - seven:]])
 
 
 def _weighted(rng: random.Random, choices) -> Callable[[], str]:

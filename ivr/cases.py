@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -102,9 +102,12 @@ def open_case(
     raise RuntimeError("could not allocate a case number")
 
 
+_CASE_BY_NUMBER = select(Case).where(Case.number == bindparam("number"))  # built once
+
+
 def find_case(session: Session, number: str) -> Case | None:
     """A case by its number."""
-    return session.scalars(select(Case).where(Case.number == number)).first()
+    return session.scalars(_CASE_BY_NUMBER, {"number": number}).first()
 
 
 def open_cases_of_caller(session: Session, phone: str | None, limit: int = 2) -> list[Case]:
@@ -246,4 +249,5 @@ def save_recording(
 def parse_duration(raw: str | None) -> int | None:
     """A RecordingDuration or CallDuration as seconds."""
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 7 else None
+    # ASCII digits only: "³".isdigit() is True, and int("³") raises.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else None

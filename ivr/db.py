@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import threading
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, exc, inspect
@@ -25,9 +27,13 @@ def make_engine(url: str, connect_timeout: int = 2, **kwargs) -> Engine:
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_timeout", 2)
+    # No ping before each use (a round trip on every webhook): when the server restarts, the
+    # first statement on a dead connection fails as a disconnect, SQLAlchemy then discards
+    # every pooled connection, that one webhook is answered without the database (and
+    # spooled), and the next ones connect afresh: the app recovers without a restart.
+    kwargs.setdefault("pool_pre_ping", False)
     return create_engine(
         url,
-        pool_pre_ping=True,
         hide_parameters=True,  # errors are logged: caller numbers must not be in them
         connect_args={"connect_timeout": connect_timeout},
         **kwargs,
@@ -46,10 +52,12 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
     )
 
     if path is not None:
+        file_name = str(path)
+
         @event.listens_for(engine, "checkout")
         def _file_still_there(_dbapi_connection, _record, _proxy):
             """A pooled connection to a deleted file would write into the void: reconnect."""
-            if not path.exists():
+            if not os.path.exists(file_name):  # os.path, not pathlib: this runs per webhook
                 raise exc.DisconnectionError(f"database file {path.name} is gone")
 
     @event.listens_for(engine, "connect")
@@ -66,16 +74,60 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # Writers of this process queue on a lock that wakes the next one at once, instead of on
+    # SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between tries. Other processes (the
+    # CLI, a second server) still meet the busy timeout.
+    writers = _WriterLock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection):
         """Begin every transaction as a writer (SQLAlchemy's pysqlite recipe)."""
+        if not writers.acquire(SQLITE_BUSY_SECONDS):
+            raise exc.OperationalError("BEGIN IMMEDIATE", (), sqlite3.OperationalError(
+                "database is locked (by this process)"))
         # Straight to the driver: this runs once per webhook, and needs no statement machinery.
         try:
             conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:  # locked, or the file is gone
+            writers.release()
             raise exc.OperationalError("BEGIN IMMEDIATE", (), error) from error
 
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(_conn: Connection):
+        """The transaction ends: the next writer of this process may begin."""
+        writers.release()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, _record):
+        """Never keep the lock past the connection's return to the pool."""
+        writers.release()
+
     return engine
+
+
+class _WriterLock:
+    """A process-wide writer lock that each thread holds at most once and releases safely."""
+
+    def __init__(self):
+        """An unheld lock."""
+        self._lock = threading.Lock()
+        self._held = threading.local()
+
+    def acquire(self, timeout: float) -> bool:
+        """Take the lock (a thread that holds it already keeps it)."""
+        if getattr(self._held, "yes", False):
+            return True
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        self._held.yes = True
+        return True
+
+    def release(self) -> None:
+        """Give the lock back if this thread holds it."""
+        if getattr(self._held, "yes", False):
+            self._held.yes = False
+            self._lock.release()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ivr.models import Analyst, Closure, Company, Contact, EmergencyContact
@@ -56,16 +56,38 @@ def require_phone(text: str, what: str = "phone") -> str:
     return number
 
 
+# Written once as plain SQL: these run on the webhook hot path.
+_CONTACT_BY_PHONE = text(
+    "SELECT c.id, c.name, c.position, c.email, co.id, co.name FROM contacts c"
+    " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone"
+)
+_WHO_IS_CALLING = text(
+    "SELECT c.id, c.name, c.position, c.email, co.id, co.name, NULL FROM contacts c"
+    " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone"
+    " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, a.id FROM analysts a"
+    " WHERE a.phone = :phone"
+)
+
+
 def find_contact(session: Session, phone: str | None) -> KnownContact | None:
     """The contact whose phone is this caller ID, with their company."""
     if not phone:
         return None
-    row = session.execute(
-        select(Contact.id, Contact.name, Contact.position, Contact.email, Company.id, Company.name)
-        .join(Company, Company.id == Contact.company_id)
-        .where(Contact.phone == phone)
-    ).first()
+    row = session.execute(_CONTACT_BY_PHONE, {"phone": phone}).first()
     return KnownContact(*row) if row else None
+
+
+def who_is_calling(session: Session, phone: str | None) -> tuple[KnownContact | None, int | None]:
+    """The contact and the analyst (id) whose phone this caller ID is, in one query."""
+    if not phone:
+        return None, None
+    contact, analyst_id = None, None
+    for *fields, analyst in session.execute(_WHO_IS_CALLING, {"phone": phone}).all():
+        if analyst is not None:
+            analyst_id = analyst
+        else:
+            contact = KnownContact(*fields)
+    return contact, analyst_id
 
 
 def find_company(session: Session, name: str) -> Company | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
+import traceback
 
 from flask import Blueprint, abort, current_app, g, request, send_from_directory
 from werkzeug.datastructures import ImmutableMultiDict
@@ -22,6 +24,15 @@ audio_bp = Blueprint("audio", __name__, url_prefix="/audio")
 
 # Callbacks answer 204: Twilio plays nothing from them.
 CALLBACK_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice.leg_status"})
+# Anything that could be a phone number in an error text: 7 or more digits, maybe separated.
+_PHONE_LIKE = re.compile(r"\+?\d(?:[ ().-]?\d){6,}")
+
+
+def scrubbed_traceback(error: BaseException) -> str:
+    """The error's traceback with every phone-like number masked (exceptions may quote the
+    caller's number: logs must not)."""
+    text = "".join(traceback.format_exception(error))
+    return _PHONE_LIKE.sub(lambda match: mask_phone(match.group()), text)
 
 
 def signed_url() -> str:
@@ -96,7 +107,7 @@ def never_fail_the_caller(error):
         return degraded_answer()
     app_state().apologies += 1
     g.outcome = "apology"
-    log.exception("webhook failed: %s", request.endpoint)
+    log.error("webhook failed: %s\n%s", request.endpoint, scrubbed_traceback(error))
     if request.endpoint in CALLBACK_ENDPOINTS:
         return no_content()
     return fallback_answer(speaker(), app_state().settings.fallback_numbers)

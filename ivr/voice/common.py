@@ -38,7 +38,8 @@ def too_long(call: Call) -> VoiceResponse | None:
 def int_arg(name: str, default: int | None = None) -> int | None:
     """A small integer carried in the URL (ours, signed by Twilio), or the default."""
     raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else default
+    # ASCII digits only: "³".isdigit() is True, and int("³") raises.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else default
 
 
 def case_arg() -> Case | None:

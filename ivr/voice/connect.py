@@ -143,6 +143,12 @@ def attempt_arg() -> DialAttempt | None:
 @bp.post("/connect/result")
 def connect_result():
     """The analyst Dial's action: taken, or release and try the next one."""
+    return dial_result("answered", lambda a: f"analyst:{a.analyst_id}",
+                       lambda response, call, case: ask_keep_waiting(response, case))
+
+
+def dial_result(answered: str, answered_by, not_taken):
+    """After a whispered Dial: record who took the call, or carry on with `not_taken`."""
     call = begin_call()
     attempt = attempt_arg()
     if attempt is None:
@@ -151,15 +157,15 @@ def connect_result():
     outcome = close_leg(call, attempt)
     response = VoiceResponse()
     if outcome == "accepted":
-        call.outcome = "answered"
-        call.answered_by = f"analyst:{attempt.analyst_id}"
+        call.outcome = answered
+        call.answered_by = answered_by(attempt)
         goodbye(response)
     elif hung_up():
         call.outcome = call.outcome or "abandoned"
     elif case is None:
         response.hangup()
     else:
-        ask_keep_waiting(response, case)
+        not_taken(response, call, case)
     db().commit()
     return twiml(response)
 
@@ -361,25 +367,8 @@ def ask_emergency_message(response: VoiceResponse, case: Case) -> None:
 @bp.post("/emergency/result")
 def emergency_result():
     """The emergency Dial's action: answered, or the next phone in the list."""
-    call = begin_call()
-    attempt = attempt_arg()
-    if attempt is None:
-        return twiml(apologise_and_end())
-    case = db().get(Case, attempt.case_id) if attempt.case_id else None
-    outcome = close_leg(call, attempt)
-    response = VoiceResponse()
-    if outcome == "accepted":
-        call.outcome = "emergency-answered"
-        call.answered_by = f"emergency:{attempt.emergency_contact_id}"
-        goodbye(response)
-    elif hung_up():
-        call.outcome = call.outcome or "abandoned"
-    elif case is None:
-        response.hangup()
-    else:
-        dial_next_emergency(response, call, case)
-    db().commit()
-    return twiml(response)
+    return dial_result("emergency-answered", lambda a: f"emergency:{a.emergency_contact_id}",
+                       dial_next_emergency)
 
 
 @bp.post("/emergency/recorded")

@@ -54,7 +54,7 @@ def fallback_next(speaker, numbers: tuple[str, ...]):
     """After a fallback Dial: done when bridged, else ring the next phone."""
     response = VoiceResponse()
     raw = request.args.get("i", "0")
-    index = int(raw) if raw.isdigit() and len(raw) < 3 else 0
+    index = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 3 else 0
     if someone_took_it(request.form):
         response.hangup()
         return twiml(response)

@@ -9,11 +9,11 @@ from ivr import speech_intents
 from ivr.business_hours import OpenStatus
 from ivr.calls import CallParams, apply_status
 from ivr.cases import next_report_seq
-from ivr.directory import find_contact
+from ivr.directory import who_is_calling
 from ivr.spanish_dates import describe_moment
 from ivr.voice import bp
 from ivr.voice import fallback as fb
-from ivr.voice.analyst import analyst_by_phone, offer_analyst_menu
+from ivr.voice.analyst import offer_analyst_menu
 from ivr.voice.common import begin_call, call_arg_case_id, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.twiml import MAX_TRIES, attempt_number, heard, no_content, twiml
@@ -43,11 +43,11 @@ def incoming():
     ended = too_long(call)
     if ended:
         return twiml(ended)
-    contact = find_contact(db(), call.from_number)
+    contact, analyst_id = who_is_calling(db(), call.from_number)
     if contact and call.contact_id != contact.contact_id:
         call.contact_id = contact.contact_id
     response = VoiceResponse()
-    if contact is None and analyst_by_phone(call.from_number) is not None:
+    if contact is None and analyst_id is not None:
         offer_analyst_menu(response)
         db().commit()
         return twiml(response)
@@ -161,8 +161,9 @@ def status():
     if form.get("CallSid"):
         apply_status(
             db(), CallParams.from_form(form),
-            int(raw_seq) if raw_seq.isdigit() and len(raw_seq) < 9 else None,
-            int(raw_duration) if raw_duration.isdigit() and len(raw_duration) < 9 else None,
+            int(raw_seq) if raw_seq.isascii() and raw_seq.isdigit() and len(raw_seq) < 9 else None,
+            int(raw_duration) if raw_duration.isascii() and raw_duration.isdigit()
+            and len(raw_duration) < 9 else None,
             now(),
         )
         db().commit()

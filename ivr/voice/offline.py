@@ -23,13 +23,13 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.callbacks import schedule_callback
 from ivr.calls import CallParams, touch_call
-from ivr.case_numbers import make_case_number, spoken_digits
+from ivr.case_numbers import CURRENT_LENGTH, make_case_number, spoken_digits
 from ivr.cases import complete_report, open_case, parse_duration, save_recording
 from ivr.clock import utcnow
 from ivr.directory import find_contact
 from ivr.phones import parse_phone
 from ivr.spool import Spool
-from ivr.voice import bp
+from ivr.voice import bp, scrubbed_traceback
 from ivr.voice.context import app_state, speaker
 from ivr.voice.fallback import dial_fallback, record_offline_message, someone_took_it
 from ivr.voice.fallback import fallback_accept as db_free_accept
@@ -46,8 +46,11 @@ RERUN_ENDPOINTS = frozenset({
     "voice.report_field_recorded", "voice.report_email", "voice.report_callback",
     "voice.report_callback_number", "voice.report_extension", "voice.report_severity",
     "voice.report_recorded", "voice.case_addendum", "voice.emergency_recorded",
-    "voice.leg_status",
+    "voice.leg_status", "voice.whisper", "voice.whisper_answer",
 })
+# Dial actions are not run again (they would ring the next phone), but the leg they report is
+# closed: its analyst is freed even when no leg status callback ever comes.
+DIAL_ACTIONS = frozenset({"voice.connect_result", "voice.emergency_result"})
 SILENT_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice.leg_status",
                               "voice.offline_recording_status"})
 
@@ -63,7 +66,11 @@ def database_unavailable(error: BaseException) -> bool:
 def offline_case_number(call_sid: str) -> str:
     """The case number given to a caller while offline: derived from the CallSid, so stable."""
     digest = int.from_bytes(hashlib.sha256(call_sid.encode()).digest()[:8], "big")
-    return make_case_number(100_000 + digest % 900_000)
+    # One digit longer than the numbers issued online (CURRENT_LENGTH): an offline number can
+    # then never be one already given to another case, which would make open_case pick
+    # another number and leave the caller with a number that is not theirs.
+    low = 10 ** (CURRENT_LENGTH - 1)
+    return make_case_number(low + digest % (9 * low))
 
 
 def spool() -> Spool:
@@ -186,6 +193,8 @@ def replay_record(app: Flask, record: dict, choices: dict[str, list[str]]) -> No
             elif endpoint in RERUN_ENDPOINTS:
                 view = app.view_functions[endpoint]
                 view(**(request.view_args or {}))
+            elif endpoint in DIAL_ACTIONS:
+                close_dial_leg()
             elif sid:
                 touch_call(session, CallParams.from_form(form), g.now)
             session.commit()
@@ -193,7 +202,24 @@ def replay_record(app: Flask, record: dict, choices: dict[str, list[str]]) -> No
             session.rollback()
             if database_unavailable(error):
                 raise
-            log.exception("spool: a record of call %s could not be applied", sid)
+            log.error("spool: a record of call %s could not be applied\n%s", sid,
+                      scrubbed_traceback(error))
+
+
+def close_dial_leg() -> None:
+    """Replay of a Dial action: record how the leg ended and free its analyst; ring nobody."""
+    from ivr.voice.common import begin_call
+    from ivr.voice.connect import attempt_arg, close_leg
+
+    call = begin_call()
+    attempt = attempt_arg()
+    if attempt is None or close_leg(call, attempt) != "accepted":
+        return
+    if attempt.analyst_id is not None:
+        call.outcome, call.answered_by = "answered", f"analyst:{attempt.analyst_id}"
+    else:
+        call.outcome = "emergency-answered"
+        call.answered_by = f"emergency:{attempt.emergency_contact_id}"
 
 
 def offline_case(session, form: dict, heard: list[str], now: datetime) -> None:

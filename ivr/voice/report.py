@@ -20,7 +20,7 @@ from ivr.cases import (
     update_case,
 )
 from ivr.directory import find_contact
-from ivr.models import Case
+from ivr.models import Call, Case
 from ivr.phones import parse_keyed_phone
 from ivr.spanish_dates import describe_deadline
 from ivr.voice import bp
@@ -39,9 +39,8 @@ _EMAIL_WORDS = ((" arroba ", "@"), (" punto ", "."), (" guion bajo ", "_"), (" g
                 (" guión bajo ", "_"), (" guión ", "-"))
 
 
-def start_case(seq: int | None) -> Case:
+def start_case(call: Call, seq: int | None) -> Case:
     """Open (or find again, on a replay) the case of this report."""
-    call = begin_call()
     session = db()
     seq = seq or next_report_seq(session, call.call_sid)
     contact = find_contact(session, call.from_number)
@@ -65,7 +64,7 @@ def report_start():
     ended = too_long(call)
     if ended:
         return twiml(ended)
-    case = start_case(int_arg("r"))
+    case = start_case(call, int_arg("r"))
     response = VoiceResponse()
     speaker().say(response, "report_intro")
     say_case_number(response, case)
@@ -287,7 +286,7 @@ def report_extension():
     if case is None:
         return twiml(lost_report())
     digits, _speech = heard(request)
-    if digits.isdigit() and len(digits) <= 10:
+    if digits.isascii() and digits.isdigit() and len(digits) <= 10:
         update_case(db(), case.id, now(), callback_extension=digits)
     response = VoiceResponse()
     if not hung_up():

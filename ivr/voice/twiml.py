@@ -92,7 +92,7 @@ def attempt_number() -> int:
     from flask import request
 
     raw = request.args.get("t", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 3 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 3 else 1
 
 
 def heard(request) -> tuple[str, str]:
