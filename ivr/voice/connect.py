@@ -48,6 +48,11 @@ def elapsed_ring_seconds(call: Call) -> int:
 @bp.post("/connect")
 def connect_start():
     """Start looking for a free analyst for the caller's case."""
+    return start_hunt("connecting", dial_next_analyst)
+
+
+def start_hunt(prompt: str, dial_next):
+    """Give the call its case (and its number, when new), then ring the first phone."""
     call = begin_call()
     ended = too_long(call)
     if ended:
@@ -59,8 +64,8 @@ def connect_start():
         say_case_number(response, case)
     if call.hunt_started_at is None:
         call.hunt_started_at = now()
-    speaker().say(response, "connecting")
-    dial_next_analyst(response, call, case)
+    speaker().say(response, prompt)
+    dial_next(response, call, case)
     db().commit()
     return twiml(response)
 
@@ -317,21 +322,7 @@ def leg_status():
 @bp.post("/emergency")
 def emergency_start():
     """A confirmed emergency out of hours: ring the emergency phones in their order."""
-    call = begin_call()
-    ended = too_long(call)
-    if ended:
-        return twiml(ended)
-    case, new = case_for_call(call)
-    response = VoiceResponse()
-    if new:
-        speaker().say(response, "emergency_ask_case")
-        say_case_number(response, case)
-    if call.hunt_started_at is None:
-        call.hunt_started_at = now()
-    speaker().say(response, "emergency_connecting")
-    dial_next_emergency(response, call, case)
-    db().commit()
-    return twiml(response)
+    return start_hunt("emergency_connecting", dial_next_emergency)
 
 
 def dial_next_emergency(response: VoiceResponse, call: Call, case: Case) -> None:
