@@ -6,6 +6,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, exc, inspect
@@ -17,7 +18,7 @@ SCHEMA_FILE = ROOT / "schema.sql"
 _PG_ONLY = re.compile(r"^--pg: ?", re.MULTILINE)
 _COMMENT = re.compile(r"--[^\n]*")
 # Writers wait this long for the lock; short, so a webhook still answers within a second.
-SQLITE_BUSY_SECONDS = 0.8
+SQLITE_BUSY_SECONDS = 0.6
 
 
 def make_engine(url: str, connect_timeout: int = 2, **kwargs) -> Engine:
@@ -82,12 +83,17 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection):
         """Begin every transaction as a writer (SQLAlchemy's pysqlite recipe)."""
+        started = time.monotonic()
         if not writers.acquire(SQLITE_BUSY_SECONDS):
             raise exc.OperationalError("BEGIN IMMEDIATE", (), sqlite3.OperationalError(
                 "database is locked (by this process)"))
+        # Both waits share one budget, so a webhook still answers within a second.
+        left_ms = max(int((SQLITE_BUSY_SECONDS - (time.monotonic() - started)) * 1000), 1)
+        driver = conn.connection.driver_connection
         # Straight to the driver: this runs once per webhook, and needs no statement machinery.
         try:
-            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+            driver.execute(f"PRAGMA busy_timeout={left_ms}")
+            driver.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:  # locked, or the file is gone
             writers.release()
             raise exc.OperationalError("BEGIN IMMEDIATE", (), error) from error
