@@ -228,6 +228,36 @@ def assert_every_answer_good(result: LoadResult) -> None:
         {w.ended for w in result.walks}
 
 
+# --- SQLite: the file held under an exclusive lock mid-load ---------------------------------
+
+
+@pytest.mark.slow
+def test_sqlite_locked_mid_load_loses_no_case(clock, tmp_path, record_property):
+    """An exclusive lock held for seconds under concurrent calls: 0 non-200, 0 cases lost."""
+    clock(OPEN)
+    path = tmp_path / "data" / "ivr.sqlite3"
+    url = f"sqlite:///{path}"
+    app = make_app(url, tmp_path)
+    holder = sqlite3.connect(str(path), timeout=5, isolation_level=None)
+    try:
+        result = run_load(app, workers=4, until=4.5, timeline=[
+            (1.0, lambda: holder.execute("BEGIN EXCLUSIVE")),
+            (2.5, lambda: holder.execute("ROLLBACK")),
+        ])
+        assert_every_answer_good(result)
+        assert result.degraded > 0
+        assert recovers(app)
+        drain_spool(app)
+        assert not Spool(app.extensions["ivr"].settings.spool_dir).pending()
+        counts = nothing_lost(url, result)
+    finally:
+        holder.close()
+        app.extensions["ivr"].engine.dispose()
+    for name, value in counts.items():
+        record_property(name, value)
+    print(f"\nDB lock (SQLite): {counts}")
+
+
 # --- PostgreSQL: a cluster of the test's own, killed mid-load -------------------------------
 
 
@@ -356,33 +386,3 @@ def test_postgres_killed_mid_load_loses_no_case(cluster, clock, tmp_path, record
     for name, value in counts.items():
         record_property(name, value)
     print(f"\nDB kill (PostgreSQL): {counts}")
-
-
-# --- SQLite: the file held under an exclusive lock mid-load ---------------------------------
-
-
-@pytest.mark.slow
-def test_sqlite_locked_mid_load_loses_no_case(clock, tmp_path, record_property):
-    """An exclusive lock held for seconds under concurrent calls: 0 non-200, 0 cases lost."""
-    clock(OPEN)
-    path = tmp_path / "data" / "ivr.sqlite3"
-    url = f"sqlite:///{path}"
-    app = make_app(url, tmp_path)
-    holder = sqlite3.connect(str(path), timeout=5, isolation_level=None)
-    try:
-        result = run_load(app, workers=4, until=4.5, timeline=[
-            (1.0, lambda: holder.execute("BEGIN EXCLUSIVE")),
-            (2.5, lambda: holder.execute("ROLLBACK")),
-        ])
-        assert_every_answer_good(result)
-        assert result.degraded > 0
-        assert recovers(app)
-        drain_spool(app)
-        assert not Spool(app.extensions["ivr"].settings.spool_dir).pending()
-        counts = nothing_lost(url, result)
-    finally:
-        holder.close()
-        app.extensions["ivr"].engine.dispose()
-    for name, value in counts.items():
-        record_property(name, value)
-    print(f"\nDB lock (SQLite): {counts}")
