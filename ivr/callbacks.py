@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ivr.business_hours import Schedule, to_naive_utc
 from ivr.models import Case, Company
+from ivr.sql import Q, Tx, as_tx
 
 # Business hours to call back, by severity: 1 operation stopped, 2 partly affected, 3 a question.
 SEVERITY_HOURS = {1: 2, 2: 4, 3: 8}
@@ -33,12 +34,16 @@ def due_time(
     return to_naive_utc(schedule.add_business_hours(start, hours))
 
 
-def schedule_callback(session: Session, schedule: Schedule, case: Case, now: datetime) -> None:
+_CONTRACT_HOURS = Q("SELECT contract_hours FROM companies WHERE id = :id")
+_PENDING_COUNT = Q("SELECT COUNT(*) FROM cases WHERE callback_state = 'pending'")
+
+
+def schedule_callback(tx: Tx, schedule: Schedule, case, now: datetime) -> None:
     """Put a case in the callback queue with its due time (counted from when it was opened)."""
+    tx = as_tx(tx)
     contract = None
     if case.company_id is not None:
-        contract = session.scalar(select(Company.contract_hours)
-                                  .where(Company.id == case.company_id))
+        contract = tx.value(_CONTRACT_HOURS, id=case.company_id)
     case.due_at = due_time(schedule, case.created_at, case.severity, contract, case.urgent)
     case.callback_state = "pending"
     case.updated_at = now
@@ -64,10 +69,7 @@ def callback_queue(session: Session, now: datetime, limit: int = 100) -> list[tu
     return [(case, bool(has_contract)) for case, has_contract in rows]
 
 
-def callbacks_due_count(session: Session, now: datetime) -> int:
+def callbacks_due_count(tx: Tx, now: datetime) -> int:
     """How many callbacks wait now (for the analyst phone menu)."""
-    from sqlalchemy import func
-
-    return session.scalar(
-        select(func.count()).select_from(Case).where(Case.callback_state == "pending")
-    ) or 0
+    tx = as_tx(tx)
+    return tx.value(_PENDING_COUNT) or 0

@@ -5,12 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, bindparam, text, update
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-
-from ivr.models import Call
 from ivr.phones import parse_phone
+from ivr.sql import Q, Rec, Tx, as_tx
 
 # Call statuses in the order a call lives through them; the final ones share the last rank.
 STATUS_RANK = {
@@ -56,64 +52,45 @@ class CallParams:
         )
 
 
-_CALL_COLUMNS = tuple(Call.__table__.columns)
 # One round trip per webhook: create the call's row or count one more webhook on it, and read
-# it back. Plain SQL that SQLite (3.35+) and PostgreSQL both accept; written once, so no
-# statement is built per request.
-_TOUCH = text(
+# it back. Plain SQL that SQLite (3.35+) and PostgreSQL both accept.
+_TOUCH = Q(
     "INSERT INTO calls (call_sid, direction, from_number, from_raw, to_number, forwarded_from,"
     " status, webhooks, attempts, ring_seconds, started_at, updated_at)"
     " VALUES (:call_sid, :direction, :from_number, :from_raw, :to_number, :forwarded_from,"
     " :status, 1, 0, 0, :now, :now)"
     " ON CONFLICT (call_sid) DO UPDATE SET webhooks = calls.webhooks + 1, updated_at = :now"
-    " RETURNING call_sid, direction, from_number, from_raw, to_number, "
-    "forwarded_from, status, status_seq, duration, contact_id, analyst_id, "
-    "case_id, webhooks, outcome, answered_by, attempts, ring_seconds, "
-    "hunt_started_at, started_at, updated_at, ended_at"
-).bindparams(bindparam("now", type_=DateTime)).columns(*_CALL_COLUMNS)
+    " RETURNING *"
+)
+_CALL_FOR_UPDATE = Q("SELECT * FROM calls WHERE call_sid = :sid FOR UPDATE")
+_CALL = Q("SELECT * FROM calls WHERE call_sid = :sid")
 
 
-def touch_call(session: Session, params: CallParams, now: datetime) -> Call:
+def touch_call(tx: Tx, params: CallParams, now: datetime) -> Rec:
     """Create the call's row or count one more webhook on it, in one statement."""
+    tx = as_tx(tx)
     status = params.status if params.status in STATUS_RANK else "in-progress"
-    row = session.execute(_TOUCH, {
-        "call_sid": params.call_sid,
-        "direction": params.direction or None,
-        "from_number": parse_phone(params.from_raw),
-        "from_raw": params.from_raw or None,
-        "to_number": params.to or None,
-        "forwarded_from": params.forwarded_from or None,
-        "status": status,
-        "now": now,
-    }).one()
-    return _attach(session, row._mapping)
-
-
-def _attach(session: Session, values) -> Call:
-    """The row as a Call the session tracks, without loading it a second time."""
-    key = session.identity_key(Call, values["call_sid"])
-    call = session.identity_map.get(key)
-    if call is not None:
-        for column in _CALL_COLUMNS:
-            set_committed_value(call, column.key, values[column.name])
-        return call
-    call = Call(**{column.key: values[column.name] for column in _CALL_COLUMNS})
-    make_transient_to_detached(call)
-    session.add(call)
-    return call
+    return tx.row(_TOUCH, "calls", call_sid=params.call_sid,
+                  direction=params.direction or None,
+                  from_number=parse_phone(params.from_raw),
+                  from_raw=params.from_raw or None,
+                  to_number=params.to or None,
+                  forwarded_from=params.forwarded_from or None,
+                  status=status, now=now)
 
 
 def apply_status(
-    session: Session,
+    tx: Tx,
     params: CallParams,
     sequence: int | None,
     duration: int | None,
     now: datetime,
-) -> Call:
+) -> Rec:
     """Record a status callback; a call's status only ever moves forward."""
-    call = session.get(Call, params.call_sid, with_for_update=True)
+    tx = as_tx(tx)
+    call = tx.row(_CALL_FOR_UPDATE if tx.pg else _CALL, "calls", sid=params.call_sid)
     if call is None:
-        call = touch_call(session, params, now)
+        call = touch_call(tx, params, now)
     new_rank = STATUS_RANK.get(params.status)
     if new_rank is None:
         return call
@@ -132,8 +109,3 @@ def apply_status(
 def _later(sequence: int | None, stored: int | None) -> bool:
     """Whether a callback's SequenceNumber is after the stored one."""
     return sequence is not None and (stored is None or sequence > stored)
-
-
-def set_call_fields(session: Session, call_sid: str, **values) -> None:
-    """Update some columns of a call in one statement."""
-    session.execute(update(Call).where(Call.call_sid == call_sid).values(**values))

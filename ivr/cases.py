@@ -6,15 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy import case as sql_case
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ivr.case_numbers import random_case_number
-from ivr.directory import DirectoryError, KnownContact, find_company
-from ivr.models import Case, Contact, Recording
+from ivr.directory import DirectoryError, KnownContact, company_id_by_name
+from ivr.models import Case
+from ivr.sql import Q, Rec, Tx, as_tx
 
 STATUSES = ("incomplete", "received", "in_progress", "visit_scheduled", "waiting_client",
             "resolved")
@@ -43,14 +40,48 @@ class CaseView:
     callback_pending: bool
 
 
-def next_report_seq(session: Session, call_sid: str) -> int:
+_LAST_SEQ = Q("SELECT MAX(origin_seq) FROM cases WHERE origin_call_sid = :sid")
+_CASE_OF_REPORT = Q("SELECT * FROM cases WHERE origin_call_sid = :sid AND origin_seq = :seq")
+# A clash on the number or on the report: no row comes back, and no error aborts the
+# transaction (PostgreSQL would need a savepoint for that).
+_NEW_CASE = Q(
+    "INSERT INTO cases (number, status, company_id, contact_id, company_name, caller_name,"
+    " caller_position, email, caller_number, origin_call_sid, origin_seq, out_of_hours, urgent,"
+    " callback_state, created_at, updated_at)"
+    " VALUES (:number, 'incomplete', :company_id, :contact_id, :company_name, :caller_name,"
+    " :caller_position, :email, :caller_number, :sid, :seq, :out_of_hours, :urgent, 'pending',"
+    " :now, :now)"
+    " ON CONFLICT DO NOTHING RETURNING *")
+_CASE_BY_NUMBER = Q("SELECT * FROM cases WHERE number = :number")
+_OPEN_CASES_OF_CALLER = Q(
+    "SELECT * FROM cases WHERE caller_number = :phone AND status <> 'resolved'"
+    " ORDER BY created_at DESC LIMIT :limit")
+_COMPANY_OF_CONTACT = Q("SELECT company_id FROM contacts WHERE phone = :phone")
+_SAVE_RECORDING = Q(
+    "INSERT INTO recordings (recording_sid, call_sid, case_id, kind, url, duration, status,"
+    " created_at, updated_at)"
+    " VALUES (:sid, :call_sid, :case_id, :kind, :url, :duration, :status, :now, :now)"
+    " ON CONFLICT (recording_sid) DO UPDATE SET"
+    " case_id = COALESCE(recordings.case_id, excluded.case_id),"
+    " url = COALESCE(excluded.url, recordings.url),"
+    " duration = COALESCE(excluded.duration, recordings.duration),"
+    " kind = CASE WHEN :kind_given THEN excluded.kind ELSE recordings.kind END,"
+    # A final status (completed, failed, absent) is never replaced by in-progress.
+    " status = CASE WHEN NOT :status_given THEN recordings.status"
+    " WHEN excluded.status = 'in-progress'"
+    " AND recordings.status IN ('completed', 'failed', 'absent') THEN recordings.status"
+    " ELSE excluded.status END,"
+    " updated_at = excluded.updated_at")
+
+
+def next_report_seq(tx: Tx, call_sid: str) -> int:
     """The order number the next case opened in this call will have."""
-    last = session.scalar(select(func.max(Case.origin_seq)).where(Case.origin_call_sid == call_sid))
-    return (last or 0) + 1
+    tx = as_tx(tx)
+    return (tx.value(_LAST_SEQ, sid=call_sid) or 0) + 1
 
 
 def open_case(
-    session: Session,
+    tx: Tx,
     call_sid: str,
     seq: int,
     caller_number: str | None,
@@ -58,82 +89,61 @@ def open_case(
     out_of_hours: bool,
     now: datetime,
     number: str | None = None,
-) -> Case:
+) -> Rec:
     """The case of report `seq` of a call: created once, found again on every replay."""
-    existing = session.scalars(
-        select(Case).where(Case.origin_call_sid == call_sid, Case.origin_seq == seq)
-    ).first()
-    if existing is not None:
-        return existing
+    tx = as_tx(tx)
     for attempt in range(NUMBER_ATTEMPTS):
-        case = Case(
+        existing = tx.row(_CASE_OF_REPORT, "cases", sid=call_sid, seq=seq)
+        if existing is not None:
+            return existing
+        case = tx.row(
+            _NEW_CASE, "cases",
             # A number already given to the caller (offline) is kept unless it is taken.
             number=number if number and attempt == 0 else random_case_number(),
-            status="incomplete",
             company_id=contact.company_id if contact else None,
             contact_id=contact.contact_id if contact else None,
             company_name=contact.company_name if contact else None,
             caller_name=contact.name if contact else None,
             caller_position=contact.position if contact else None,
             email=contact.email if contact else None,
-            caller_number=caller_number,
-            origin_call_sid=call_sid,
-            origin_seq=seq,
-            out_of_hours=out_of_hours,
-            urgent=False,
-            # From its first step a case waits for a callback: a caller who hangs up
-            # half-way is still called back (nothing is lost).
-            callback_state="pending",
-            created_at=now,
-            updated_at=now,
-        )
-        try:
-            with session.begin_nested():
-                session.add(case)
+            caller_number=caller_number, sid=call_sid, seq=seq,
+            out_of_hours=out_of_hours, urgent=False,
+            # From its first step a case waits for a callback (status 'pending'): a caller
+            # who hangs up half-way is still called back (nothing is lost).
+            now=now)
+        if case is not None:
             return case
-        except IntegrityError:
-            # Either the random number was taken (try another) or a concurrent replay of
-            # this same step created the case first (use it).
-            existing = session.scalars(
-                select(Case).where(Case.origin_call_sid == call_sid, Case.origin_seq == seq)
-            ).first()
-            if existing is not None:
-                return existing
+        # Either the random number was taken (try another) or a concurrent replay of this
+        # same step created the case first (found at the top of the loop).
     raise RuntimeError("could not allocate a case number")
 
 
-_CASE_BY_NUMBER = select(Case).where(Case.number == bindparam("number"))  # built once
-
-
-def find_case(session: Session, number: str) -> Case | None:
+def find_case(tx: Tx, number: str) -> Rec | None:
     """A case by its number."""
-    return session.scalars(_CASE_BY_NUMBER, {"number": number}).first()
+    tx = as_tx(tx)
+    return tx.row(_CASE_BY_NUMBER, "cases", number=number)
 
 
-def open_cases_of_caller(session: Session, phone: str | None, limit: int = 2) -> list[Case]:
+def open_cases_of_caller(tx: Tx, phone: str | None, limit: int = 2) -> list[Rec]:
     """The caller's open cases (by caller ID), newest first."""
+    tx = as_tx(tx)
     if not phone:
         return []
-    return list(session.scalars(
-        select(Case)
-        .where(Case.caller_number == phone, Case.status.in_(OPEN_STATUSES))
-        .order_by(Case.created_at.desc())
-        .limit(limit)
-    ))
+    return tx.rows(_OPEN_CASES_OF_CALLER, "cases", phone=phone, limit=limit)
 
 
-def caller_may_hear_visit(session: Session, case: Case, phone: str | None) -> bool:
+def caller_may_hear_visit(tx: Tx, case, phone: str | None) -> bool:
     """Rule 7: visit date and cost only for a contact of the case's own company."""
     if not phone or case.company_id is None:
         return False
-    company = session.scalar(select(Contact.company_id).where(Contact.phone == phone))
-    return company == case.company_id
+    return tx.value(_COMPANY_OF_CONTACT, phone=phone) == case.company_id
 
 
-def view_for_caller(session: Session, case: Case, phone: str | None) -> CaseView:
+def view_for_caller(tx: Tx, case, phone: str | None) -> CaseView:
     """The case as this caller may hear it (rule 6: status to anyone with the number)."""
+    tx = as_tx(tx)
     visit = (case.visit_at is not None and case.visit_status in VISIT_STATUSES_TOLD
-             and caller_may_hear_visit(session, case, phone))
+             and caller_may_hear_visit(tx, case, phone))
     # A resolved case is not called back, whatever its queue state says.
     pending = case.callback_state == "pending" and case.status in OPEN_STATUSES
     return CaseView(
@@ -146,19 +156,25 @@ def view_for_caller(session: Session, case: Case, phone: str | None) -> CaseView
     )
 
 
-def update_case(session: Session, case_id: int, now: datetime, **values) -> None:
+def update_case(tx: Tx, case_id: int, now: datetime, **values) -> None:
     """Set some fields of a case (idempotent: a replay sets the same values)."""
-    session.execute(update(Case).where(Case.id == case_id).values(updated_at=now, **values))
+    tx = as_tx(tx)
+    case = tx.get("cases", case_id)
+    if case is None:
+        return
+    for name, value in values.items():
+        setattr(case, name, value)
+    case.updated_at = now
 
 
-def set_company(session: Session, case_id: int, spoken_name: str, now: datetime) -> None:
+def set_company(tx: Tx, case_id: int, spoken_name: str, now: datetime) -> None:
     """Store the company as said, linked to a known company when the name matches."""
-    company = find_company(session, spoken_name)
-    update_case(session, case_id, now, company_name=spoken_name[:200],
-                company_id=company.id if company else None)
+    tx = as_tx(tx)
+    update_case(tx, case_id, now, company_name=spoken_name[:200],
+                company_id=company_id_by_name(tx, spoken_name))
 
 
-def complete_report(session: Session, case: Case, now: datetime) -> None:
+def complete_report(tx: Tx, case, now: datetime) -> None:
     """The report has all its steps: the case is received (never moves a case backwards)."""
     if case.status == "incomplete":
         case.status = "received"
@@ -198,13 +214,8 @@ def schedule_visit(
     case.updated_at = now
 
 
-def _insert_for(session: Session):
-    """The dialect's INSERT that knows ON CONFLICT."""
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
 def save_recording(
-    session: Session,
+    tx: Tx,
     recording_sid: str,
     call_sid: str,
     now: datetime,
@@ -216,34 +227,11 @@ def save_recording(
     status: str | None = None,
 ) -> None:
     """Store what one request knows of a recording; the action and callbacks merge, any order."""
-    table = Recording.__table__
-    insert = _insert_for(session)(Recording).values(
-        recording_sid=recording_sid,
-        call_sid=call_sid,
-        case_id=case_id,
-        kind=kind or "unknown",
-        url=url,
-        duration=duration,
-        status=status or "in-progress",
-        created_at=now,
-        updated_at=now,
-    )
-    new = insert.excluded
-    final = table.c.status.in_(RECORDING_FINAL)
-    values = {
-        "case_id": func.coalesce(table.c.case_id, new.case_id),
-        "url": func.coalesce(new.url, table.c.url),
-        "duration": func.coalesce(new.duration, table.c.duration),
-        "updated_at": now,
-    }
-    if kind:
-        values["kind"] = new.kind
-    if status:
-        # A final status (completed, failed, absent) is never replaced by in-progress.
-        values["status"] = sql_case((final, table.c.status), else_=new.status) \
-            if status == "in-progress" else new.status
-    session.execute(insert.on_conflict_do_update(index_elements=[table.c.recording_sid],
-                                                 set_=values))
+    tx = as_tx(tx)
+    tx.run(_SAVE_RECORDING, sid=recording_sid, call_sid=call_sid, case_id=case_id,
+           kind=kind or "unknown", url=url, duration=duration,
+           status=status or "in-progress", now=now,
+           kind_given=bool(kind), status_given=bool(status))
 
 
 def parse_duration(raw: str | None) -> int | None:

@@ -7,6 +7,7 @@ import re
 import sqlite3
 import threading
 import time
+import weakref
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, exc, inspect
@@ -17,6 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "schema.sql"
 _PG_ONLY = re.compile(r"^--pg: ?", re.MULTILINE)
 _COMMENT = re.compile(r"--[^\n]*")
+_SQLITE_WRITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Connections (by id) whose busy timeout was last set below the full budget.
+_SHORTENED: set[int] = set()
 # Writers wait this long for the lock; short, so a webhook still answers within a second.
 SQLITE_BUSY_SECONDS = 0.6
 
@@ -78,25 +82,12 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
     # Writers of this process queue on a lock that wakes the next one at once, instead of on
     # SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between tries. Other processes (the
     # CLI, a second server) still meet the busy timeout.
-    writers = _WriterLock()
+    writers = _SQLITE_WRITERS[engine] = _WriterLock()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection):
         """Begin every transaction as a writer (SQLAlchemy's pysqlite recipe)."""
-        started = time.monotonic()
-        if not writers.acquire(SQLITE_BUSY_SECONDS):
-            raise exc.OperationalError("BEGIN IMMEDIATE", (), sqlite3.OperationalError(
-                "database is locked (by this process)"))
-        # Both waits share one budget, so a webhook still answers within a second.
-        left_ms = max(int((SQLITE_BUSY_SECONDS - (time.monotonic() - started)) * 1000), 1)
-        driver = conn.connection.driver_connection
-        # Straight to the driver: this runs once per webhook, and needs no statement machinery.
-        try:
-            driver.execute(f"PRAGMA busy_timeout={left_ms}")
-            driver.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:  # locked, or the file is gone
-            writers.release()
-            raise exc.OperationalError("BEGIN IMMEDIATE", (), error) from error
+        sqlite_begin(engine, conn.connection.driver_connection)
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
@@ -110,6 +101,37 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
         writers.release()
 
     return engine
+
+
+def sqlite_begin(engine: Engine, driver: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE after this process's other writers, all within one short budget."""
+    writers = _SQLITE_WRITERS[engine]
+    started = time.monotonic()
+    if not writers.acquire(SQLITE_BUSY_SECONDS):
+        raise exc.OperationalError("BEGIN IMMEDIATE", (), sqlite3.OperationalError(
+            "database is locked (by this process)"))
+    # Both waits share one budget, so a webhook still answers within a second. The busy
+    # timeout is set again only when this wait used part of it (a statement less per webhook).
+    full_ms = int(SQLITE_BUSY_SECONDS * 1000)
+    left_ms = max(int((SQLITE_BUSY_SECONDS - (time.monotonic() - started)) * 1000), 1)
+    try:
+        if left_ms < full_ms - 2:
+            driver.execute(f"PRAGMA busy_timeout={left_ms}")
+            _SHORTENED.add(id(driver))
+        elif id(driver) in _SHORTENED:
+            driver.execute(f"PRAGMA busy_timeout={full_ms}")
+            _SHORTENED.discard(id(driver))
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:  # locked, or the file is gone
+        writers.release()
+        raise exc.OperationalError("BEGIN IMMEDIATE", (), error) from error
+
+
+def sqlite_end(engine: Engine) -> None:
+    """The transaction ended: the next writer of this process may begin."""
+    writers = _SQLITE_WRITERS.get(engine)
+    if writers is not None:
+        writers.release()
 
 
 class _WriterLock:

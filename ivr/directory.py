@@ -9,11 +9,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ivr.models import Analyst, Closure, Company, Contact, EmergencyContact
 from ivr.phones import parse_phone
+from ivr.sql import Q, Rec, Tx, as_tx
 
 ANALYST_STATUSES = ("available", "unavailable", "away")
 
@@ -56,38 +57,55 @@ def require_phone(text: str, what: str = "phone") -> str:
     return number
 
 
-# Written once as plain SQL: these run on the webhook hot path.
-_CONTACT_BY_PHONE = text(
-    "SELECT c.id, c.name, c.position, c.email, co.id, co.name FROM contacts c"
+# The webhooks' lookups (plain SQL, ivr/sql.py).
+_CONTACT = ("c.id AS contact_id, c.name AS name, c.position AS position, c.email AS email,"
+            " co.id AS company_id, co.name AS company_name")
+_CONTACT_BY_PHONE = Q(
+    f"SELECT {_CONTACT} FROM contacts c"  # noqa: S608 - constants
     " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone"
 )
-_WHO_IS_CALLING = text(
-    "SELECT c.id, c.name, c.position, c.email, co.id, co.name, NULL FROM contacts c"
+_WHO_IS_CALLING = Q(
+    f"SELECT {_CONTACT}, NULL AS analyst_id FROM contacts c"  # noqa: S608 - constants
     " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone"
     " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, a.id FROM analysts a"
     " WHERE a.phone = :phone"
 )
+_COMPANY_ID_BY_KEY = Q("SELECT id FROM companies WHERE name_key = :key")
 
 
-def find_contact(session: Session, phone: str | None) -> KnownContact | None:
+def _contact(row: Rec) -> KnownContact:
+    return KnownContact(row.contact_id, row.name, row.position, row.email, row.company_id,
+                        row.company_name)
+
+
+def find_contact(tx: Tx, phone: str | None) -> KnownContact | None:
     """The contact whose phone is this caller ID, with their company."""
+    tx = as_tx(tx)
     if not phone:
         return None
-    row = session.execute(_CONTACT_BY_PHONE, {"phone": phone}).first()
-    return KnownContact(*row) if row else None
+    row = tx.row(_CONTACT_BY_PHONE, phone=phone)
+    return _contact(row) if row else None
 
 
-def who_is_calling(session: Session, phone: str | None) -> tuple[KnownContact | None, int | None]:
+def who_is_calling(tx: Tx, phone: str | None) -> tuple[KnownContact | None, int | None]:
     """The contact and the analyst (id) whose phone this caller ID is, in one query."""
+    tx = as_tx(tx)
     if not phone:
         return None, None
     contact, analyst_id = None, None
-    for *fields, analyst in session.execute(_WHO_IS_CALLING, {"phone": phone}).all():
-        if analyst is not None:
-            analyst_id = analyst
+    for row in tx.rows(_WHO_IS_CALLING, phone=phone):
+        if row.analyst_id is not None:
+            analyst_id = row.analyst_id
         else:
-            contact = KnownContact(*fields)
+            contact = _contact(row)
     return contact, analyst_id
+
+
+def company_id_by_name(tx: Tx, name: str) -> int | None:
+    """The known company a spoken or typed name matches."""
+    tx = as_tx(tx)
+    key = name_key(name)
+    return tx.value(_COMPANY_ID_BY_KEY, key=key) if key else None
 
 
 def find_company(session: Session, name: str) -> Company | None:

@@ -12,10 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
-
-from ivr.models import Analyst, Call, Case, DialAttempt, EmergencyContact
+from ivr.sql import Q, Rec, Tx, as_tx
 
 LEASE_MARGIN_SECONDS = 15
 CANDIDATES = 10
@@ -33,14 +30,41 @@ class Claimed:
     phone: str
 
 
-def _free(now: datetime):
-    """SQL condition: available and no live lease."""
-    return (Analyst.status == "available") & or_(
-        Analyst.lease_until.is_(None), Analyst.lease_until <= now)
+_FREE = "status = 'available' AND (lease_until IS NULL OR lease_until <= :now)"
+# The analyst already on the case first (when given), then the longest idle.
+_ORDER = "ORDER BY CASE WHEN id = :prefer THEN 0 ELSE 1 END, idle_since, id"
+_CANDIDATES = Q(
+    f"SELECT id, name, phone FROM analysts WHERE {_FREE} {_ORDER} LIMIT :limit"  # noqa: S608
+)
+_CLAIM = Q("UPDATE analysts SET lease_call_sid = :sid, lease_until = :until"  # noqa: S608
+           f" WHERE id = :id AND {_FREE}")
+_CLAIM_SKIP_LOCKED = Q(
+    "UPDATE analysts SET lease_call_sid = :sid, lease_until = :until WHERE id = ("  # noqa: S608
+    f"SELECT id FROM analysts WHERE {_FREE} AND NOT (id = ANY(CAST(:exclude AS INTEGER[])))"
+    f" {_ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED) AND {_FREE} RETURNING id, name, phone")
+_EXTEND = Q("UPDATE analysts SET lease_until = :until, missed_in_row = 0"
+            " WHERE id = :id AND lease_call_sid = :sid")
+_RELEASE = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
+             " WHERE id = :id AND lease_call_sid = :sid")
+_ANALYST = Q("SELECT * FROM analysts WHERE id = :id")
+_ANALYST_FOR_UPDATE = Q("SELECT * FROM analysts WHERE id = :id FOR UPDATE")
+_NEW_ATTEMPT = Q(
+    "INSERT INTO dial_attempts (call_sid, seq, case_id, analyst_id, emergency_contact_id,"
+    " outcome, started_at) VALUES (:sid, :seq, :case_id, :analyst_id, :emergency_contact_id,"
+    " 'ringing', :now) RETURNING *")
+_TRIED_ANALYSTS = Q("SELECT analyst_id FROM dial_attempts"
+                    " WHERE call_sid = :sid AND analyst_id IS NOT NULL")
+_TRIED_EMERGENCY = Q("SELECT emergency_contact_id FROM dial_attempts"
+                     " WHERE call_sid = :sid AND emergency_contact_id IS NOT NULL")
+_EMERGENCY_CONTACTS = Q("SELECT * FROM emergency_contacts WHERE active = TRUE ORDER BY position")
+_REAP = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
+          " WHERE id = :id AND lease_until IS NOT NULL AND lease_until <= :now")
+_EXPIRED = Q("SELECT id, lease_call_sid FROM analysts"
+             " WHERE lease_until IS NOT NULL AND lease_until <= :now")
 
 
 def claim_analyst(
-    session: Session,
+    tx: Tx,
     call_sid: str,
     now: datetime,
     ring_seconds: int,
@@ -48,90 +72,48 @@ def claim_analyst(
     exclude: frozenset[int] = frozenset(),
 ) -> Claimed | None:
     """Claim a free analyst for this call: the preferred one if free, else the longest idle."""
+    tx = as_tx(tx)
     until = now + timedelta(seconds=ring_seconds + LEASE_MARGIN_SECONDS)
-    if session.bind.dialect.name == "postgresql":
-        claimed = _claim_skip_locked(session, call_sid, now, until, prefer, exclude)
-        if claimed is not None:
-            return claimed
+    if tx.pg:
+        row = tx.row(_CLAIM_SKIP_LOCKED, sid=call_sid, until=until, now=now, prefer=prefer,
+                     exclude=sorted(exclude))
+        if row is not None:
+            return Claimed(row.id, row.name, row.phone)
     lost: set[int] = set()
     while True:
         # Candidates are read again after each batch lost to concurrent claims: with more
         # callers than CANDIDATES, a batch can be all taken while other analysts are free.
-        query = select(Analyst.id, Analyst.name, Analyst.phone).where(_free(now))
-        if exclude or lost:
-            query = query.where(Analyst.id.not_in(exclude | lost))
-        if prefer is not None:
-            query = query.order_by((Analyst.id != prefer), Analyst.idle_since, Analyst.id)
-        else:
-            query = query.order_by(Analyst.idle_since, Analyst.id)
-        candidates = session.execute(query.limit(CANDIDATES)).all()
+        skip = exclude | lost
+        candidates = [row for row in tx.rows(_CANDIDATES, now=now, prefer=prefer,
+                                             limit=CANDIDATES + len(skip))
+                      if row.id not in skip][:CANDIDATES]
         if not candidates:
             return None
-        for analyst_id, name, phone in candidates:
-            won = session.execute(
-                update(Analyst)
-                .where(Analyst.id == analyst_id, _free(now))
-                .values(lease_call_sid=call_sid, lease_until=until)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if won == 1:
-                return Claimed(analyst_id, name, phone)
-            lost.add(analyst_id)
+        for row in candidates:
+            if tx.run(_CLAIM, sid=call_sid, until=until, id=row.id, now=now) == 1:
+                return Claimed(row.id, row.name, row.phone)
+            lost.add(row.id)
 
 
-def _claim_skip_locked(
-    session: Session, call_sid: str, now: datetime, until: datetime, prefer: int | None,
-    exclude: frozenset[int],
-) -> Claimed | None:
-    """PostgreSQL's fast path: take the first free analyst nobody else is locking right now.
-
-    Concurrent callers spread over different analysts at once instead of queueing on the same
-    row. A row skipped because another transaction merely touches it is not lost: when this
-    finds nobody, the compare-and-set loop above waits for such rows and checks them again.
-    """
-    candidate = select(Analyst.id).where(_free(now))
-    if exclude:
-        candidate = candidate.where(Analyst.id.not_in(exclude))
-    if prefer is not None:
-        candidate = candidate.order_by((Analyst.id != prefer), Analyst.idle_since, Analyst.id)
-    else:
-        candidate = candidate.order_by(Analyst.idle_since, Analyst.id)
-    candidate = candidate.limit(1).with_for_update(skip_locked=True).scalar_subquery()
-    row = session.execute(
-        update(Analyst)
-        .where(Analyst.id == candidate, _free(now))
-        .values(lease_call_sid=call_sid, lease_until=until)
-        .returning(Analyst.id, Analyst.name, Analyst.phone)
-        .execution_options(synchronize_session=False)
-    ).first()
-    return Claimed(*row) if row else None
-
-
-def extend_lease(session: Session, analyst_id: int, call_sid: str, now: datetime,
-                 seconds: int) -> None:
+def extend_lease(tx: Tx, analyst_id: int, call_sid: str, now: datetime, seconds: int) -> None:
     """The analyst accepted: keep them busy for the length of a call."""
-    session.execute(
-        update(Analyst)
-        .where(Analyst.id == analyst_id, Analyst.lease_call_sid == call_sid)
-        .values(lease_until=now + timedelta(seconds=seconds + LEASE_MARGIN_SECONDS),
-                missed_in_row=0)
-        .execution_options(synchronize_session=False)
-    )
+    tx = as_tx(tx)
+    tx.forget("analysts", analyst_id)
+    tx.run(_EXTEND, id=analyst_id, sid=call_sid,
+           until=now + timedelta(seconds=seconds + LEASE_MARGIN_SECONDS))
 
 
-def release(session: Session, analyst_id: int, call_sid: str, now: datetime) -> bool:
+def release(tx: Tx, analyst_id: int, call_sid: str, now: datetime) -> bool:
     """Free an analyst when this call's leg ends (only this call's lease)."""
-    return session.execute(
-        update(Analyst)
-        .where(Analyst.id == analyst_id, Analyst.lease_call_sid == call_sid)
-        .values(lease_call_sid=None, lease_until=None, idle_since=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    tx = as_tx(tx)
+    tx.forget("analysts", analyst_id)
+    return tx.run(_RELEASE, id=analyst_id, sid=call_sid, now=now) == 1
 
 
-def count_miss(session: Session, analyst_id: int, limit: int) -> bool:
+def count_miss(tx: Tx, analyst_id: int, limit: int) -> bool:
     """One more missed call; after `limit` in a row the analyst is set away. True if so."""
-    analyst = session.get(Analyst, analyst_id, with_for_update=True, populate_existing=True)
+    tx = as_tx(tx)
+    analyst = tx.row(_ANALYST_FOR_UPDATE if tx.pg else _ANALYST, "analysts", id=analyst_id)
     if analyst is None:
         return False
     analyst.missed_in_row += 1
@@ -142,47 +124,38 @@ def count_miss(session: Session, analyst_id: int, limit: int) -> bool:
     return False
 
 
-def start_attempt(
-    session: Session, call: Call, case: Case | None, now: datetime, *,
-    analyst_id: int | None = None, emergency_contact_id: int | None = None,
-) -> DialAttempt:
+def start_attempt(tx: Tx, call, case, now: datetime, *, analyst_id: int | None = None,
+                  emergency_contact_id: int | None = None) -> Rec:
     """Record one leg about to ring."""
+    tx = as_tx(tx)
     call.attempts += 1
-    attempt = DialAttempt(call_sid=call.call_sid, seq=call.attempts,
-                          case_id=case.id if case else None, analyst_id=analyst_id,
-                          emergency_contact_id=emergency_contact_id, outcome="ringing",
-                          started_at=now)
-    session.add(attempt)
-    session.flush()
-    return attempt
+    return tx.row(_NEW_ATTEMPT, "dial_attempts", sid=call.call_sid, seq=call.attempts,
+                  case_id=case.id if case else None, analyst_id=analyst_id,
+                  emergency_contact_id=emergency_contact_id, now=now)
 
 
-def tried_analysts(session: Session, call_sid: str) -> frozenset[int]:
+def tried_analysts(tx: Tx, call_sid: str) -> frozenset[int]:
     """Analysts already rung for this call (not rung twice)."""
-    return frozenset(session.scalars(
-        select(DialAttempt.analyst_id)
-        .where(DialAttempt.call_sid == call_sid, DialAttempt.analyst_id.is_not(None))
-    ))
+    tx = as_tx(tx)
+    return frozenset(tx.column(_TRIED_ANALYSTS, sid=call_sid))
 
 
-def tried_emergency(session: Session, call_sid: str) -> frozenset[int]:
+def tried_emergency(tx: Tx, call_sid: str) -> frozenset[int]:
     """Emergency contacts already rung for this call."""
-    return frozenset(session.scalars(
-        select(DialAttempt.emergency_contact_id)
-        .where(DialAttempt.call_sid == call_sid, DialAttempt.emergency_contact_id.is_not(None))
-    ))
+    return frozenset(tx.column(_TRIED_EMERGENCY, sid=call_sid))
 
 
-def next_emergency_contact(session: Session, call_sid: str) -> EmergencyContact | None:
+def next_emergency_contact(tx: Tx, call_sid: str) -> Rec | None:
     """The first active emergency phone, in order, not yet rung in this call."""
-    tried = tried_emergency(session, call_sid)
-    query = select(EmergencyContact).where(EmergencyContact.active.is_(True))
-    if tried:
-        query = query.where(EmergencyContact.id.not_in(tried))
-    return session.scalars(query.order_by(EmergencyContact.position).limit(1)).first()
+    tx = as_tx(tx)
+    tried = tried_emergency(tx, call_sid)
+    for contact in tx.rows(_EMERGENCY_CONTACTS, "emergency_contacts"):
+        if contact.id not in tried:
+            return contact
+    return None
 
 
-def accept(session: Session, attempt: DialAttempt, dial_call_sid: str, now: datetime) -> None:
+def accept(attempt, dial_call_sid: str, now: datetime) -> None:
     """The callee pressed 1 at the whisper."""
     if attempt.outcome in ("ringing", None):
         attempt.outcome = "accepted"
@@ -190,14 +163,14 @@ def accept(session: Session, attempt: DialAttempt, dial_call_sid: str, now: date
     attempt.dial_call_sid = attempt.dial_call_sid or dial_call_sid or None
 
 
-def decline(attempt: DialAttempt, dial_call_sid: str) -> None:
+def decline(attempt, dial_call_sid: str) -> None:
     """The callee pressed something else at the whisper."""
     if attempt.outcome in ("ringing", None):
         attempt.outcome = "declined"
     attempt.dial_call_sid = attempt.dial_call_sid or dial_call_sid or None
 
 
-def leg_outcome(attempt: DialAttempt, dial_status: str, bridged: str) -> str:
+def leg_outcome(attempt, dial_status: str, bridged: str) -> str:
     """How a leg ended, from our record of the whisper and Twilio's Dial result."""
     if bridged == "true" or (bridged == "" and attempt.outcome == "accepted"
                              and dial_status in ("completed", "")):
@@ -216,7 +189,7 @@ def leg_outcome(attempt: DialAttempt, dial_status: str, bridged: str) -> str:
     return "no-answer"
 
 
-def finish_attempt(session: Session, attempt: DialAttempt, outcome: str, now: datetime) -> bool:
+def finish_attempt(attempt, outcome: str, now: datetime) -> bool:
     """Close a leg once (replays change nothing); return whether this call closed it."""
     if attempt.ended_at is not None:
         return False
@@ -225,12 +198,11 @@ def finish_attempt(session: Session, attempt: DialAttempt, outcome: str, now: da
     return True
 
 
-def reap_expired_leases(session: Session, now: datetime) -> list[tuple[int, str | None]]:
+def reap_expired_leases(tx: Tx, now: datetime) -> list[tuple[int, str | None]]:
     """Clear leases that expired without their callbacks; return (analyst, call) pairs."""
-    rows = session.execute(
-        select(Analyst.id, Analyst.lease_call_sid)
-        .where(Analyst.lease_until.is_not(None), Analyst.lease_until <= now)
-    ).all()
-    for analyst_id, call_sid in rows:
-        release(session, analyst_id, call_sid, now)
-    return [(a, c) for a, c in rows]
+    tx = as_tx(tx)
+    rows = [(row.id, row.lease_call_sid) for row in tx.rows(_EXPIRED, now=now)]
+    for analyst_id, _call_sid in rows:
+        tx.forget("analysts", analyst_id)
+        tx.run(_REAP, id=analyst_id, now=now)
+    return rows

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 from datetime import time as dtime
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,9 +18,8 @@ from twilio.request_validator import RequestValidator
 
 from ivr.business_hours import DEFAULT_WINDOWS, Closure, Schedule, Window
 from ivr.config import Settings
-from ivr.models import BusinessHours
-from ivr.models import Closure as ClosureRow
 from ivr.prompts import Catalogue
+from ivr.sql import Q, Tx
 
 log = logging.getLogger("ivr.schedule")
 SCHEDULE_TTL_SECONDS = 30.0
@@ -33,17 +31,17 @@ def _hhmm(text: str) -> dtime:
     return dtime(int(hours), int(minutes))
 
 
-def load_schedule(session: Session) -> tuple[Schedule, dict]:
+_HOURS = Q("SELECT weekday, opens, closes FROM business_hours")
+_CLOSURES = Q("SELECT day, starts, ends, reason FROM closures")
+
+
+def load_schedule(tx: Tx) -> tuple[Schedule, dict]:
     """Read hours and closures from the database; also return them as plain data."""
-    hours = session.execute(
-        select(BusinessHours.weekday, BusinessHours.opens, BusinessHours.closes)
-    ).all()
-    closures = session.execute(
-        select(ClosureRow.day, ClosureRow.starts, ClosureRow.ends, ClosureRow.reason)
-    ).all()
     data = {
-        "windows": [[w, o, c] for w, o, c in hours],
-        "closures": [[d.isoformat(), s, e, r] for d, s, e, r in closures],
+        "windows": [[r.weekday, r.opens, r.closes] for r in tx.rows(_HOURS)],
+        # SQLite keeps dates as ISO text, PostgreSQL as dates.
+        "closures": [[r.day if isinstance(r.day, str) else r.day.isoformat(), r.starts, r.ends,
+                      r.reason] for r in tx.rows(_CLOSURES)],
     }
     return schedule_from_data(data), data
 
@@ -68,8 +66,9 @@ class ScheduleCache:
         self._schedule: Schedule | None = None
         self._loaded_at = 0.0
 
-    def get(self, session: Session) -> Schedule:
-        """The current schedule, from memory, the database (in the caller's session) or disk."""
+    def get(self, session: Tx) -> Schedule:
+        """The current schedule, from memory, the database (in the caller's transaction) or
+        disk."""
         schedule = self._schedule
         if schedule is not None and time.monotonic() - self._loaded_at < SCHEDULE_TTL_SECONDS:
             return schedule

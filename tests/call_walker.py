@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from ivr.db import make_engine, make_sessionmaker
+from ivr.db import make_engine
 from tests.conftest import call_params
 
 # A case number read back digit by digit: "Su número de caso es 1, 2, 3, 4, 5, 6, 7."
@@ -31,14 +31,14 @@ HANGUP = object()  # a Caller's answer that hangs up instead of answering
 
 @contextlib.contextmanager
 def database_gone(app):
-    """Point the application's sessions at a port where no database listens."""
+    """Point the application's engine at a port where no database listens."""
     state = app.extensions["ivr"]
     dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/nowhere", connect_timeout=2)
-    sessions, state.sessions = state.sessions, make_sessionmaker(dead)
+    engine, state.engine = state.engine, dead
     try:
         yield
     finally:
-        state.sessions = sessions
+        state.engine = engine
         dead.dispose()
 
 

@@ -79,10 +79,10 @@ def strip_nul_characters() -> None:
 @bp.teardown_request
 def close_session(_exc=None):
     """Give the request's database connection back to the pool."""
-    session = g.pop("db", None)
-    if session is not None:
+    tx = g.pop("db", None)
+    if tx is not None:
         try:
-            session.close()
+            tx.close()
         except Exception:  # noqa: BLE001 - the answer is sent; a dead connection is the pool's
             log.warning("closing the session failed")
 
@@ -94,10 +94,10 @@ def never_fail_the_caller(error):
         return error
     from ivr.voice.offline import database_unavailable, degraded_answer
 
-    session = g.get("db")
-    if session is not None:
+    tx = g.get("db")
+    if tx is not None:
         try:
-            session.rollback()
+            tx.rollback()
         except Exception:  # noqa: BLE001 - the connection itself may be gone
             log.warning("rollback failed after an error")
     if database_unavailable(error):

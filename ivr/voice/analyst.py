@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from flask import request, url_for
-from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.callbacks import callbacks_due_count
 from ivr.directory import check_pin, set_analyst_status
-from ivr.models import Analyst
+from ivr.sql import Q, Rec
 from ivr.voice import bp
 from ivr.voice.common import begin_call, too_long
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.report import goodbye
 from ivr.voice.twiml import MAX_TRIES, attempt_number, heard, twiml
 
+_ANALYST_BY_PHONE = Q("SELECT * FROM analysts WHERE phone = :phone")
 
-def analyst_by_phone(phone: str | None) -> Analyst | None:
+
+def analyst_by_phone(phone: str | None) -> Rec | None:
     """The analyst whose registered phone this is."""
     if not phone:
         return None
-    return db().scalars(select(Analyst).where(Analyst.phone == phone)).first()
+    return db().row(_ANALYST_BY_PHONE, "analysts", phone=phone)
 
 
 def offer_analyst_menu(response: VoiceResponse) -> None:
@@ -75,7 +76,7 @@ def analyst_menu():
     if ended:
         return twiml(ended)
     response = VoiceResponse()
-    analyst = db().get(Analyst, call.analyst_id) if call.analyst_id else None
+    analyst = db().get("analysts", call.analyst_id)
     if analyst is None:
         goodbye(response)
         return twiml(response)

@@ -6,11 +6,11 @@ from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls import MAX_WEBHOOKS_PER_CALL, CallParams, touch_call
-from ivr.models import Call, Case
+from ivr.sql import Rec
 from ivr.voice.context import app_state, db, now, speaker
 
 
-def begin_call() -> Call:
+def begin_call() -> Rec:
     """Record this webhook on the call's row; return the row."""
     return touch_call(db(), CallParams.from_form(request.form), now())
 
@@ -25,7 +25,7 @@ def is_open() -> bool:
     return schedule().is_open(now())
 
 
-def too_long(call: Call) -> VoiceResponse | None:
+def too_long(call: Rec) -> VoiceResponse | None:
     """End a call that has gone round too many webhooks without getting anywhere."""
     if call.webhooks <= MAX_WEBHOOKS_PER_CALL:
         return None
@@ -42,10 +42,9 @@ def int_arg(name: str, default: int | None = None) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else default
 
 
-def case_arg() -> Case | None:
+def case_arg() -> Rec | None:
     """The case named by the `c` URL argument, if it exists."""
-    case_id = int_arg("c")
-    return db().get(Case, case_id) if case_id is not None else None
+    return db().get("cases", int_arg("c"))
 
 
 def hung_up() -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request, url_for
-from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import routing
@@ -11,7 +10,7 @@ from ivr.callbacks import schedule_callback
 from ivr.case_numbers import spoken_digits
 from ivr.cases import complete_report, open_case
 from ivr.directory import find_contact
-from ivr.models import Analyst, Call, Case, DialAttempt, EmergencyContact
+from ivr.sql import Q, Rec
 from ivr.voice import bp
 from ivr.voice.common import begin_call, case_arg, hung_up, int_arg, is_open, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker
@@ -19,13 +18,15 @@ from ivr.voice.report import goodbye, promise_callback, say_case_number, store_r
 from ivr.voice.twiml import no_content, twiml
 
 STILL_SEARCHING_TIMEOUT = 3
+_ATTEMPT_BY_SEQ = Q("SELECT * FROM dial_attempts WHERE call_sid = :sid AND seq = :seq")
+_LEASED_PHONE = Q("SELECT phone FROM analysts WHERE id = :id AND lease_call_sid = :sid")
 
 
-def case_for_call(call: Call) -> tuple[Case, bool]:
+def case_for_call(call: Rec) -> tuple[Rec, bool]:
     """The case this call is about (rule 9: nobody is put through without one); new or not."""
     case = case_arg()
     if case is None and call.case_id is not None and int_arg("r") is None:
-        case = db().get(Case, call.case_id)
+        case = db().get("cases", call.case_id)
     if case is not None:
         call.case_id = case.id
         return case, False
@@ -38,7 +39,7 @@ def case_for_call(call: Call) -> tuple[Case, bool]:
     return case, True
 
 
-def elapsed_ring_seconds(call: Call) -> int:
+def elapsed_ring_seconds(call: Rec) -> int:
     """Seconds since the hunt began."""
     if call.hunt_started_at is None:
         return 0
@@ -70,28 +71,26 @@ def start_hunt(prompt: str, dial_next):
     return twiml(response)
 
 
-def ringing_attempt(call: Call, callee: str) -> DialAttempt | None:
+def ringing_attempt(call: Rec, callee: str) -> Rec | None:
     """The call's latest leg if it is still ringing (a retried webhook answers the same Dial)."""
     if not call.attempts:
         return None
-    attempt = db().scalars(select(DialAttempt).where(
-        DialAttempt.call_sid == call.call_sid, DialAttempt.seq == call.attempts)).first()
+    attempt = db().row(_ATTEMPT_BY_SEQ, "dial_attempts", sid=call.call_sid, seq=call.attempts)
     if attempt is None or attempt.ended_at is not None or getattr(attempt, callee) is None:
         return None
     return attempt
 
 
-def dial_next_analyst(response: VoiceResponse, call: Call, case: Case) -> None:
+def dial_next_analyst(response: VoiceResponse, call: Rec, case: Rec) -> None:
     """Ring the next free analyst, or give up to the callback queue."""
     settings = app_state().settings
     ringing = ringing_attempt(call, "analyst_id")
     if ringing is not None:
-        phone = db().scalar(select(Analyst.phone).where(
-            Analyst.id == ringing.analyst_id, Analyst.lease_call_sid == call.call_sid))
+        phone = db().value(_LEASED_PHONE, id=ringing.analyst_id, sid=call.call_sid)
         if phone is not None:
             dial_leg(response, ringing, phone, "voice.connect_result")
             return
-        routing.finish_attempt(db(), ringing, "canceled", now())  # its lease is gone
+        routing.finish_attempt(ringing, "canceled", now())  # its lease is gone
     if call.attempts >= settings.hunt_max_attempts or \
             elapsed_ring_seconds(call) >= settings.hunt_max_seconds:
         send_to_callback(response, call, case)
@@ -107,7 +106,7 @@ def dial_next_analyst(response: VoiceResponse, call: Call, case: Case) -> None:
     dial_leg(response, attempt, claimed.phone, "voice.connect_result")
 
 
-def dial_leg(response: VoiceResponse, attempt: DialAttempt, phone: str, action: str) -> None:
+def dial_leg(response: VoiceResponse, attempt: Rec, phone: str, action: str) -> None:
     """One <Dial> with the whispered <Number> of an analyst or emergency phone."""
     settings = app_state().settings
     dial = response.dial(
@@ -122,7 +121,7 @@ def dial_leg(response: VoiceResponse, attempt: DialAttempt, phone: str, action: 
     )
 
 
-def send_to_callback(response: VoiceResponse, call: Call, case: Case) -> None:
+def send_to_callback(response: VoiceResponse, call: Rec, case: Rec) -> None:
     """Nobody could take the call: the case waits in the callback queue (rule 4)."""
     call.outcome = call.outcome if call.outcome == "answered" else "callback"
     if case.due_at is None or case.callback_state != "pending":
@@ -139,10 +138,9 @@ def send_to_callback(response: VoiceResponse, call: Call, case: Case) -> None:
     goodbye(response)
 
 
-def attempt_arg() -> DialAttempt | None:
+def attempt_arg() -> Rec | None:
     """The dial attempt named by the `a` URL argument."""
-    attempt_id = int_arg("a")
-    return db().get(DialAttempt, attempt_id) if attempt_id is not None else None
+    return db().get("dial_attempts", int_arg("a"))
 
 
 @bp.post("/connect/result")
@@ -158,7 +156,7 @@ def dial_result(answered: str, answered_by, not_taken):
     attempt = attempt_arg()
     if attempt is None:
         return twiml(apologise_and_end())
-    case = db().get(Case, attempt.case_id) if attempt.case_id else None
+    case = db().get("cases", attempt.case_id)
     outcome = close_leg(call, attempt)
     response = VoiceResponse()
     if outcome == "accepted":
@@ -175,14 +173,14 @@ def dial_result(answered: str, answered_by, not_taken):
     return twiml(response)
 
 
-def close_leg(call: Call, attempt: DialAttempt) -> str:
+def close_leg(call: Rec, attempt: Rec) -> str:
     """Record how a leg ended, release its analyst, count misses; idempotent."""
     form = request.form
     outcome = routing.leg_outcome(attempt, (form.get("DialCallStatus") or "")[:16],
                                   (form.get("DialBridged") or "").lower()[:8])
     if outcome in routing.MISSED_OUTCOMES and hung_up():
         outcome = "canceled"  # the caller left before anyone could take it: nobody missed it
-    if routing.finish_attempt(db(), attempt, outcome, now()):
+    if routing.finish_attempt(attempt, outcome, now()):
         call.ring_seconds += int((now() - attempt.started_at).total_seconds()) \
             if outcome != "accepted" else 0
         if attempt.analyst_id is not None:
@@ -193,7 +191,7 @@ def close_leg(call: Call, attempt: DialAttempt) -> str:
     return attempt.outcome
 
 
-def ask_keep_waiting(response: VoiceResponse, case: Case) -> None:
+def ask_keep_waiting(response: VoiceResponse, case: Rec) -> None:
     """'Seguimos buscando…': 1 for a callback instead; silence keeps looking."""
     gather = response.gather(input="dtmf", num_digits=1, timeout=STILL_SEARCHING_TIMEOUT,
                              action=url_for("voice.connect_choice", c=case.id), method="POST")
@@ -250,7 +248,7 @@ def whisper():
         response.hangup()
         return twiml(response)
     attempt.dial_call_sid = attempt.dial_call_sid or (request.form.get("CallSid") or "")[:64]
-    case = db().get(Case, attempt.case_id) if attempt.case_id else None
+    case = db().get("cases", attempt.case_id)
     gather = response.gather(input="dtmf", num_digits=1, timeout=8,
                              action=url_for("voice.whisper_answer", a=attempt.id),
                              method="POST")
@@ -278,7 +276,7 @@ def whisper_answer():
         return twiml(response)
     leg_sid = (request.form.get("CallSid") or "")[:64]
     if (request.form.get("Digits") or "")[:1] == "1":
-        routing.accept(db(), attempt, leg_sid, now())
+        routing.accept(attempt, leg_sid, now())
         if attempt.analyst_id is not None:
             routing.extend_lease(db(), attempt.analyst_id, attempt.call_sid, now(),
                                  app_state().settings.dial_time_limit)
@@ -290,9 +288,9 @@ def whisper_answer():
     return twiml(response)
 
 
-def take_case(attempt: DialAttempt) -> None:
+def take_case(attempt: Rec) -> None:
     """The analyst (or emergency contact) who accepts is now working the case."""
-    case = db().get(Case, attempt.case_id) if attempt.case_id else None
+    case = db().get("cases", attempt.case_id)
     if case is None:
         return
     if attempt.analyst_id is not None and case.assigned_analyst_id is None:
@@ -325,11 +323,11 @@ def emergency_start():
     return start_hunt("emergency_connecting", dial_next_emergency)
 
 
-def dial_next_emergency(response: VoiceResponse, call: Call, case: Case) -> None:
+def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec) -> None:
     """Ring the next emergency phone, or take an urgent message."""
     ringing = ringing_attempt(call, "emergency_contact_id")
     if ringing is not None:
-        contact = db().get(EmergencyContact, ringing.emergency_contact_id)
+        contact = db().get("emergency_contacts", ringing.emergency_contact_id)
         dial_leg(response, ringing, contact.phone, "voice.emergency_result")
         return
     contact = routing.next_emergency_contact(db(), call.call_sid)
@@ -342,7 +340,7 @@ def dial_next_emergency(response: VoiceResponse, call: Call, case: Case) -> None
     dial_leg(response, attempt, contact.phone, "voice.emergency_result")
 
 
-def ask_emergency_message(response: VoiceResponse, case: Case) -> None:
+def ask_emergency_message(response: VoiceResponse, case: Rec) -> None:
     """Record the emergency on the case."""
     speaker().say(response, "emergency_record")
     action = url_for("voice.emergency_recorded", c=case.id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, g, request
-from sqlalchemy.orm import Session
 
 from ivr.clock import utcnow
+from ivr.sql import Tx
 from ivr.state import AppState
 
 
@@ -16,12 +16,12 @@ def app_state() -> AppState:
     return current_app.extensions["ivr"]
 
 
-def db() -> Session:
-    """The request's database session, opened on first use."""
-    session = g.get("db")
-    if session is None:
-        session = g.db = app_state().sessions()
-    return session
+def db() -> Tx:
+    """The request's transaction (plain SQL, ivr/sql.py); connects on first use."""
+    tx = g.get("db")
+    if tx is None:
+        tx = g.db = Tx(app_state().engine)
+    return tx
 
 
 def speaker():

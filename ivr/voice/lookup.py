@@ -13,10 +13,10 @@ from ivr.cases import (
     open_cases_of_caller,
     view_for_caller,
 )
-from ivr.models import Case
 from ivr.phones import parse_phone
 from ivr.spanish_dates import describe_deadline, describe_moment
 from ivr.spoken_numbers import digits_from_speech
+from ivr.sql import Rec
 from ivr.voice import bp
 from ivr.voice.common import begin_call, case_arg, hung_up, is_open, too_long
 from ivr.voice.context import app_state, db, now, speaker
@@ -104,7 +104,7 @@ def case_number():
     return twiml(response)
 
 
-def status_words(case: Case) -> str:
+def status_words(case: Rec) -> str:
     """The case's status, visit and callback, as this caller may hear them."""
     s = speaker()
     view = view_for_caller(db(), case, begin_call_from())
@@ -124,7 +124,7 @@ def begin_call_from() -> str | None:
     return parse_phone(request.form.get("From"))
 
 
-def say_status(response: VoiceResponse, case: Case, attempt: int = 1) -> None:
+def say_status(response: VoiceResponse, case: Rec, attempt: int = 1) -> None:
     """Read the status, then the case options."""
     speaker().say_text(response, status_words(case))
     speaker().ask(response, "voice.case_option", ["case_options"], attempt, c=case.id)
@@ -176,7 +176,7 @@ def option_from_speech(speech: str) -> str | None:
     return {"0": "2", "1": "1", "2": "2", "*": "*"}.get(choice or "")
 
 
-def ask_addendum(response: VoiceResponse, case: Case) -> None:
+def ask_addendum(response: VoiceResponse, case: Rec) -> None:
     """Record more information for the case."""
     speaker().say(response, "addendum_ask")
     action = url_for("voice.case_addendum", c=case.id)

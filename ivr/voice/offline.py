@@ -29,6 +29,7 @@ from ivr.clock import utcnow
 from ivr.directory import find_contact
 from ivr.phones import parse_phone
 from ivr.spool import Spool
+from ivr.sql import Tx
 from ivr.voice import bp, scrubbed_traceback
 from ivr.voice.context import app_state, speaker
 from ivr.voice.fallback import dial_fallback, record_offline_message, someone_took_it
@@ -183,8 +184,7 @@ def replay_record(app: Flask, record: dict, choices: dict[str, list[str]]) -> No
     endpoint = record.get("endpoint") or ""
     with app.test_request_context(record.get("path") or "/", method="POST", data=form):
         g.now = datetime.fromisoformat(record["t"])
-        session = app.extensions["ivr"].sessions()
-        g.db = session
+        session = g.db = Tx(app.extensions["ivr"].engine)
         try:
             if endpoint == "voice.offline_recorded":
                 offline_case(session, form, choices.get(sid, []), g.now)
@@ -204,6 +204,9 @@ def replay_record(app: Flask, record: dict, choices: dict[str, list[str]]) -> No
                 raise
             log.error("spool: a record of call %s could not be applied\n%s", sid,
                       scrubbed_traceback(error))
+        finally:
+            g.pop("db", None)
+            session.close()
 
 
 def close_dial_leg() -> None:
@@ -222,7 +225,7 @@ def close_dial_leg() -> None:
         call.answered_by = f"emergency:{attempt.emergency_contact_id}"
 
 
-def offline_case(session, form: dict, heard: list[str], now: datetime) -> None:
+def offline_case(session: Tx, form: dict, heard: list[str], now: datetime) -> None:
     """Turn a message left while offline into a case (once: keyed by CallSid)."""
     params = CallParams.from_form(form)
     call = touch_call(session, params, now)
@@ -242,7 +245,7 @@ def offline_case(session, form: dict, heard: list[str], now: datetime) -> None:
     schedule_callback(session, schedule, case, now)
 
 
-def store_offline_recording(session, form: dict, case_id: int | None, now: datetime) -> bool:
+def store_offline_recording(session: Tx, form: dict, case_id: int | None, now: datetime) -> bool:
     """Save a recording carried by a spooled request; True when there was one."""
     sid = (form.get("RecordingSid") or "")[:64]
     if not sid:

@@ -20,9 +20,9 @@ from ivr.cases import (
     update_case,
 )
 from ivr.directory import find_contact
-from ivr.models import Call, Case
 from ivr.phones import parse_keyed_phone
 from ivr.spanish_dates import describe_deadline
+from ivr.sql import Rec
 from ivr.voice import bp
 from ivr.voice.common import begin_call, case_arg, hung_up, int_arg, is_open, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker
@@ -39,7 +39,7 @@ _EMAIL_WORDS = ((" arroba ", "@"), (" punto ", "."), (" guion bajo ", "_"), (" g
                 (" guión bajo ", "_"), (" guión ", "-"))
 
 
-def start_case(call: Call, seq: int | None) -> Case:
+def start_case(call: Rec, seq: int | None) -> Rec:
     """Open (or find again, on a replay) the case of this report."""
     session = db()
     seq = seq or next_report_seq(session, call.call_sid)
@@ -52,7 +52,7 @@ def start_case(call: Call, seq: int | None) -> Case:
     return case
 
 
-def say_case_number(response, case: Case, prompt: str = "report_case_number") -> None:
+def say_case_number(response, case: Rec, prompt: str = "report_case_number") -> None:
     """Read the case number digit by digit."""
     speaker().say(response, prompt, digits=spoken_digits(case.number))
 
@@ -78,14 +78,14 @@ def report_start():
     return twiml(response)
 
 
-def ask_field(response: VoiceResponse, case: Case, index: int, attempt: int, before=()) -> None:
+def ask_field(response: VoiceResponse, case: Rec, index: int, attempt: int, before=()) -> None:
     """Ask one identification question by voice."""
     field, prompt, _column = FIELDS[index]
     speaker().ask(response, "voice.report_field", [*before, prompt], attempt, num_digits=None,
                   speech=True, f=field, c=case.id)
 
 
-def record_field(response: VoiceResponse, case: Case, index: int) -> None:
+def record_field(response: VoiceResponse, case: Rec, index: int) -> None:
     """Speech failed twice: a short recording keeps the answer for the analyst."""
     field = FIELDS[index][0]
     speaker().say(response, "report_record_fallback")
@@ -98,7 +98,7 @@ def record_field(response: VoiceResponse, case: Case, index: int) -> None:
     response.redirect(action, method="POST")
 
 
-def after_field(response: VoiceResponse, case: Case, index: int) -> None:
+def after_field(response: VoiceResponse, case: Rec, index: int) -> None:
     """Go to the next identification question, or on to the e-mail."""
     if index + 1 < len(FIELDS):
         ask_field(response, case, index + 1, 1)
@@ -152,7 +152,7 @@ def report_field_recorded():
     return twiml(response)
 
 
-def store_recording(case: Case, kind: str) -> bool:
+def store_recording(case: Rec, kind: str) -> bool:
     """Save the recording a Record action reports, if there is one."""
     form = request.form
     sid = (form.get("RecordingSid") or "")[:64]
@@ -164,7 +164,7 @@ def store_recording(case: Case, kind: str) -> bool:
     return True
 
 
-def ask_email(response: VoiceResponse, case: Case) -> None:
+def ask_email(response: VoiceResponse, case: Rec) -> None:
     """The optional e-mail: said, or skipped with # or silence."""
     if case.email:
         ask_callback(response, case, 1)
@@ -200,12 +200,12 @@ def report_email():
     return twiml(response)
 
 
-def next_after_identity(response: VoiceResponse, case: Case) -> None:
+def next_after_identity(response: VoiceResponse, case: Rec) -> None:
     """After who is calling: the e-mail (unless known), then the callback number."""
     ask_email(response, case)
 
 
-def ask_callback(response: VoiceResponse, case: Case, attempt: int, before=()) -> None:
+def ask_callback(response: VoiceResponse, case: Rec, attempt: int, before=()) -> None:
     """Same number (when we have one) or another?"""
     if case.caller_number:
         speaker().ask(response, "voice.report_callback", [*before, "report_callback_same"],
@@ -214,7 +214,7 @@ def ask_callback(response: VoiceResponse, case: Case, attempt: int, before=()) -
         ask_callback_number(response, case, attempt, before)
 
 
-def ask_callback_number(response: VoiceResponse, case: Case, attempt: int, before=()) -> None:
+def ask_callback_number(response: VoiceResponse, case: Rec, attempt: int, before=()) -> None:
     """Key the number to call back, # to finish."""
     speaker().ask(response, "voice.report_callback_number", [*before, "report_callback_ask"],
                   attempt, num_digits=None, speech=False, finish_on_key="#", timeout=10,
@@ -295,7 +295,7 @@ def report_extension():
     return twiml(response)
 
 
-def ask_severity(response: VoiceResponse, case: Case, attempt: int, before=()) -> None:
+def ask_severity(response: VoiceResponse, case: Rec, attempt: int, before=()) -> None:
     """How bad is it: 1 stopped, 2 partly affected, 3 a question."""
     speaker().ask(response, "voice.report_severity", [*before, "report_severity_ask"], attempt,
                   hints="severity", c=case.id)
@@ -329,7 +329,7 @@ def report_severity():
     return twiml(response)
 
 
-def ask_description(response: VoiceResponse, case: Case) -> None:
+def ask_description(response: VoiceResponse, case: Rec) -> None:
     """Record the fault: equipment, program and what they were doing (rule 3)."""
     speaker().say(response, "report_description_ask")
     action = url_for("voice.report_recorded", c=case.id)
@@ -363,7 +363,7 @@ def report_recorded():
     return twiml(response)
 
 
-def after_report(response: VoiceResponse, case: Case, already_queued: bool = False) -> None:
+def after_report(response: VoiceResponse, case: Rec, already_queued: bool = False) -> None:
     """In hours: put the caller through (rule 4). Closed, or nobody free: the callback promise."""
     if is_open() and not already_queued:
         response.redirect(url_for("voice.connect_start", c=case.id), method="POST")
@@ -372,7 +372,7 @@ def after_report(response: VoiceResponse, case: Case, already_queued: bool = Fal
     speaker().ask(response, "voice.report_after", ["report_repeat_number"], 1, c=case.id)
 
 
-def promise_callback(response: VoiceResponse, case: Case) -> None:
+def promise_callback(response: VoiceResponse, case: Rec) -> None:
     """Tell the caller when a specialist will call back."""
     if case.due_at is not None:
         speaker().say(response, "callback_promise_due", when=describe_deadline(case.due_at, now()))
