@@ -6,7 +6,6 @@ import logging
 import os
 
 from flask import Flask
-from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr.config import load_settings
@@ -30,13 +29,15 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
             x_host=settings.proxy_hops, x_port=settings.proxy_hops,
         )
+    from ivr.voice.signature import SignatureCheck
+
     engine = make_engine(settings.database_url, connect_timeout=settings.db_connect_timeout)
     app.extensions["ivr"] = AppState(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
         catalogue=load_catalogue(),
-        validator=RequestValidator(str(settings.twilio_auth_token)),
+        signatures=SignatureCheck(str(settings.twilio_auth_token)),
         schedules=ScheduleCache(os.path.join(app.instance_path, "schedule-cache.json")),
     )
     configure_logging(logging.INFO)

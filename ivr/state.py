@@ -14,7 +14,6 @@ from datetime import time as dtime
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from twilio.request_validator import RequestValidator
 
 from ivr.business_hours import DEFAULT_WINDOWS, Closure, Schedule, Window
 from ivr.config import Settings
@@ -118,7 +117,7 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     catalogue: Catalogue
-    validator: RequestValidator
+    signatures: object  # ivr.voice.signature.SignatureCheck
     schedules: ScheduleCache
     speaker: object | None = None
     replayer: object | None = None

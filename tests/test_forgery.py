@@ -110,7 +110,7 @@ def test_the_real_request_on_every_route_is_accepted(app, twilio, clock):
 # --- behind a proxy -----------------------------------------------------------------------
 
 PUBLIC = "https://ivr.example.com"
-QUERIES = ["/voice/incoming", "/voice/menu?t=2", "/voice/report/field?f=company&c=1&t=1",
+QUERIES = ["/voice/incoming", "/voice/menu?t=2", "/voice/emergency-confirm?t=1&r=2",
            "/voice/incoming?line=%2B582124713239&name=Caf%C3%A9%20Central"]
 # name: (settings, internal base the app sees, headers the proxy adds, Twilio's base URL)
 PROXIES = {

@@ -54,8 +54,7 @@ def require_twilio_signature():
     signature = request.headers.get("X-Twilio-Signature", "")
     params = request.form if request.method == "POST" else {}
     try:
-        valid = bool(signature) and app_state().validator.validate(signed_url(), params,
-                                                                   signature)
+        valid = app_state().signatures.valid(signed_url(), params, signature)
     except ValueError:
         # A Host header with a port that is not a number ("localhost:x") cannot be the URL
         # Twilio signed: refused like any forgery, not answered by the error handler.
