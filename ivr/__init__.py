@@ -17,7 +17,11 @@ from ivr.state import AppState, ScheduleCache
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application; test_config overrides environment variables by name."""
+    from ivr.voice.forms import WebhookRequest
+    from ivr.voice.signature import SignatureCheck
+
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = WebhookRequest
     env = dict(os.environ)
     env.update(test_config or {})
     settings = load_settings(env, instance_path=app.instance_path)
@@ -29,8 +33,6 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
             x_host=settings.proxy_hops, x_port=settings.proxy_hops,
         )
-    from ivr.voice.signature import SignatureCheck
-
     engine = make_engine(settings.database_url, connect_timeout=settings.db_connect_timeout)
     app.extensions["ivr"] = AppState(
         settings=settings,
