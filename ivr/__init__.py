@@ -17,11 +17,12 @@ from ivr.state import AppState, ScheduleCache
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application; test_config overrides environment variables by name."""
-    from ivr.voice.forms import WebhookRequest
+    from ivr.voice.forms import NoSessionForWebhooks, WebhookRequest
     from ivr.voice.signature import SignatureCheck
 
     app = Flask(__name__, instance_relative_config=True)
     app.request_class = WebhookRequest
+    app.session_interface = NoSessionForWebhooks()
     env = dict(os.environ)
     env.update(test_config or {})
     settings = load_settings(env, instance_path=app.instance_path)

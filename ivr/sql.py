@@ -28,6 +28,11 @@ from sqlalchemy.engine import Engine
 
 from ivr.db import sqlite_begin, sqlite_end
 
+try:
+    from psycopg.rows import dict_row
+except ImportError:  # SQLite only
+    dict_row = None
+
 # SQLite keeps times as text in SQLAlchemy's format (the ORM and the CLI write them too).
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 TIME_COLUMNS = frozenset({
@@ -115,7 +120,8 @@ class Tx:
 
         tx = cls(session.get_bind())
         tx._raw = session.connection().connection  # begins the session's transaction
-        tx._cursor = tx._raw.driver_connection.cursor()
+        tx._cursor = tx._raw.driver_connection.cursor(row_factory=dict_row) if tx.pg \
+            else tx._raw.driver_connection.cursor()
         tx._open = tx._joined = True
         event.listen(session, "before_commit", lambda _session: tx.flush() if tx._raw else None)
         event.listen(session, "after_transaction_end",
@@ -132,8 +138,7 @@ class Tx:
     def rows(self, q: Q, table: str | None = None, **params) -> list[Rec]:
         """Every row of a query (`table`: rows of that table, `SELECT *`, written back)."""
         cursor = self._execute(q, params)
-        names = [d[0] for d in cursor.description]
-        return [self._rec(table, names, row) for row in cursor.fetchall()]
+        return [self._rec(table, values) for values in self._dicts(cursor, cursor.fetchall())]
 
     def row(self, q: Q, table: str | None = None, **params) -> Rec | None:
         """The first row of a query, or None."""
@@ -141,16 +146,19 @@ class Tx:
         row = cursor.fetchone()
         if row is None:
             return None
-        return self._rec(table, [d[0] for d in cursor.description], row)
+        return self._rec(table, self._dicts(cursor, (row,))[0])
 
     def value(self, q: Q, **params):
         """The first column of the first row, or None (times as stored: text on SQLite)."""
         row = self._execute(q, params).fetchone()
-        return None if row is None else row[0]
+        if row is None:
+            return None
+        return next(iter(row.values())) if self.pg else row[0]
 
     def column(self, q: Q, **params) -> list:
         """The first column of every row."""
-        return [row[0] for row in self._execute(q, params).fetchall()]
+        rows = self._execute(q, params).fetchall()
+        return [next(iter(row.values())) for row in rows] if self.pg else [row[0] for row in rows]
 
     def run(self, q: Q, **params) -> int:
         """Run a statement; the number of rows it changed."""
@@ -246,7 +254,10 @@ class Tx:
                 raise exc.DBAPIError.instance(
                     "connect", None, error, self._dbapi_error(), hide_parameters=True,
                     dialect=self.engine.dialect) from error
-            self._cursor = self._raw.driver_connection.cursor()
+            # psycopg builds each row's dict from the result's field names; reading
+            # cursor.description instead made a Column object per column per statement.
+            self._cursor = self._raw.driver_connection.cursor(row_factory=dict_row) \
+                if self.pg else self._raw.driver_connection.cursor()
         if not self._open:
             if not self.pg:
                 try:
@@ -287,8 +298,14 @@ class Tx:
             out[name] = value
         return out
 
-    def _rec(self, table: str | None, names: list[str], row) -> Rec:
-        values = dict(zip(names, row, strict=True))
+    def _dicts(self, cursor, rows) -> list[dict]:
+        """Rows as dicts: psycopg makes them (dict_row); sqlite3 rows are tuples."""
+        if self.pg:
+            return list(rows)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _rec(self, table: str | None, values: dict) -> Rec:
         if not self.pg:
             for name in TIME_COLUMNS.intersection(values):
                 value = values[name]

@@ -35,26 +35,27 @@ def scrubbed_traceback(error: BaseException) -> str:
     return _PHONE_LIKE.sub(lambda match: mask_phone(match.group()), text)
 
 
-def signed_url() -> str:
+def signed_url(req, state) -> str:
     """The URL Twilio signed: the public base URL when set, else the (proxied) request URL."""
     # Twilio signs the URL exactly as it requested it, so the query string is taken raw:
     # request.url would decode its %-escapes ("%2B58…" became "+58…" and failed to validate).
-    base = app_state().settings.public_base_url or f"{request.scheme}://{request.host}"
-    root = request.script_root
+    base = state.settings.public_base_url or f"{req.scheme}://{req.host}"
+    root = req.script_root
     if root and base.endswith(root):
         root = ""  # the prefix is in PUBLIC_BASE_URL and in SCRIPT_NAME: count it once
-    query = request.query_string.decode("latin-1")
-    return base + root + request.path + (f"?{query}" if query else "")
+    query = req.query_string.decode("latin-1")
+    return base + root + req.path + (f"?{query}" if query else "")
 
 
 @bp.before_request
 def require_twilio_signature():
     """Refuse any request that Twilio did not sign for this exact URL and these parameters."""
     g.started = time.perf_counter()
-    signature = request.headers.get("X-Twilio-Signature", "")
-    params = request.form if request.method == "POST" else {}
+    req, state = request._get_current_object(), app_state()  # one proxy lookup each
+    signature = req.headers.get("X-Twilio-Signature", "")
+    params = req.form if req.method == "POST" else {}
     try:
-        valid = app_state().signatures.valid(signed_url(), params, signature)
+        valid = state.signatures.valid(signed_url(req, state), params, signature)
     except ValueError:
         # A Host header with a port that is not a number ("localhost:x") cannot be the URL
         # Twilio signed: refused like any forgery, not answered by the error handler.
@@ -117,21 +118,23 @@ def never_fail_the_caller(error):
 @bp.after_request
 def log_webhook(response):
     """One structured line per webhook: call, step, outcome, duration; numbers masked."""
-    started = g.get("started")
+    req, request_globals = request._get_current_object(), g._get_current_object()
+    started = request_globals.get("started")
     elapsed = (time.perf_counter() - started) * 1000 if started else 0.0
+    form = req.form
     log.info(
         "webhook",
         extra={
-            "call": (request.form.get("CallSid") or "")[:64],
-            "step": request.endpoint,
-            "outcome": g.get("outcome", "ok"),
+            "call": (form.get("CallSid") or "")[:64],
+            "step": req.endpoint,
+            "outcome": request_globals.get("outcome", "ok"),
             "status": response.status_code,
-            "from": mask_phone(request.form.get("From")),
+            "from": mask_phone(form.get("From")),
             "ms": round(elapsed, 1),
         },
     )
-    state = app_state()
-    state.replayer.poke(current_app._get_current_object())
+    app = current_app._get_current_object()
+    app.extensions["ivr"].replayer.poke(app)
     return response
 
 

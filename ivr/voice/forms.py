@@ -12,6 +12,7 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from flask import Request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.formparser import FormDataParser
 
 # The error handler Werkzeug registers for undecodable %-escapes (they stay %-escaped).
@@ -59,3 +60,13 @@ class WebhookRequest(Request):
         body = self.get_data(cache=True)
         query = self.query_string
         return b"\x00" in body or b"%00" in body or b"\x00" in query or b"%00" in query
+
+
+class NoSessionForWebhooks(SecureCookieSessionInterface):
+    """Twilio's requests carry no session: no cookie signer is built for them."""
+
+    def open_session(self, app, request):
+        """The usual cookie session, except under /voice and /audio."""
+        if request.path.startswith(("/voice/", "/audio/")):
+            return self.null_session_class()
+        return super().open_session(app, request)
