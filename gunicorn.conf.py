@@ -19,17 +19,21 @@ bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
 # Threaded workers: a webhook spends part of its time waiting for the database, and threads of
 # one process queue for SQLite's write lock on an in-process lock that wakes the next writer
 # at once (ivr/db.py), where separate processes would poll SQLite's busy handler, which sleeps
-# between tries. Measured with the benchmark (bench/RESULTS.md): on one core, one process of 8
-# threads answered 2–3 times the requests of 3 sync workers, on SQLite and on PostgreSQL.
-# GUNICORN_THREADS: threads per process (default 8).
-threads = int(os.environ.get("GUNICORN_THREADS") or 8)
+# between tries. Few threads, though: each webhook needs well under a millisecond of CPU, and
+# more threads than that only fight over the interpreter lock. Measured with the benchmark
+# (`make bench BENCH_ARGS=--quick`, one worker on one core, 8 connections): on SQLite 8 threads
+# answered 0.32 of the baseline's requests, 4 threads 0.34, 2 threads 0.38 (p99 37 -> 15 ms);
+# on PostgreSQL, which makes a webhook wait for several round trips, 8 threads 0.21, 4 threads
+# 0.31 (p99 27 -> 15 ms), 2 threads 0.31 but a slower p99.
+# GUNICORN_THREADS: threads per process (default 2 on SQLite, 4 on PostgreSQL).
+_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql"))
+threads = int(os.environ.get("GUNICORN_THREADS") or (4 if _postgres else 2))
 worker_class = "gthread" if threads > 1 else "sync"
 # GUNICORN_WORKERS (or WEB_CONCURRENCY): processes. Default: one for SQLite (the embedded,
 # single-server setup), one per available core for PostgreSQL (each process keeps its own
 # pool of database connections: mind PostgreSQL's max_connections).
 _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
     multiprocessing.cpu_count())
-_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql"))
 workers = int(os.environ.get("GUNICORN_WORKERS") or os.environ.get("WEB_CONCURRENCY")
               or (min(_cores, 8) if _postgres else 1))
 

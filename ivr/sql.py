@@ -352,8 +352,11 @@ class Tx:
             if not self.pg:
                 sqlite_end(self.engine)
         if raw is not None:
-            raw.invalidate(error)
-        self.engine.dispose(close=False)
+            # What SQLAlchemy's own Connection does on a disconnect: close this connection and
+            # mark every older pooled one stale, so that each is closed at its next checkout.
+            self.engine.pool._invalidate(raw, error)
+        else:
+            self.engine.dispose()
 
 
 def as_tx(db) -> Tx:
