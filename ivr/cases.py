@@ -93,9 +93,6 @@ def open_case(
     """The case of report `seq` of a call: created once, found again on every replay."""
     tx = as_tx(tx)
     for attempt in range(NUMBER_ATTEMPTS):
-        existing = tx.row(_CASE_OF_REPORT, "cases", sid=call_sid, seq=seq)
-        if existing is not None:
-            return existing
         case = tx.row(
             _NEW_CASE, "cases",
             # A number already given to the caller (offline) is kept unless it is taken.
@@ -113,8 +110,11 @@ def open_case(
             now=now)
         if case is not None:
             return case
-        # Either the random number was taken (try another) or a concurrent replay of this
-        # same step created the case first (found at the top of the loop).
+        # Nothing inserted: this report's case exists (a replay, or a concurrent one), or
+        # the random number was taken (try another).
+        existing = tx.row(_CASE_OF_REPORT, "cases", sid=call_sid, seq=seq)
+        if existing is not None:
+            return existing
     raise RuntimeError("could not allocate a case number")
 
 

@@ -12,10 +12,16 @@ FIELDS = ("call", "step", "outcome", "status", "from", "ms")
 class JsonFormatter(logging.Formatter):
     """Format records as JSON lines (time, level, logger, message and webhook fields)."""
 
+    _second: tuple[int, str] = (-1, "")
+
     def format(self, record: logging.LogRecord) -> str:
         """One line of JSON."""
+        second = int(record.created)
+        cached = self._second  # (second, its text): one tuple, so threads never mix them
+        if cached[0] != second:
+            cached = self._second = (second, self.formatTime(record, "%Y-%m-%dT%H:%M:%S"))
         data = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": cached[1],
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),

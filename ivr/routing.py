@@ -1,14 +1,17 @@
 """Putting callers through (rules 1.2, 4, 9): free analysts claimed atomically, leases, outcomes.
 
-An analyst is *free* when available and holding no live lease. A claim is one conditional
-UPDATE (compare-and-set on the analyst's row): on PostgreSQL a concurrent claim of the same row
-waits for the first to commit and then re-checks the condition, so it fails and moves on to the
-next analyst instead of skipping a row that is merely being updated; on SQLite writers are
-serialised by BEGIN IMMEDIATE. An expired lease counts as free, so nothing depends on a cron.
+An analyst is *free* when available and holding no live lease. A claim is one UPDATE that picks
+the first free analyst not yet rung in the call and leases them, the condition checked again
+on the row it updates. On SQLite writers are serialised by BEGIN IMMEDIATE. On PostgreSQL the
+pick skips rows that other claims are locking (concurrent callers spread over analysts at
+once); when it finds nobody, a compare-and-set per candidate waits for such rows and checks
+them again, so a row merely being updated is never missed. An expired lease counts as free,
+so nothing depends on a cron.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,17 +34,31 @@ class Claimed:
 
 
 _FREE = "status = 'available' AND (lease_until IS NULL OR lease_until <= :now)"
+# Nobody is rung twice in one call.
+_NOT_RUNG = ("id NOT IN (SELECT analyst_id FROM dial_attempts"
+             " WHERE call_sid = :sid AND analyst_id IS NOT NULL)")
 # The analyst already on the case first (when given), then the longest idle.
 _ORDER = "ORDER BY CASE WHEN id = :prefer THEN 0 ELSE 1 END, idle_since, id"
-_CANDIDATES = Q(
-    f"SELECT id, name, phone FROM analysts WHERE {_FREE} {_ORDER} LIMIT :limit"  # noqa: S608
-)
-_CLAIM = Q("UPDATE analysts SET lease_call_sid = :sid, lease_until = :until"  # noqa: S608
-           f" WHERE id = :id AND {_FREE}")
+_SET_LEASE = "UPDATE analysts SET lease_call_sid = :sid, lease_until = :until"
+_RETURNING = "RETURNING id, name, phone"
+# One statement: pick the first free analyst and lease them. On SQLite writers take turns
+# (BEGIN IMMEDIATE), so nothing can take the row in between. On PostgreSQL the pick skips rows
+# other claims are locking right now (concurrent callers spread over different analysts),
+# and the outer condition is checked again on the row as it is when its lock is granted.
+_CLAIM_SQLITE = Q(
+    f"{_SET_LEASE} WHERE id = (SELECT id FROM analysts WHERE {_FREE} AND {_NOT_RUNG}"  # noqa: S608
+    " AND id NOT IN (SELECT value FROM json_each(:exclude))"
+    f" {_ORDER} LIMIT 1) AND {_FREE} {_RETURNING}")
 _CLAIM_SKIP_LOCKED = Q(
-    "UPDATE analysts SET lease_call_sid = :sid, lease_until = :until WHERE id = ("  # noqa: S608
-    f"SELECT id FROM analysts WHERE {_FREE} AND NOT (id = ANY(CAST(:exclude AS INTEGER[])))"
-    f" {_ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED) AND {_FREE} RETURNING id, name, phone")
+    f"{_SET_LEASE} WHERE id = (SELECT id FROM analysts WHERE {_FREE} AND {_NOT_RUNG}"  # noqa: S608
+    " AND NOT (id = ANY(CAST(:exclude AS INTEGER[])))"
+    f" {_ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED) AND {_FREE} {_RETURNING}")
+# PostgreSQL, when the fast path found nobody: candidates, then a compare-and-set each, which
+# waits for a row another claim is updating and then checks the condition again.
+_CANDIDATES = Q(
+    f"SELECT id, name, phone FROM analysts WHERE {_FREE} AND {_NOT_RUNG} {_ORDER}"  # noqa: S608
+    " LIMIT :limit")
+_CLAIM = Q(f"{_SET_LEASE} WHERE id = :id AND {_FREE}")
 _EXTEND = Q("UPDATE analysts SET lease_until = :until, missed_in_row = 0"
             " WHERE id = :id AND lease_call_sid = :sid")
 _RELEASE = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
@@ -52,8 +69,6 @@ _NEW_ATTEMPT = Q(
     "INSERT INTO dial_attempts (call_sid, seq, case_id, analyst_id, emergency_contact_id,"
     " outcome, started_at) VALUES (:sid, :seq, :case_id, :analyst_id, :emergency_contact_id,"
     " 'ringing', :now) RETURNING *")
-_TRIED_ANALYSTS = Q("SELECT analyst_id FROM dial_attempts"
-                    " WHERE call_sid = :sid AND analyst_id IS NOT NULL")
 _TRIED_EMERGENCY = Q("SELECT emergency_contact_id FROM dial_attempts"
                      " WHERE call_sid = :sid AND emergency_contact_id IS NOT NULL")
 _EMERGENCY_CONTACTS = Q("SELECT * FROM emergency_contacts WHERE active = TRUE ORDER BY position")
@@ -71,20 +86,24 @@ def claim_analyst(
     prefer: int | None = None,
     exclude: frozenset[int] = frozenset(),
 ) -> Claimed | None:
-    """Claim a free analyst for this call: the preferred one if free, else the longest idle."""
+    """Claim a free analyst not yet rung in this call: the preferred one if free, else the
+    longest idle."""
     tx = as_tx(tx)
     until = now + timedelta(seconds=ring_seconds + LEASE_MARGIN_SECONDS)
-    if tx.pg:
-        row = tx.row(_CLAIM_SKIP_LOCKED, sid=call_sid, until=until, now=now, prefer=prefer,
-                     exclude=sorted(exclude))
-        if row is not None:
-            return Claimed(row.id, row.name, row.phone)
+    if not tx.pg:
+        row = tx.row(_CLAIM_SQLITE, sid=call_sid, until=until, now=now, prefer=prefer,
+                     exclude=json.dumps(sorted(exclude)))
+        return Claimed(row.id, row.name, row.phone) if row else None
+    row = tx.row(_CLAIM_SKIP_LOCKED, sid=call_sid, until=until, now=now, prefer=prefer,
+                 exclude=sorted(exclude))
+    if row is not None:
+        return Claimed(row.id, row.name, row.phone)
     lost: set[int] = set()
     while True:
         # Candidates are read again after each batch lost to concurrent claims: with more
         # callers than CANDIDATES, a batch can be all taken while other analysts are free.
         skip = exclude | lost
-        candidates = [row for row in tx.rows(_CANDIDATES, now=now, prefer=prefer,
+        candidates = [row for row in tx.rows(_CANDIDATES, sid=call_sid, now=now, prefer=prefer,
                                              limit=CANDIDATES + len(skip))
                       if row.id not in skip][:CANDIDATES]
         if not candidates:
@@ -132,12 +151,6 @@ def start_attempt(tx: Tx, call, case, now: datetime, *, analyst_id: int | None =
     return tx.row(_NEW_ATTEMPT, "dial_attempts", sid=call.call_sid, seq=call.attempts,
                   case_id=case.id if case else None, analyst_id=analyst_id,
                   emergency_contact_id=emergency_contact_id, now=now)
-
-
-def tried_analysts(tx: Tx, call_sid: str) -> frozenset[int]:
-    """Analysts already rung for this call (not rung twice)."""
-    tx = as_tx(tx)
-    return frozenset(tx.column(_TRIED_ANALYSTS, sid=call_sid))
 
 
 def tried_emergency(tx: Tx, call_sid: str) -> frozenset[int]:

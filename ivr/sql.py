@@ -41,16 +41,18 @@ TIME_COLUMNS = frozenset({
 DECIMAL_COLUMNS = frozenset({"visit_cost"})
 PRIMARY_KEYS = {"calls": "call_sid"}
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
+_WORD = re.compile(r"\w+")
 
 
 class Q:
     """One SQL statement with `:name` parameters, prepared for either paramstyle once."""
 
-    __slots__ = ("sql", "_pyformat")
+    __slots__ = ("sql", "words", "_pyformat")
 
     def __init__(self, sql: str):
         """Keep the statement (whitespace folded, so logs show it on one line)."""
         self.sql = " ".join(sql.split())
+        self.words = frozenset(_WORD.findall(self.sql))  # the tables it can touch among them
         self._pyformat: str | None = None
 
     def text(self, pyformat: bool) -> str:
@@ -183,10 +185,12 @@ class Tx:
 
     # --- the transaction -------------------------------------------------------------------
 
-    def flush(self) -> None:
-        """Write back the changed columns of every row read in this transaction."""
+    def flush(self, before: Q | None = None) -> None:
+        """Write back the changed columns of the rows read in this transaction: all of them,
+        or (`before` a statement) those of the tables that statement names, so that changes
+        to one row made in several steps still go out as one UPDATE."""
         for rec in self._rows.values():
-            if rec._dirty:
+            if rec._dirty and (before is None or rec._table in before.words):
                 dirty = sorted(rec._dirty)
                 rec._dirty.clear()
                 key = PRIMARY_KEYS.get(rec._table, "id")
@@ -276,7 +280,7 @@ class Tx:
 
     def _execute(self, q: Q, params: dict, flush: bool = True):
         if flush and self._rows:
-            self.flush()
+            self.flush(q)
         cursor = self._begin()
         try:
             cursor.execute(q.text(self.pg), self._bind(params) if params else params)
@@ -290,7 +294,7 @@ class Tx:
         out = {}
         for name, value in params.items():
             if isinstance(value, datetime):
-                value = value.strftime(SQLITE_TIME)
+                value = value.isoformat(" ", "microseconds")  # == strftime(SQLITE_TIME)
             elif isinstance(value, date):
                 value = value.isoformat()
             elif isinstance(value, Decimal):

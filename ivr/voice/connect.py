@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import routing
@@ -16,6 +16,7 @@ from ivr.voice.common import begin_call, case_arg, hung_up, int_arg, is_open, sc
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.report import goodbye, promise_callback, say_case_number, store_recording
 from ivr.voice.twiml import no_content, twiml
+from ivr.voice.urls import url_for
 
 STILL_SEARCHING_TIMEOUT = 3
 _ATTEMPT_BY_SEQ = Q("SELECT * FROM dial_attempts WHERE call_sid = :sid AND seq = :seq")
@@ -95,10 +96,8 @@ def dial_next_analyst(response: VoiceResponse, call: Rec, case: Rec) -> None:
             elapsed_ring_seconds(call) >= settings.hunt_max_seconds:
         send_to_callback(response, call, case)
         return
-    claimed = routing.claim_analyst(
-        db(), call.call_sid, now(), settings.dial_timeout, prefer=case.assigned_analyst_id,
-        exclude=routing.tried_analysts(db(), call.call_sid),
-    )
+    claimed = routing.claim_analyst(db(), call.call_sid, now(), settings.dial_timeout,
+                                    prefer=case.assigned_analyst_id)
     if claimed is None:
         send_to_callback(response, call, case)
         return

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.voice.twiml import twiml
+from ivr.voice.urls import url_for
 
 
 def dial_fallback(speaker, numbers: tuple[str, ...], response: VoiceResponse, index: int) -> None:

@@ -13,7 +13,6 @@ from urllib.parse import unquote
 
 from flask import Request
 from flask.sessions import SecureCookieSessionInterface
-from werkzeug.formparser import FormDataParser
 
 # The error handler Werkzeug registers for undecodable %-escapes (they stay %-escaped).
 _ERRORS = "werkzeug.url_quote"
@@ -38,22 +37,24 @@ def parse_urlencoded(body: str) -> list[tuple[str, str]]:
     return fields
 
 
-class _Parser(FormDataParser):
-    """Werkzeug's parser, with the urlencoded case above."""
-
-    def _parse_urlencoded(self, stream, mimetype, content_length, options):
-        return stream, self.cls(parse_urlencoded(stream.read().decode())), self.cls()
-
-
 class WebhookRequest(Request):
-    """Flask's request with the faster form parser."""
-
-    form_data_parser_class = _Parser
+    """Flask's request, reading urlencoded forms with `parse_urlencoded`."""
 
     def _load_form_data(self) -> None:
-        # Keep the raw body (Werkzeug then parses the cached copy) for may_hold_nul.
-        self.get_data(cache=True)
-        super()._load_form_data()
+        """Urlencoded bodies straight from the raw bytes (kept for `may_hold_nul`); anything
+        else through Werkzeug."""
+        if "form" in self.__dict__:
+            return
+        if self.mimetype != "application/x-www-form-urlencoded":
+            super()._load_form_data()
+            return
+        data = self.get_data(cache=True)
+        try:
+            fields = parse_urlencoded(data.decode())
+        except UnicodeDecodeError:
+            fields = []  # as Werkzeug's parser: a body that is not UTF-8 gives no fields
+        self.__dict__["form"] = self.parameter_storage_class(fields)
+        self.__dict__["files"] = self.parameter_storage_class()
 
     def may_hold_nul(self) -> bool:
         """Whether the body or the query string could hold a NUL character at all."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import speech_intents
@@ -23,6 +23,7 @@ from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.menu import go_person
 from ivr.voice.report import goodbye, store_recording
 from ivr.voice.twiml import MAX_TRIES, attempt_number, heard, twiml
+from ivr.voice.urls import url_for
 
 
 @bp.post("/case")

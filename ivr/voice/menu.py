@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import speech_intents
@@ -17,6 +17,7 @@ from ivr.voice.analyst import offer_analyst_menu
 from ivr.voice.common import begin_call, call_arg_case_id, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.twiml import MAX_TRIES, attempt_number, heard, no_content, twiml
+from ivr.voice.urls import url_for
 
 
 def closed_words(status: OpenStatus) -> str:

@@ -16,7 +16,7 @@ import threading
 import time
 from datetime import datetime
 
-from flask import Flask, g, request, url_for
+from flask import Flask, g, request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from twilio.twiml.voice_response import VoiceResponse
@@ -36,6 +36,7 @@ from ivr.voice.fallback import dial_fallback, record_offline_message, someone_to
 from ivr.voice.fallback import fallback_accept as db_free_accept
 from ivr.voice.fallback import fallback_whisper as db_free_whisper
 from ivr.voice.twiml import no_content, twiml
+from ivr.voice.urls import url_for
 
 log = logging.getLogger("ivr.offline")
 

@@ -28,15 +28,20 @@ class SignatureCheck:
 
     def signature(self, url: str, params) -> str:
         """The signature of a URL and its POST parameters (a MultiDict or a dict)."""
-        parts = [url]
+        text = url
         if params:
-            lists = params.lists() if hasattr(params, "lists") else (
-                (name, [value]) for name, value in params.items())
-            for name, values in sorted(lists):
-                for value in sorted(set(values)):
-                    parts.append(name)
-                    parts.append(value)
-        mac = hmac.new(self._key, "".join(parts).encode("utf-8"), hashlib.sha1)
+            pairs = sorted(params.items(multi=True) if hasattr(params, "lists")
+                           else params.items())
+            names = [name for name, _value in pairs]
+            if len(set(names)) == len(names):  # each name once, as Twilio sends them
+                text += "".join([name + value for name, value in pairs])
+            else:  # a name repeated: its distinct values, sorted
+                grouped: dict[str, set] = {}
+                for name, value in pairs:
+                    grouped.setdefault(name, set()).add(value)
+                text += "".join([name + value for name in sorted(grouped)
+                                 for value in sorted(grouped[name])])
+        mac = hmac.new(self._key, text.encode("utf-8"), hashlib.sha1)
         return base64.b64encode(mac.digest()).decode("ascii")
 
     def valid(self, url: str, params, signature: str) -> bool:

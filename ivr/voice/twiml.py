@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, url_for
+from flask import Response
 from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.config import Settings
 from ivr.prompts import Catalogue
+from ivr.voice.urls import url_for
 
 MAX_TRIES = 3
 
