@@ -36,6 +36,12 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: int = logging.INFO) -> None:
     """Send the application's logs to stderr as JSON lines (once per process)."""
+    # The lines name no source line, thread or process: logging need not look them up for
+    # every record (the logging HOWTO's "Optimization": one stack walk less per webhook).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     logger = logging.getLogger("ivr")
     logger.setLevel(level)
     if any(getattr(h, "ivr_json", False) for h in logger.handlers):

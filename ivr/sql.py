@@ -293,7 +293,10 @@ class Tx:
             return params
         out = {}
         for name, value in params.items():
-            if isinstance(value, datetime):
+            kind = type(value)
+            if kind is str or kind is int or value is None:
+                pass
+            elif isinstance(value, datetime):
                 value = value.isoformat(" ", "microseconds")  # == strftime(SQLITE_TIME)
             elif isinstance(value, date):
                 value = value.isoformat()
