@@ -34,6 +34,12 @@ def due_time(
     return to_naive_utc(schedule.add_business_hours(start, hours))
 
 
+def first_due_time(schedule: Schedule, contact, now: datetime) -> datetime:
+    """When the callback of a case opened now by this caller (a KnownContact or None) is due:
+    what schedule_callback would set, known before the case is written."""
+    return due_time(schedule, now, None, contact.contract_hours if contact else None)
+
+
 _CONTRACT_HOURS = Q("SELECT contract_hours FROM companies WHERE id = :id")
 _PENDING_COUNT = Q("SELECT COUNT(*) FROM cases WHERE callback_state = 'pending'")
 

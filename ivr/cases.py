@@ -47,10 +47,10 @@ _CASE_OF_REPORT = Q("SELECT * FROM cases WHERE origin_call_sid = :sid AND origin
 _NEW_CASE = Q(
     "INSERT INTO cases (number, status, company_id, contact_id, company_name, caller_name,"
     " caller_position, email, caller_number, origin_call_sid, origin_seq, out_of_hours, urgent,"
-    " callback_state, created_at, updated_at)"
+    " callback_state, due_at, created_at, updated_at)"
     " VALUES (:number, 'incomplete', :company_id, :contact_id, :company_name, :caller_name,"
     " :caller_position, :email, :caller_number, :sid, :seq, :out_of_hours, :urgent, 'pending',"
-    " :now, :now)"
+    " :due_at, :now, :now)"
     " ON CONFLICT DO NOTHING RETURNING *")
 _CASE_BY_NUMBER = Q("SELECT * FROM cases WHERE number = :number")
 _OPEN_CASES_OF_CALLER = Q(
@@ -89,8 +89,11 @@ def open_case(
     out_of_hours: bool,
     now: datetime,
     number: str | None = None,
+    due_at: datetime | None = None,
 ) -> Rec:
-    """The case of report `seq` of a call: created once, found again on every replay."""
+    """The case of report `seq` of a call: created once, found again on every replay.
+
+    `due_at`: when its callback is due, if known already (saves writing the case twice)."""
     tx = as_tx(tx)
     for attempt in range(NUMBER_ATTEMPTS):
         case = tx.row(
@@ -104,7 +107,7 @@ def open_case(
             caller_position=contact.position if contact else None,
             email=contact.email if contact else None,
             caller_number=caller_number, sid=call_sid, seq=seq,
-            out_of_hours=out_of_hours, urgent=False,
+            out_of_hours=out_of_hours, urgent=False, due_at=due_at,
             # From its first step a case waits for a callback (status 'pending'): a caller
             # who hangs up half-way is still called back (nothing is lost).
             now=now)

@@ -33,6 +33,7 @@ class KnownContact:
     email: str | None
     company_id: int
     company_name: str
+    contract_hours: int | None = None  # the company's service contract, business hours
 
 
 def name_key(name: str) -> str:
@@ -59,7 +60,8 @@ def require_phone(text: str, what: str = "phone") -> str:
 
 # The webhooks' lookups (plain SQL, ivr/sql.py).
 _CONTACT = ("c.id AS contact_id, c.name AS name, c.position AS position, c.email AS email,"
-            " co.id AS company_id, co.name AS company_name")
+            " co.id AS company_id, co.name AS company_name,"
+            " co.contract_hours AS contract_hours")
 _CONTACT_BY_PHONE = Q(
     f"SELECT {_CONTACT} FROM contacts c"  # noqa: S608 - constants
     " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone"
@@ -67,7 +69,7 @@ _CONTACT_BY_PHONE = Q(
 _WHO_IS_CALLING = Q(
     f"SELECT {_CONTACT}, NULL AS analyst_id FROM contacts c"  # noqa: S608 - constants
     " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone"
-    " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, a.id FROM analysts a"
+    " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.id FROM analysts a"
     " WHERE a.phone = :phone"
 )
 _COMPANY_ID_BY_KEY = Q("SELECT id FROM companies WHERE name_key = :key")
@@ -75,7 +77,7 @@ _COMPANY_ID_BY_KEY = Q("SELECT id FROM companies WHERE name_key = :key")
 
 def _contact(row: Rec) -> KnownContact:
     return KnownContact(row.contact_id, row.name, row.position, row.email, row.company_id,
-                        row.company_name)
+                        row.company_name, row.contract_hours)
 
 
 def find_contact(tx: Tx, phone: str | None) -> KnownContact | None:

@@ -6,7 +6,7 @@ from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import routing
-from ivr.callbacks import schedule_callback
+from ivr.callbacks import first_due_time, schedule_callback
 from ivr.case_numbers import spoken_digits
 from ivr.cases import complete_report, open_case
 from ivr.directory import find_contact
@@ -33,7 +33,8 @@ def case_for_call(call: Rec) -> tuple[Rec, bool]:
         return case, False
     contact = find_contact(db(), call.from_number)
     seq = int_arg("r") or 1
-    case = open_case(db(), call.call_sid, seq, call.from_number, contact, not is_open(), now())
+    case = open_case(db(), call.call_sid, seq, call.from_number, contact, not is_open(), now(),
+                     due_at=first_due_time(schedule(), contact, now()))
     call.case_id = case.id
     if case.due_at is None:
         schedule_callback(db(), schedule(), case, now())

@@ -8,7 +8,7 @@ from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import speech_intents
-from ivr.callbacks import schedule_callback
+from ivr.callbacks import first_due_time, schedule_callback
 from ivr.case_numbers import spoken_digits
 from ivr.cases import (
     complete_report,
@@ -46,7 +46,7 @@ def start_case(call: Rec, seq: int | None) -> Rec:
     seq = seq or next_report_seq(session, call.call_sid)
     contact = find_contact(session, call.from_number)
     case = open_case(session, call.call_sid, seq, call.from_number, contact,
-                     not is_open(), now())
+                     not is_open(), now(), due_at=first_due_time(schedule(), contact, now()))
     call.case_id = case.id
     if case.due_at is None:
         schedule_callback(session, schedule(), case, now())
