@@ -65,7 +65,7 @@ class ScheduleCache:
         self._schedule: Schedule | None = None
         self._loaded_at = 0.0
 
-    def get(self, session: Tx) -> Schedule:
+    def get(self, tx: Tx) -> Schedule:
         """The current schedule, from memory, the database (in the caller's transaction) or
         disk."""
         schedule = self._schedule
@@ -73,10 +73,10 @@ class ScheduleCache:
             return schedule
         with self._lock:
             try:
-                schedule, data = load_schedule(session)
+                schedule, data = load_schedule(tx)
                 self._save(data)
             except SQLAlchemyError:
-                session.rollback()
+                tx.rollback()
                 log.warning("schedule: database unavailable, using the saved copy")
                 schedule = self._schedule or self.saved()
             self._schedule, self._loaded_at = schedule, time.monotonic()

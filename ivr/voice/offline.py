@@ -185,29 +185,29 @@ def replay_record(app: Flask, record: dict, choices: dict[str, list[str]]) -> No
     endpoint = record.get("endpoint") or ""
     with app.test_request_context(record.get("path") or "/", method="POST", data=form):
         g.now = datetime.fromisoformat(record["t"])
-        session = g.db = Tx(app.extensions["ivr"].engine)
+        tx = g.db = Tx(app.extensions["ivr"].engine)
         try:
             if endpoint == "voice.offline_recorded":
-                offline_case(session, form, choices.get(sid, []), g.now)
+                offline_case(tx, form, choices.get(sid, []), g.now)
             elif endpoint == "voice.offline_recording_status":
-                store_offline_recording(session, form, None, g.now)
+                store_offline_recording(tx, form, None, g.now)
             elif endpoint in RERUN_ENDPOINTS:
                 view = app.view_functions[endpoint]
                 view(**(request.view_args or {}))
             elif endpoint in DIAL_ACTIONS:
                 close_dial_leg()
             elif sid:
-                touch_call(session, CallParams.from_form(form), g.now)
-            session.commit()
+                touch_call(tx, CallParams.from_form(form), g.now)
+            tx.commit()
         except Exception as error:
-            session.rollback()
+            tx.rollback()
             if database_unavailable(error):
                 raise
             log.error("spool: a record of call %s could not be applied\n%s", sid,
                       scrubbed_traceback(error))
         finally:
             g.pop("db", None)
-            session.close()
+            tx.close()
 
 
 def close_dial_leg() -> None:
@@ -226,14 +226,14 @@ def close_dial_leg() -> None:
         call.answered_by = f"emergency:{attempt.emergency_contact_id}"
 
 
-def offline_case(session: Tx, form: dict, heard: list[str], now: datetime) -> None:
+def offline_case(tx: Tx, form: dict, heard: list[str], now: datetime) -> None:
     """Turn a message left while offline into a case (once: keyed by CallSid)."""
     params = CallParams.from_form(form)
-    call = touch_call(session, params, now)
+    call = touch_call(tx, params, now)
     caller = parse_phone(params.from_raw)
-    contact = find_contact(session, caller)
-    schedule = app_state().schedules.get(session)
-    case = open_case(session, params.call_sid, OFFLINE_SEQ, caller, contact,
+    contact = find_contact(tx, caller)
+    schedule = app_state().schedules.get(tx)
+    case = open_case(tx, params.call_sid, OFFLINE_SEQ, caller, contact,
                      not schedule.is_open(now), now, number=offline_case_number(params.call_sid))
     call.case_id = case.id
     case.callback_number = case.callback_number or caller
@@ -241,18 +241,18 @@ def offline_case(session: Tx, form: dict, heard: list[str], now: datetime) -> No
     if heard:
         note += " Opciones del llamante: " + ", ".join(heard) + "."
     case.notes = case.notes or note
-    if store_offline_recording(session, form, case.id, now):
-        complete_report(session, case, now)
-    schedule_callback(session, schedule, case, now)
+    if store_offline_recording(tx, form, case.id, now):
+        complete_report(tx, case, now)
+    schedule_callback(tx, schedule, case, now)
 
 
-def store_offline_recording(session: Tx, form: dict, case_id: int | None, now: datetime) -> bool:
+def store_offline_recording(tx: Tx, form: dict, case_id: int | None, now: datetime) -> bool:
     """Save a recording carried by a spooled request; True when there was one."""
     sid = (form.get("RecordingSid") or "")[:64]
     if not sid:
         return False
     status = form.get("RecordingStatus")
-    save_recording(session, sid, (form.get("CallSid") or "")[:64], now, case_id=case_id,
+    save_recording(tx, sid, (form.get("CallSid") or "")[:64], now, case_id=case_id,
                    kind="description" if case_id else None,
                    url=(form.get("RecordingUrl") or "")[:500] or None,
                    duration=parse_duration(form.get("RecordingDuration")),
