@@ -8,7 +8,7 @@ driver runs on the other, and complete call flows are replayed at each concurren
 window, baseline window, app, baseline … Every figure is also given as a ratio to the baseline
 of the same window pair. Results: bench/RESULTS.md (and bench/out/results.json).
 
-    make bench                                  # the full run (about 20 minutes)
+    make bench                                  # the full run (about 8 minutes)
     make bench BENCH_ARGS=--quick               # 1,000 cases, concurrency 8, short windows
     python -m bench.run --databases sqlite --sizes 1000 --concurrency 8,32 --pairs 2
 """
