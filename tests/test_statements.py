@@ -1,0 +1,103 @@
+"""Statements per webhook: few, and as many with a thousand cases as with none (no N+1).
+
+A caller reports a fault and is put through to an analyst, another looks the case up by its
+number; every SQL statement the webhooks send (ivr/sql.py) is counted per endpoint. The
+bounds are the counts the benchmark's profile is built on (bench/OPTIMISATIONS.md); more
+cases, contacts and calls in the database must not add a single statement.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+
+import pytest
+from flask import request
+from sqlalchemy import insert
+
+from ivr import sql
+from ivr.clock import utcnow
+from ivr.models import Case
+from tests.call_walker import CallWalk
+from tests.test_db_kill import Lookup, Reporter
+from tests.test_replays import seed
+
+# Most statements one webhook of these flows may send (BEGIN and COMMIT not counted; the
+# opening hours, read again every 30 s by whichever webhook comes then, neither). Setting a
+# due time costs one more when the caller's company has a contract (its hours are read).
+BOUNDS = {
+    "voice.incoming": 2, "voice.menu": 2, "voice.case_start": 2, "voice.case_number": 3,
+    "voice.case_option": 3, "voice.report_start": 4, "voice.report_field": 4,
+    "voice.report_email": 3, "voice.report_callback": 3, "voice.report_severity": 4,
+    "voice.report_recorded": 5, "voice.recording_status": 2, "voice.connect_start": 5,
+    "voice.whisper": 3, "voice.whisper_answer": 5, "voice.connect_result": 6,
+    "voice.leg_status": 2, "voice.status": 2, "voice.report_after": 3,
+}
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Statements sent per request, by endpoint: {endpoint: [count per request]}."""
+    per_request: dict[int, Counter] = {}
+    execute = sql.Tx._execute
+    requests = itertools.count()
+
+    def counting(self, q, params, flush=True):
+        key = request.environ.setdefault("test.request", next(requests))
+        per_request.setdefault(key, Counter())[(request.endpoint, "schedule" if q.sql.startswith(
+            ("SELECT weekday", "SELECT day")) else "other")] += 1
+        return execute(self, q, params, flush)
+
+    monkeypatch.setattr(sql.Tx, "_execute", counting)
+
+    def result() -> dict[str, list[int]]:
+        out: dict[str, list[int]] = defaultdict(list)
+        for counts in per_request.values():
+            for (endpoint, kind), n in counts.items():
+                if kind == "other":
+                    out[endpoint].append(n)
+        per_request.clear()
+        return out
+
+    return result
+
+
+def walk_both_flows(app, twilio, clock) -> None:
+    """A report put through, then a lookup of its number; the walks' own checks must pass."""
+    clock("2026-12-07 10:00")
+    report = CallWalk(twilio.post, Reporter(), caller_id="+584125550777").run()
+    assert report.case_numbers and not report.ended.startswith("failed"), report.path_log
+    lookup = CallWalk(twilio.post, Lookup(report.case_numbers),
+                      caller_id="+584125550888").run()
+    # Found: the caller hears the status and hangs up at the options.
+    assert lookup.path_log[-1].startswith("/voice/case/number"), lookup.path_log
+    assert lookup.ended == "caller-hung-up", lookup.ended
+
+
+def test_few_statements_per_webhook(app, twilio, clock, counted):
+    """Every webhook of both flows stays within its bound."""
+    seed(app)
+    walk_both_flows(app, twilio, clock)
+    seen = counted()
+    assert {"voice.report_start", "voice.connect_start", "voice.case_number"} <= set(seen)
+    for endpoint, counts in seen.items():
+        assert max(counts) <= BOUNDS.get(endpoint, 6), (endpoint, counts)
+
+
+def test_no_more_statements_with_more_data(app, twilio, clock, counted, session):
+    """A thousand more cases (twenty of them, most open, of the caller who looks a case up)
+    change no webhook's statement count."""
+    seed(app)
+    walk_both_flows(app, twilio, clock)
+    small = counted()
+    now = utcnow()
+    session.execute(insert(Case), [
+        {"number": f"{9_000_000 + i}", "status": "received" if i % 3 else "resolved",
+         "origin_call_sid": f"CAbulk{i:028d}", "origin_seq": 1, "out_of_hours": False,
+         "urgent": False, "callback_state": "pending", "caller_number": "+584125550888"
+         if i % 50 == 0 else f"+58412{i:07d}", "created_at": now, "updated_at": now}
+        for i in range(1000)])
+    session.commit()
+    walk_both_flows(app, twilio, clock)
+    large = counted()
+    assert {e: sorted(c) for e, c in large.items()} == {e: sorted(c) for e, c in small.items()}
