@@ -83,6 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--reuse", action="store_true",
                         help="keep a database already seeded at that size (faster reruns)")
+    parser.add_argument("--floor", action=argparse.BooleanOptionalAction, default=True,
+                        help="also serve bench/floor.py (signature, the call's row, a log line, "
+                             "constant TwiML) and measure it against the baseline")
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
     args = parser.parse_args(argv)
     if args.quick:
@@ -324,8 +327,9 @@ async def driver_ceiling(servers: Servers, concurrency: list[int], token: str) -
 
 
 async def measure(ctx: dict, kind: str, size: int, app: Target, base: Target,
-                  factory: CallFactory, conc: int) -> dict:
-    """Warm up, size the windows, then the app/baseline pairs at one concurrency."""
+                  factory: CallFactory, conc: int, floor: Target | None = None) -> dict:
+    """Warm up, size the windows, then the app/baseline pairs at one concurrency (with the
+    floor app's window after the baseline's, on the same requests, when it is served)."""
     args = ctx["args"]
     chunk = args.chunk
     warm = max(conc, 16)
@@ -348,11 +352,18 @@ async def measure(ctx: dict, kind: str, size: int, app: Target, base: Target,
         base_a = await baseline_wave(base, a_plan, conc, repeat)
         base_b = await baseline_wave(base, b_plan, conc, repeat)
         app_all, base_all = a_stats + b_stats, base_a + base_b
-        pairs.append({"app": app_all, "base": base_all})
+        pair = {"app": app_all, "base": base_all}
+        floor_note = ""
+        if floor is not None:
+            pair["floor"] = (await baseline_wave(floor, a_plan, conc, 1)
+                             + await baseline_wave(floor, b_plan, conc, 1))
+            floor_note = (f" | floor {wave_rps(pair['floor']):7,.0f} req/s, "
+                          f"{sum(s.http_errors for s in pair['floor'])} errors")
+        pairs.append(pair)
         bad = sum(s.http_errors + s.apologies + s.off_path for s in app_all)
         log(f"    pair {number}: app {wave_rps(app_all):7,.0f} req/s in "
             f"{sum(s.wall for s in app_all):5.1f} s | baseline {wave_rps(base_all):7,.0f} req/s "
-            f"in {sum(s.wall for s in base_all):5.1f} s | problems {bad}")
+            f"in {sum(s.wall for s in base_all):5.1f} s | problems {bad}{floor_note}")
     return {"db": kind, "size": size, "concurrency": conc, "calls": calls, "repeat": repeat,
             "pairs": pairs}
 
@@ -404,7 +415,18 @@ def summarise(config: dict) -> dict:
                        "max_p99": max(r["app_p99"] for r in mine)}
     all_app = [s for p in config["pairs"] for s in p["app"]]
     all_base = [s for p in config["pairs"] for s in p["base"]]
-    return {"rows": rows, "flows": flows,
+    floor = None
+    if all("floor" in p for p in config["pairs"]):
+        # The floor app (bench/floor.py) on every request of the pair's windows, against the
+        # baseline on the same requests: the most any webhook keeping its call's row can reach.
+        floor = {"ratio": median([wave_rps(p["floor"]) / wave_rps(p["base"])
+                                  for p in config["pairs"] if wave_rps(p["base"])]),
+                 "rps": median([wave_rps(p["floor"]) for p in config["pairs"]]),
+                 "cpu_ms": median([sum(s.server_cpu for s in p["floor"]) * 1000
+                                   / max(sum(s.n for s in p["floor"]), 1)
+                                   for p in config["pairs"]]),
+                 "errors": sum(s.http_errors for p in config["pairs"] for s in p["floor"])}
+    return {"rows": rows, "flows": flows, "floor": floor,
             "median_ratio": median([r["ratio"] for r in rows]),
             "app_rps": wave_rps(all_app), "base_rps": wave_rps(all_base),
             "driver_busy_in_baseline": median(driver_use),
@@ -501,6 +523,15 @@ async def run(args: argparse.Namespace) -> dict:
                 if pin is not None:
                     os.sched_setaffinity(0, {driver_core})
                 pinning.setdefault("app_workers", [affinity(p) for p in children(app_pid)])
+                floor = None
+                if args.floor:
+                    floor_pid, floor_port = servers.start(
+                        "floor", "bench.floor:app", server_env(url, token),
+                        OUT / f"server-floor-{kind}-{size}.log")
+                    floor = Target("floor", Signer(token, HOST, floor_port),
+                                   Driver(HOST, floor_port, max(args.concurrency)), floor_pid)
+                    if pin is not None:
+                        os.sched_setaffinity(0, {driver_core})
                 app = Target("app", Signer(token, HOST, app_port),
                              Driver(HOST, app_port, max(args.concurrency)), app_pid,
                              PG_DATABASE if kind == "postgresql" else None)
@@ -516,7 +547,8 @@ async def run(args: argparse.Namespace) -> dict:
                 measured = []
                 try:
                     for conc in args.concurrency:
-                        measured.append(await measure(ctx, kind, size, app, base, factory, conc))
+                        measured.append(await measure(ctx, kind, size, app, base, factory, conc,
+                                                      floor))
                 finally:
                     watch = sampler.finish()
                 after = after_run(kind, sampler_target, seeded_max, seeded_cases)
@@ -539,6 +571,11 @@ async def run(args: argparse.Namespace) -> dict:
                 app.driver.close()
                 base.driver.close()
                 servers.stop(app_pid)
+                if floor is not None:
+                    floor.driver.close()
+                    servers.stop(floor.master_pid)
+                    if not args.keep_logs:
+                        (OUT / f"server-floor-{kind}-{size}.log").unlink(missing_ok=True)
                 if not args.keep_logs:
                     log_path.unlink(missing_ok=True)
     finally:
@@ -592,6 +629,10 @@ def _print_config(config: dict) -> None:
         log(f"  {r['label']:<34} {r['ratio']:6.2f} {r['app_rps']:7,.0f} {r['base_rps']:7,.0f} "
             f"{r['app_p50']:6.1f} {r['app_p95']:6.1f} {r['app_p99']:6.1f} {r['cpu_ms']:6.2f} "
             f"{r['pg_ms']:6.2f} {r['cpu_ratio']:5.2f} {r['errors']:4} {r['off_path']:4}")
+    if s.get("floor"):
+        f = s["floor"]
+        log(f"  floor (signature, the call's row, a log line): {f['rps']:,.0f} req/s, ratio "
+            f"{f['ratio']:.2f}, server CPU {f['cpu_ms']:.2f} ms/req, errors {f['errors']}")
     inv = config["invariants"]
     log(f"  invariants: sampler {inv['sampler'].get('samples')} samples, "
         f"{len(inv['sampler'].get('violations', []))} violations; after: {inv['after']}; "

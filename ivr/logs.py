@@ -7,6 +7,8 @@ import logging
 import sys
 
 FIELDS = ("call", "step", "outcome", "status", "from", "ms")
+# One encoder for every line (json.dumps with an option builds a new one per call).
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,7 +33,7 @@ class JsonFormatter(logging.Formatter):
                 data[field] = getattr(record, field)
         if record.exc_info:
             data["error"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False)
+        return _ENCODE(data)
 
 
 def configure_logging(level: int = logging.INFO) -> None:

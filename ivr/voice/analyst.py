@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request
-from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.callbacks import callbacks_due_count
 from ivr.directory import check_pin, set_analyst_status
@@ -12,7 +11,7 @@ from ivr.voice import bp
 from ivr.voice.common import begin_call, too_long
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.report import goodbye
-from ivr.voice.twiml import MAX_TRIES, attempt_number, heard, twiml
+from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard, twiml
 from ivr.voice.urls import url_for
 
 _ANALYST_BY_PHONE = Q("SELECT * FROM analysts WHERE phone = :phone")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import request
-from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls import MAX_WEBHOOKS_PER_CALL, CallParams, touch_call
 from ivr.sql import Rec
 from ivr.voice.context import app_state, db, now, speaker
+from ivr.voice.twiml import VoiceResponse
 
 
 def begin_call() -> Rec:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request
-from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import routing
 from ivr.callbacks import first_due_time, schedule_callback
@@ -15,7 +14,7 @@ from ivr.voice import bp
 from ivr.voice.common import begin_call, case_arg, hung_up, int_arg, is_open, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.report import goodbye, promise_callback, say_case_number, store_recording
-from ivr.voice.twiml import no_content, twiml
+from ivr.voice.twiml import VoiceResponse, no_content, twiml
 from ivr.voice.urls import url_for
 
 STILL_SEARCHING_TIMEOUT = 3

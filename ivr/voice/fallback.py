@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from flask import request
-from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.voice.twiml import twiml
+from ivr.voice.twiml import VoiceResponse, twiml
 from ivr.voice.urls import url_for
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request
-from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import speech_intents
 from ivr.case_numbers import CaseNumberCheck, check_case_number, spoken_digits
@@ -22,7 +21,7 @@ from ivr.voice.common import begin_call, case_arg, hung_up, is_open, too_long
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.menu import go_person
 from ivr.voice.report import goodbye, store_recording
-from ivr.voice.twiml import MAX_TRIES, attempt_number, heard, twiml
+from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard, twiml
 from ivr.voice.urls import url_for
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request
-from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import speech_intents
 from ivr.business_hours import OpenStatus
@@ -16,7 +15,7 @@ from ivr.voice import fallback as fb
 from ivr.voice.analyst import offer_analyst_menu
 from ivr.voice.common import begin_call, call_arg_case_id, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker
-from ivr.voice.twiml import MAX_TRIES, attempt_number, heard, no_content, twiml
+from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard, no_content, twiml
 from ivr.voice.urls import url_for
 
 

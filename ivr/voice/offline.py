@@ -19,7 +19,6 @@ from datetime import datetime
 from flask import Flask, g, request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
-from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.callbacks import schedule_callback
 from ivr.calls import CallParams, touch_call
@@ -35,7 +34,7 @@ from ivr.voice.context import app_state, speaker
 from ivr.voice.fallback import dial_fallback, record_offline_message, someone_took_it
 from ivr.voice.fallback import fallback_accept as db_free_accept
 from ivr.voice.fallback import fallback_whisper as db_free_whisper
-from ivr.voice.twiml import no_content, twiml
+from ivr.voice.twiml import VoiceResponse, no_content, twiml
 from ivr.voice.urls import url_for
 
 log = logging.getLogger("ivr.offline")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask import request
-from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import speech_intents
 from ivr.callbacks import first_due_time, schedule_callback
@@ -26,7 +25,7 @@ from ivr.sql import Rec
 from ivr.voice import bp
 from ivr.voice.common import begin_call, case_arg, hung_up, int_arg, is_open, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker
-from ivr.voice.twiml import MAX_TRIES, attempt_number, heard, no_content, twiml
+from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard, no_content, twiml
 from ivr.voice.urls import url_for
 
 # The identification questions, in order: (field, prompt, column).
