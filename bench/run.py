@@ -77,7 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile-seconds", type=int, default=20)
     parser.add_argument("--pg-url", default=os.environ.get(
         "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"),
-        help="PostgreSQL server (no database part); the run drops and creates ivr_bench")
+        help="PostgreSQL server (no database part; a local socket as "
+             "postgresql://postgres@?host=/var/run/postgresql); the run drops and creates "
+             "ivr_bench")
     parser.add_argument("--gunicorn-config", default=str(ROOT / "gunicorn.conf.py"),
                         help="used with -c when it exists; bind and workers are overridden")
     parser.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
@@ -228,13 +230,20 @@ def prepare_database(kind: str, args: argparse.Namespace, size: int) -> tuple[st
         return url, str(path), False
     import psycopg
 
-    url = f"{args.pg_url.rstrip('/')}/{PG_DATABASE}"
+    url = pg_database_url(args.pg_url, PG_DATABASE)
     if args.reuse and marker.exists() and json.loads(marker.read_text()).get("size") == size:
         return url, url, True
-    with psycopg.connect(f"{args.pg_url.rstrip('/')}/postgres", autocommit=True) as conn:
+    with psycopg.connect(pg_database_url(args.pg_url, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
     return url, url, False
+
+
+def pg_database_url(server: str, database: str) -> str:
+    """The URL of one database on the server: "postgresql://u@127.0.0.1:5432" or, over the
+    local socket, "postgresql://u@?host=/var/run/postgresql" (the database goes before "?")."""
+    base, sep, query = server.partition("?")
+    return f"{base.rstrip('/')}/{database}{sep}{query}"
 
 
 def seed(kind: str, url: str, size: int, args: argparse.Namespace, numbers: Path) -> dict:
