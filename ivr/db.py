@@ -21,6 +21,8 @@ _COMMENT = re.compile(r"--[^\n]*")
 _SQLITE_WRITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Connections (by id) whose busy timeout was last set below the full budget.
 _SHORTENED: set[int] = set()
+# The file of each SQLite engine on a file.
+_SQLITE_FILES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Writers wait this long for the lock; short, so a webhook still answers within a second.
 SQLITE_BUSY_SECONDS = 0.6
 
@@ -57,7 +59,7 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
     )
 
     if path is not None:
-        file_name = str(path)
+        file_name = _SQLITE_FILES[engine] = str(path)
 
         @event.listens_for(engine, "checkout")
         def _file_still_there(_dbapi_connection, _record, _proxy):
@@ -101,6 +103,13 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
         writers.release()
 
     return engine
+
+
+def sqlite_file_gone(engine: Engine) -> bool:
+    """Whether the engine's SQLite file has been deleted (its connections write into the void;
+    the pool's checkout check then reconnects)."""
+    file_name = _SQLITE_FILES.get(engine)
+    return file_name is not None and not os.path.exists(file_name)
 
 
 def sqlite_begin(engine: Engine, driver: sqlite3.Connection) -> None:
