@@ -27,7 +27,7 @@ OVERLAP_TOLERANCE = timedelta(milliseconds=50)
 
 def _connect(kind: str, target: str):
     """A plain DB-API connection: psycopg for PostgreSQL, read-only sqlite3 for SQLite."""
-    if kind == "postgresql":
+    if kind != "sqlite":
         import psycopg
 
         conn = psycopg.connect(target, autocommit=False)

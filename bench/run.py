@@ -32,6 +32,7 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from bench import profile as profiler
 from bench.driver import Driver, Signer, children, percentile
@@ -57,8 +58,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--databases", default="sqlite,postgresql",
-                        help="comma-separated: sqlite, postgresql (default: both)")
+    parser.add_argument("--databases", default="sqlite,postgresql,postgresql-socket",
+                        help="comma-separated: sqlite, postgresql (over TCP, --pg-url), "
+                             "postgresql-socket (the same server over its local socket, "
+                             "--pg-socket-url; left out when the socket is not there)")
     parser.add_argument("--sizes", default="1000,1000000", help="cases seeded, comma-separated")
     parser.add_argument("--concurrency", default="8,32", help="connections, comma-separated")
     parser.add_argument("--pairs", type=int, default=4, help="app/baseline window pairs")
@@ -80,6 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="PostgreSQL server (no database part; a local socket as "
              "postgresql://postgres@?host=/var/run/postgresql); the run drops and creates "
              "ivr_bench")
+    parser.add_argument("--pg-socket-url", default=os.environ.get(
+        "BENCH_POSTGRES_SOCKET_URL", "postgresql://postgres@?host=/var/run/postgresql"),
+        help="the same server over its local socket (database postgresql-socket)")
     parser.add_argument("--gunicorn-config", default=str(ROOT / "gunicorn.conf.py"),
                         help="used with -c when it exists; bind and workers are overridden")
     parser.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
@@ -97,9 +103,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
-    unknown = set(args.databases) - {"sqlite", "postgresql"}
+    unknown = set(args.databases) - {"sqlite", "postgresql", "postgresql-socket"}
     if unknown:
         parser.error(f"unknown database(s): {', '.join(sorted(unknown))}")
+    socket_dir = dict(parse_qsl(urlsplit(args.pg_socket_url).query)).get("host", "")
+    if "postgresql-socket" in args.databases and not Path(socket_dir).is_dir():
+        log(f"no PostgreSQL socket directory {socket_dir!r}: postgresql-socket left out")
+        args.databases.remove("postgresql-socket")
     if args.chunk >= args.analysts:
         parser.error("--chunk must be smaller than --analysts (every caller finds one free)")
     return args
@@ -230,10 +240,11 @@ def prepare_database(kind: str, args: argparse.Namespace, size: int) -> tuple[st
         return url, str(path), False
     import psycopg
 
-    url = pg_database_url(args.pg_url, PG_DATABASE)
+    server = args.pg_socket_url if kind == "postgresql-socket" else args.pg_url
+    url = pg_database_url(server, PG_DATABASE)
     if args.reuse and marker.exists() and json.loads(marker.read_text()).get("size") == size:
         return url, url, True
-    with psycopg.connect(pg_database_url(args.pg_url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(pg_database_url(server, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
     return url, url, False
@@ -543,16 +554,15 @@ async def run(args: argparse.Namespace) -> dict:
                         os.sched_setaffinity(0, {driver_core})
                 app = Target("app", Signer(token, HOST, app_port),
                              Driver(HOST, app_port, max(args.concurrency)), app_pid,
-                             PG_DATABASE if kind == "postgresql" else None)
+                             PG_DATABASE if kind != "sqlite" else None)
                 base = Target("baseline", Signer(token, HOST, base_port),
                               Driver(HOST, base_port, max(args.concurrency)), base_pid)
                 factory = CallFactory(sample["existing"], sample["missing"],
                                       sample["companies"])
-                sampler_target = target if kind == "postgresql" else target
                 # Legs made before this run (a --reuse) are not the run's.
-                seeded_max = _max_leg(kind, sampler_target)
-                seeded_cases = _max_case(kind, sampler_target)
-                sampler = Sampler(kind, sampler_target, seeded_max)
+                seeded_max = _max_leg(kind, target)
+                seeded_cases = _max_case(kind, target)
+                sampler = Sampler(kind, target, seeded_max)
                 measured = []
                 try:
                     for conc in args.concurrency:
@@ -560,7 +570,7 @@ async def run(args: argparse.Namespace) -> dict:
                                                       floor))
                 finally:
                     watch = sampler.finish()
-                after = after_run(kind, sampler_target, seeded_max, seeded_cases)
+                after = after_run(kind, target, seeded_max, seeded_cases)
                 failed = count_in(log_path, *FAILURE_MARKS)
                 boots = count_in(log_path, b"Booting worker")
                 failures = failure_examples(log_path)
@@ -611,7 +621,7 @@ def _max_case(kind: str, target: str) -> int:
 
 def _scalar(kind: str, target: str, sql: str) -> int:
     """One number from the bench database."""
-    if kind == "postgresql":
+    if kind != "sqlite":
         import psycopg
 
         with psycopg.connect(target) as conn:
