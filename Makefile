@@ -26,7 +26,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# Webhooks against a constant-TwiML baseline, SQLite and PostgreSQL, 1k and 1M cases (about 8
+# Webhooks against a constant-TwiML baseline, SQLite and PostgreSQL, 1k and 1M cases (about 15
 # minutes; BENCH_ARGS=--quick for a short run). Writes bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
