@@ -22,12 +22,12 @@ import time
 from flask import Flask, Response, abort, request
 
 from bench.baseline import BODY
-from ivr.calls import CallParams, touch_call
-from ivr.clock import utcnow
-from ivr.db import make_engine
+from ivr.domain.clock import utcnow
+from ivr.domain.phones import mask_phone
 from ivr.logs import configure_logging
-from ivr.phones import mask_phone
-from ivr.sql import Tx
+from ivr.services.calls import CallParams, touch_call
+from ivr.store.engine import make_engine
+from ivr.store.tx import Tx
 from ivr.voice.forms import WebhookRequest
 from ivr.voice.signature import SignatureCheck
 

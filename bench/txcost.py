@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from ivr.calls import CallParams, touch_call
-from ivr.clock import utcnow
 from ivr.config import normalise_database_url
-from ivr.db import make_engine
-from ivr.sql import Tx
+from ivr.domain.clock import utcnow
+from ivr.services.calls import CallParams, touch_call
+from ivr.store.engine import make_engine
+from ivr.store.tx import Tx
 
 
 def main(argv: list[str] | None = None) -> int:

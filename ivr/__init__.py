@@ -9,10 +9,10 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr.config import load_settings
-from ivr.db import make_engine, make_sessionmaker
 from ivr.logs import configure_logging
 from ivr.prompts import load_catalogue
 from ivr.state import AppState, ScheduleCache
+from ivr.store.engine import make_engine, make_sessionmaker
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -45,7 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     configure_logging(logging.INFO)
 
-    from ivr import cli, voice
+    from ivr import voice
+    from ivr.cli import commands as cli
     from ivr.voice.offline import SpoolReplayer
 
     app.extensions["ivr"].replayer = SpoolReplayer()

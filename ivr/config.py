@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ivr.phones import parse_phone
+from ivr.domain.phones import parse_phone
 
 DEFAULT_FALLBACK_NUMBERS = ("+584140143913", "+584140320151")  # the procedure's rule 1.2 cells
 

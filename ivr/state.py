@@ -15,10 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.business_hours import DEFAULT_WINDOWS, Closure, Schedule, Window
 from ivr.config import Settings
+from ivr.domain.business_hours import DEFAULT_WINDOWS, Closure, Schedule, Window
 from ivr.prompts import Catalogue
-from ivr.sql import Q, Tx
+from ivr.store.tx import Q, Tx
 
 log = logging.getLogger("ivr.schedule")
 SCHEDULE_TTL_SECONDS = 30.0

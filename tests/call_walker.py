@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from ivr.db import make_engine
+from ivr.store.engine import make_engine
 from tests.conftest import call_params
 
 # A case number read back digit by digit: "Su número de caso es 1, 2, 3, 4, 5, 6, 7."

@@ -16,10 +16,10 @@ from sqlalchemy.orm import sessionmaker
 from twilio.request_validator import RequestValidator
 
 from ivr import create_app
-from ivr.business_hours import CARACAS
-from ivr.db import make_engine
-from ivr.models import Base
-from ivr.schema import init_db
+from ivr.domain.business_hours import CARACAS
+from ivr.store.engine import make_engine
+from ivr.store.models import Base
+from ivr.store.schema import init_db
 
 # A far time zone for the process: the application must use Caracas time whatever the server's.
 os.environ["TZ"] = "Pacific/Kiritimati"
@@ -124,7 +124,7 @@ def app(database_url, tmp_path):
     state.schedules.path = str(tmp_path / "schedule-cache.json")
     _empty_tables(state.engine)
     with application.app_context():
-        from ivr.cli import seed_business_hours
+        from ivr.cli.commands import seed_business_hours
 
         with state.sessions() as session:
             seed_business_hours(session)

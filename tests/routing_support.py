@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from ivr.business_hours import CARACAS, to_naive_utc
-from ivr.clock import utcnow
-from ivr.directory import add_analyst, add_company, set_analyst_status
-from ivr.models import Analyst, Case
+from ivr.domain.business_hours import CARACAS, to_naive_utc
+from ivr.domain.clock import utcnow
+from ivr.services.directory import add_analyst, add_company, set_analyst_status
+from ivr.store.models import Analyst, Case
 
 PIN = "4321"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.models import Call
+from ivr.store.models import Call
 from tests.conftest import call_params, spoken, twiml
 from tests.routing_support import PIN, add_analysts, analyst_phone, analyst_rows, make_case
 

@@ -1,4 +1,4 @@
-"""Tests for ivr.business_hours: opening status, next opening and business-time arithmetic."""
+"""Tests for ivr.domain.business_hours: opening status, next opening, business-time sums."""
 
 import time as time_module
 from datetime import UTC, date, datetime, time, timedelta
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ivr.business_hours import (
+from ivr.domain.business_hours import (
     CARACAS,
     DEFAULT_WINDOWS,
     Closure,

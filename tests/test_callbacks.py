@@ -7,9 +7,9 @@ from datetime import date, time
 import pytest
 from sqlalchemy import select
 
-from ivr.business_hours import Closure, Schedule, to_caracas
-from ivr.callbacks import callback_queue, due_time, schedule_callback
-from ivr.models import Case
+from ivr.domain.business_hours import Closure, Schedule, to_caracas
+from ivr.services.callbacks import callback_queue, due_time, schedule_callback
+from ivr.store.models import Case
 from tests.conftest import call_params, spoken, twiml
 from tests.routing_support import caracas_utc, make_case
 

@@ -1,4 +1,4 @@
-"""Tests for ivr.case_numbers."""
+"""Tests for ivr.domain.case_numbers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum import damm
 
-from ivr.case_numbers import (
+from ivr.domain.case_numbers import (
     ACCEPTED_LENGTHS,
     CURRENT_LENGTH,
     CaseNumberCheck,

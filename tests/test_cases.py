@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from ivr import cases
-from ivr.case_numbers import is_valid_case_number, make_case_number, random_case_number
-from ivr.directory import add_company, add_contact, find_contact
-from ivr.models import Case, Recording
+from ivr.domain.case_numbers import is_valid_case_number, make_case_number, random_case_number
+from ivr.services import cases
+from ivr.services.directory import add_company, add_contact, find_contact
+from ivr.store.models import Case, Recording
 
 NOW = datetime(2026, 12, 7, 13, 0)  # naive UTC: 09:00 in Caracas
 CALLER = "+584125550123"

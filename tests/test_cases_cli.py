@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from ivr.business_hours import CARACAS, to_naive_utc
-from ivr.cases import save_recording
-from ivr.directory import add_company
-from ivr.models import Case
+from ivr.domain.business_hours import CARACAS, to_naive_utc
+from ivr.services.cases import save_recording
+from ivr.services.directory import add_company
+from ivr.store.models import Case
 
 NOW = datetime(2026, 12, 10, 16, 0)
 A, B, C = "1042937", "1234566", "2345671"  # valid case numbers

@@ -9,9 +9,17 @@ import pytest
 from sqlalchemy import func, select, text
 
 from ivr import create_app
-from ivr.directory import check_pin
-from ivr.models import Analyst, Base, BusinessHours, Closure, Company, Contact, EmergencyContact
-from ivr.schema import current_revision, head_revision
+from ivr.services.directory import check_pin
+from ivr.store.models import (
+    Analyst,
+    Base,
+    BusinessHours,
+    Closure,
+    Company,
+    Contact,
+    EmergencyContact,
+)
+from ivr.store.schema import current_revision, head_revision
 from tests.conftest import TOKEN
 
 FILIPPO, BIRMANIA = "+584140143913", "+584140320151"

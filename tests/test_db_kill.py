@@ -30,11 +30,11 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from ivr import create_app
-from ivr.cli import seed_business_hours
-from ivr.db import make_engine
-from ivr.models import Case, Recording
-from ivr.schema import init_db
-from ivr.spool import Spool
+from ivr.cli.commands import seed_business_hours
+from ivr.store.engine import make_engine
+from ivr.store.models import Case, Recording
+from ivr.store.schema import init_db
+from ivr.store.spool import Spool
 from tests.call_walker import HANGUP, Caller, CallWalk
 from tests.conftest import TOKEN, Twilio
 from tests.routing_support import add_analysts

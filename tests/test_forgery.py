@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from ivr import create_app
-from ivr.models import Base
-from ivr.spool import Spool
+from ivr.store.models import Base
+from ivr.store.spool import Spool
 from tests.conftest import TOKEN, Twilio, call_params, twiml
 
 FORGERIES = ["unsigned", "empty", "garbage", "non-ascii", "other-path", "other-host",

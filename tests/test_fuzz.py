@@ -27,9 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ivr.clock import utcnow
-from ivr.directory import add_company, add_contact, add_emergency
-from ivr.models import Case, DialAttempt
+from ivr.domain.clock import utcnow
+from ivr.services.directory import add_company, add_contact, add_emergency
+from ivr.store.models import Case, DialAttempt
 from ivr.voice import CALLBACK_ENDPOINTS
 from ivr.voice.offline import SILENT_ENDPOINTS
 from tests.conftest import call_params

@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import delete, select
 from twilio.request_validator import RequestValidator
 
-from ivr.cli import seed_business_hours
-from ivr.clock import utcnow
+from ivr.cli.commands import seed_business_hours
 from ivr.config import normalise_database_url
-from ivr.db import make_engine, make_sessionmaker
-from ivr.models import Analyst, BusinessHours, DialAttempt
-from ivr.schema import init_db
+from ivr.domain.clock import utcnow
+from ivr.store.engine import make_engine, make_sessionmaker
+from ivr.store.models import Analyst, BusinessHours, DialAttempt
+from ivr.store.schema import init_db
 from tests.conftest import TOKEN, call_params
 from tests.routing_support import add_analysts, analyst_phone
 

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from ivr.callbacks import callback_queue
-from ivr.clock import utcnow
-from ivr.directory import add_company, add_contact, add_emergency
-from ivr.models import Analyst, Call, Case, DialAttempt
-from ivr.routing import LEASE_MARGIN_SECONDS
+from ivr.domain.clock import utcnow
+from ivr.services.callbacks import callback_queue
+from ivr.services.directory import add_company, add_contact, add_emergency
+from ivr.services.routing import LEASE_MARGIN_SECONDS
+from ivr.store.models import Analyst, Call, Case, DialAttempt
 from tests.conftest import call_params, spoken, twiml
 from tests.routing_support import (
     add_analysts,

@@ -15,7 +15,7 @@ import logging
 
 import pytest
 
-from ivr.phones import mask_phone
+from ivr.domain.phones import mask_phone
 from tests.call_walker import CallWalk, database_gone
 from tests.conftest import TOKEN, call_params
 from tests.test_db_kill import Reporter

@@ -13,8 +13,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from ivr.calls import MAX_WEBHOOKS_PER_CALL
-from ivr.models import Analyst, Call, Case, DialAttempt
+from ivr.services.calls import MAX_WEBHOOKS_PER_CALL
+from ivr.store.models import Analyst, Call, Case, DialAttempt
 from ivr.voice.offline import replay_spool
 from tests.call_walker import Caller, CallWalk, database_gone
 from tests.conftest import call_params, twiml

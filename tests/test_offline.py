@@ -11,11 +11,11 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from ivr import create_app
-from ivr.cli import seed_business_hours
-from ivr.db import make_engine
-from ivr.models import Call, Case, Recording
-from ivr.schema import init_db
-from ivr.spool import Spool
+from ivr.cli.commands import seed_business_hours
+from ivr.store.engine import make_engine
+from ivr.store.models import Call, Case, Recording
+from ivr.store.schema import init_db
+from ivr.store.spool import Spool
 from ivr.voice.offline import offline_case_number, replay_spool
 from tests.conftest import TOKEN, Twilio, call_params, spoken, twiml
 

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import select
 
-from ivr.models import Analyst, Call, Case, DialAttempt, Recording
+from ivr.store.models import Analyst, Call, Case, DialAttempt, Recording
 from ivr.voice.offline import offline_case_number, replay_spool
 from tests.call_walker import database_gone
 from tests.conftest import call_params, twiml

@@ -18,10 +18,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from ivr.cli import seed_business_hours
-from ivr.clock import utcnow
-from ivr.directory import add_company, add_contact, add_emergency
-from ivr.models import (
+from ivr.cli.commands import seed_business_hours
+from ivr.domain.clock import utcnow
+from ivr.services.directory import add_company, add_contact, add_emergency
+from ivr.store.models import (
     Analyst,
     Call,
     Case,

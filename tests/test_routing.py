@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from ivr import routing
-from ivr.clock import utcnow
-from ivr.db import make_engine
-from ivr.models import Analyst
+from ivr.domain.clock import utcnow
+from ivr.services import routing
+from ivr.store.engine import make_engine
+from ivr.store.models import Analyst
 from tests.conftest import call_params, spoken, twiml
 from tests.routing_support import PIN, add_analysts, analyst_phone, analyst_rows
 

@@ -7,9 +7,9 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from ivr import routing
-from ivr.clock import utcnow
-from ivr.models import Case
+from ivr.domain.clock import utcnow
+from ivr.services import routing
+from ivr.store.models import Case
 from tests.routing_support import add_analysts, analyst_rows, caracas_utc, make_case
 
 NOW = "2026-12-07 10:00"

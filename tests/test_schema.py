@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import UniqueConstraint, insert, inspect, select, text, types
 from sqlalchemy.exc import IntegrityError
 
-from ivr import schema
 from ivr.config import normalise_database_url
-from ivr.db import SCHEMA_FILE, make_engine, sql_statements
-from ivr.models import Analyst, Base, Call, Case
-from ivr.schema import current_revision, head_revision, init_db, upgrade
+from ivr.store import schema
+from ivr.store.engine import SCHEMA_FILE, make_engine, sql_statements
+from ivr.store.models import Analyst, Base, Call, Case
+from ivr.store.schema import current_revision, head_revision, init_db, upgrade
 
 VERSIONS = schema.MIGRATIONS / "versions"
 ASPECTS = ("tables", "columns", "types", "nullable", "primary_keys", "foreign_keys",

@@ -18,10 +18,9 @@ import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from ivr.clock import utcnow
-from ivr.directory import add_analyst, set_analyst_status
-from ivr.models import Analyst, Call, Case, DialAttempt, Recording
-from ivr.simulator import (
+from ivr.domain.clock import utcnow
+from ivr.services.directory import add_analyst, set_analyst_status
+from ivr.sim.simulator import (
     Output,
     Reply,
     ScriptAnswers,
@@ -31,6 +30,7 @@ from ivr.simulator import (
     parse_answer,
     parse_script,
 )
+from ivr.store.models import Analyst, Call, Case, DialAttempt, Recording
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE_DIGITS = re.compile(r"\b\d(?:, \d){6}\b")  # a case number read digit by digit

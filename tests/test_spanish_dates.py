@@ -1,4 +1,4 @@
-"""Tests for ivr.spanish_dates: moments worded for a Spanish-speaking caller."""
+"""Tests for ivr.domain.spanish_dates: moments worded for a Spanish-speaking caller."""
 
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr.business_hours import CARACAS, Schedule
-from ivr.spanish_dates import describe_day, describe_moment, describe_time
+from ivr.domain.business_hours import CARACAS, Schedule
+from ivr.domain.spanish_dates import describe_day, describe_moment, describe_time
 
 KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
 

@@ -1,4 +1,4 @@
-"""Tests for ivr.speech_intents."""
+"""Tests for ivr.domain.speech_intents."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.speech_intents import menu_choice, severity, yes_no
+from ivr.domain.speech_intents import menu_choice, severity, yes_no
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests for ivr.spoken_numbers."""
+"""Tests for ivr.domain.spoken_numbers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.spoken_numbers import digits_from_speech
+from ivr.domain.spoken_numbers import digits_from_speech
 
 UNITS = ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"]
 TEENS = [

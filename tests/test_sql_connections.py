@@ -14,8 +14,8 @@ import threading
 import pytest
 from sqlalchemy import exc
 
-from ivr import sql
-from ivr.sql import Q, Tx
+from ivr.store import tx as sql
+from ivr.store.tx import Q, Tx
 
 _ONE = Q("SELECT 1 AS one")
 
@@ -75,7 +75,7 @@ def test_a_lost_connection_makes_every_kept_one_suspect(app):
 
 def test_another_engine_in_between_releases_the_first(app, database_url, tmp_path):
     """One kept connection per thread at most: using a second engine gives the first back."""
-    from ivr.db import make_engine
+    from ivr.store.engine import make_engine
 
     engine = app.extensions["ivr"].engine
     other = make_engine(database_url if not database_url.startswith("sqlite")

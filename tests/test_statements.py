@@ -15,9 +15,9 @@ import pytest
 from flask import request
 from sqlalchemy import insert
 
-from ivr import sql
-from ivr.clock import utcnow
-from ivr.models import Case
+from ivr.domain.clock import utcnow
+from ivr.store import tx as sql
+from ivr.store.models import Case
 from tests.call_walker import CallWalk
 from tests.test_db_kill import Lookup, Reporter
 from tests.test_replays import seed

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from ivr.clock import utcnow
-from ivr.directory import add_analyst, add_emergency, set_analyst_status
-from ivr.models import Analyst, Call, Case, DialAttempt
+from ivr.domain.clock import utcnow
+from ivr.services.directory import add_analyst, add_emergency, set_analyst_status
+from ivr.store.models import Analyst, Call, Case, DialAttempt
 from tests.conftest import call_params, spoken, twiml
 
 

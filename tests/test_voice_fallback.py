@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from ivr.models import Call
+from ivr.store.models import Call
 from tests.conftest import call_params, spoken, twiml
 
 FALLBACK = ["+584140143913", "+584140320151"]

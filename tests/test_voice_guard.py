@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from ivr import create_app
-from ivr.models import Call
+from ivr.store.models import Call
 from tests.conftest import TOKEN, Twilio, call_params, twiml
 
 SIGNED_ROUTES = ["/voice/incoming", "/voice/menu?t=1", "/voice/status", "/voice/fallback",

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from ivr.clock import utcnow
-from ivr.directory import add_company, add_contact
-from ivr.models import Call, Case, Recording
+from ivr.domain.clock import utcnow
+from ivr.services.directory import add_company, add_contact
+from ivr.store.models import Call, Case, Recording
 from ivr.voice import lookup
 from tests.conftest import call_params, spoken
 from tests.walk import CALLER, Walk, ask, assert_no_phone, redirect_to, split

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from ivr.clock import utcnow
-from ivr.directory import add_closure, add_company, add_contact
-from ivr.models import Call
+from ivr.domain.clock import utcnow
+from ivr.services.directory import add_closure, add_company, add_contact
+from ivr.store.models import Call
 from tests.conftest import call_params, spoken, twiml
 
 OPEN_TIMES = ["2026-12-07 08:30", "2026-12-07 11:59", "2026-12-07 14:00", "2026-12-07 17:29"]
@@ -196,7 +196,7 @@ def test_menu_retries_then_default(twilio, clock, when, default):
 
 def test_webhook_loop_is_bounded(twilio, clock, session):
     """A call that keeps going round the menu ends politely after a bounded number of webhooks."""
-    from ivr.calls import MAX_WEBHOOKS_PER_CALL
+    from ivr.services.calls import MAX_WEBHOOKS_PER_CALL
 
     clock("2026-12-07 09:00")
     sid, _ = incoming(twilio)

@@ -7,10 +7,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from ivr.business_hours import to_caracas
-from ivr.clock import utcnow
-from ivr.directory import add_company, add_contact
-from ivr.models import Call, Case, Recording
+from ivr.domain.business_hours import to_caracas
+from ivr.domain.clock import utcnow
+from ivr.services.directory import add_company, add_contact
+from ivr.store.models import Call, Case, Recording
 from tests.conftest import call_params, spoken, twiml
 from tests.walk import CALLER, Walk, ask, assert_no_phone, redirect_to, split
 

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, g, request, send_from_directory
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
-from ivr.phones import mask_phone
+from ivr.domain.phones import mask_phone
 from ivr.prompts import PROMPTS_DIR
 from ivr.voice.context import app_state, speaker
 from ivr.voice.fallback import fallback_answer

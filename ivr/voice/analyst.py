@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import request
 
-from ivr.callbacks import callbacks_due_count
-from ivr.directory import check_pin, set_analyst_status
-from ivr.sql import Q, Rec
+from ivr.services.callbacks import callbacks_due_count
+from ivr.services.directory import check_pin, set_analyst_status
+from ivr.store.tx import Q, Rec
 from ivr.voice import bp
 from ivr.voice.common import begin_call, too_long
 from ivr.voice.context import app_state, db, now, speaker

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import request
 
-from ivr.calls import MAX_WEBHOOKS_PER_CALL, CallParams, touch_call
-from ivr.sql import Rec
+from ivr.services.calls import MAX_WEBHOOKS_PER_CALL, CallParams, touch_call
+from ivr.store.tx import Rec
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.twiml import VoiceResponse
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import request
 
-from ivr import routing
-from ivr.callbacks import first_due_time, schedule_callback
-from ivr.case_numbers import spoken_digits
-from ivr.cases import complete_report, open_case
-from ivr.directory import find_contact
-from ivr.sql import Q, Rec
+from ivr.domain.case_numbers import spoken_digits
+from ivr.services import routing
+from ivr.services.callbacks import first_due_time, schedule_callback
+from ivr.services.cases import complete_report, open_case
+from ivr.services.directory import find_contact
+from ivr.store.tx import Q, Rec
 from ivr.voice import bp
 from ivr.voice.common import begin_call, case_arg, hung_up, int_arg, is_open, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from flask import current_app, g, request
 
-from ivr.clock import utcnow
-from ivr.sql import Tx
+from ivr.domain.clock import utcnow
 from ivr.state import AppState
+from ivr.store.tx import Tx
 
 
 def app_state() -> AppState:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from flask import request
 
-from ivr import speech_intents
-from ivr.case_numbers import CaseNumberCheck, check_case_number, spoken_digits
-from ivr.cases import (
+from ivr.domain import speech_intents
+from ivr.domain.case_numbers import CaseNumberCheck, check_case_number, spoken_digits
+from ivr.domain.phones import parse_phone
+from ivr.domain.spanish_dates import describe_deadline, describe_moment
+from ivr.domain.spoken_numbers import digits_from_speech
+from ivr.services.cases import (
     find_case,
     next_report_seq,
     open_cases_of_caller,
     view_for_caller,
 )
-from ivr.phones import parse_phone
-from ivr.spanish_dates import describe_deadline, describe_moment
-from ivr.spoken_numbers import digits_from_speech
-from ivr.sql import Rec
+from ivr.store.tx import Rec
 from ivr.voice import bp
 from ivr.voice.common import begin_call, case_arg, hung_up, is_open, too_long
 from ivr.voice.context import app_state, db, now, speaker

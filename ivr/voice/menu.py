@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import request
 
-from ivr import speech_intents
-from ivr.business_hours import OpenStatus
-from ivr.calls import CallParams, apply_status
-from ivr.cases import next_report_seq
-from ivr.directory import who_is_calling
-from ivr.spanish_dates import describe_moment
+from ivr.domain import speech_intents
+from ivr.domain.business_hours import OpenStatus
+from ivr.domain.spanish_dates import describe_moment
+from ivr.services.calls import CallParams, apply_status
+from ivr.services.cases import next_report_seq
+from ivr.services.directory import who_is_calling
 from ivr.voice import bp
 from ivr.voice import fallback as fb
 from ivr.voice.analyst import offer_analyst_menu

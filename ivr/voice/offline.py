@@ -20,15 +20,15 @@ from flask import Flask, g, request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
-from ivr.callbacks import schedule_callback
-from ivr.calls import CallParams, touch_call
-from ivr.case_numbers import CURRENT_LENGTH, make_case_number, spoken_digits
-from ivr.cases import complete_report, open_case, parse_duration, save_recording
-from ivr.clock import utcnow
-from ivr.directory import find_contact
-from ivr.phones import parse_phone
-from ivr.spool import Spool
-from ivr.sql import Tx
+from ivr.domain.case_numbers import CURRENT_LENGTH, make_case_number, spoken_digits
+from ivr.domain.clock import utcnow
+from ivr.domain.phones import parse_phone
+from ivr.services.callbacks import schedule_callback
+from ivr.services.calls import CallParams, touch_call
+from ivr.services.cases import complete_report, open_case, parse_duration, save_recording
+from ivr.services.directory import find_contact
+from ivr.store.spool import Spool
+from ivr.store.tx import Tx
 from ivr.voice import bp, scrubbed_traceback
 from ivr.voice.context import app_state, speaker
 from ivr.voice.fallback import dial_fallback, record_offline_message, someone_took_it

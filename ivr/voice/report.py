@@ -6,10 +6,12 @@ import re
 
 from flask import request
 
-from ivr import speech_intents
-from ivr.callbacks import first_due_time, schedule_callback
-from ivr.case_numbers import spoken_digits
-from ivr.cases import (
+from ivr.domain import speech_intents
+from ivr.domain.case_numbers import spoken_digits
+from ivr.domain.phones import parse_keyed_phone
+from ivr.domain.spanish_dates import describe_deadline
+from ivr.services.callbacks import first_due_time, schedule_callback
+from ivr.services.cases import (
     complete_report,
     next_report_seq,
     open_case,
@@ -18,10 +20,8 @@ from ivr.cases import (
     set_company,
     update_case,
 )
-from ivr.directory import find_contact
-from ivr.phones import parse_keyed_phone
-from ivr.spanish_dates import describe_deadline
-from ivr.sql import Rec
+from ivr.services.directory import find_contact
+from ivr.store.tx import Rec
 from ivr.voice import bp
 from ivr.voice.common import begin_call, case_arg, hung_up, int_arg, is_open, schedule, too_long
 from ivr.voice.context import app_state, db, now, speaker

@@ -6,7 +6,7 @@ from datetime import datetime, time
 
 from babel.dates import format_date
 
-from ivr.business_hours import to_caracas
+from ivr.domain.business_hours import to_caracas
 
 LOCALE = "es_VE"
 

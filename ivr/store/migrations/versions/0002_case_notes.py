@@ -4,7 +4,7 @@ from pathlib import Path
 
 from alembic import op
 
-from ivr.db import run_sql_file
+from ivr.store.engine import run_sql_file
 
 revision = "0002"
 down_revision = "0001"

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ivr.sql import Q, Rec, Tx, as_tx
+from ivr.store.tx import Q, Rec, Tx, as_tx
 
 LEASE_MARGIN_SECONDS = 15
 CANDIDATES = 10

@@ -8,9 +8,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr.business_hours import Schedule, to_naive_utc
-from ivr.models import Case, Company
-from ivr.sql import Q, Tx, as_tx
+from ivr.domain.business_hours import Schedule, to_naive_utc
+from ivr.store.models import Case, Company
+from ivr.store.tx import Q, Tx, as_tx
 
 # Business hours to call back, by severity: 1 operation stopped, 2 partly affected, 3 a question.
 SEVERITY_HOURS = {1: 2, 2: 4, 3: 8}

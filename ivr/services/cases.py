@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from ivr.case_numbers import random_case_number
-from ivr.directory import DirectoryError, KnownContact, company_id_by_name
-from ivr.models import Case
-from ivr.sql import Q, Rec, Tx, as_tx
+from ivr.domain.case_numbers import random_case_number
+from ivr.services.directory import DirectoryError, KnownContact, company_id_by_name
+from ivr.store.models import Case
+from ivr.store.tx import Q, Rec, Tx, as_tx
 
 STATUSES = ("incomplete", "received", "in_progress", "visit_scheduled", "waiting_client",
             "resolved")

@@ -25,11 +25,11 @@ from sqlalchemy import MetaData, UniqueConstraint, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
-from ivr.case_numbers import make_case_number
-from ivr.clock import utcnow
-from ivr.directory import name_key
-from ivr.models import Base
-from ivr.schema import init_db
+from ivr.domain.case_numbers import make_case_number
+from ivr.domain.clock import utcnow
+from ivr.services.directory import name_key
+from ivr.store.models import Base
+from ivr.store.schema import init_db
 
 CHUNK = 10_000
 # New numbers are issued with 7 digits (900,000 possible). A line with a million cases would
@@ -202,7 +202,7 @@ class Seeder:
 
     def business_hours(self, always_open: bool) -> None:
         """Open 00:00-23:59 every day (the bench must not depend on the hour), or office hours."""
-        from ivr.business_hours import DEFAULT_WINDOWS
+        from ivr.domain.business_hours import DEFAULT_WINDOWS
 
         if always_open:
             rows = [(i + 1, day, "00:00", "23:59") for i, day in enumerate(range(7))]

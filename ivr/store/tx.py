@@ -28,7 +28,7 @@ from decimal import Decimal
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
-from ivr.db import sqlite_begin, sqlite_end, sqlite_file_gone
+from ivr.store.engine import sqlite_begin, sqlite_end, sqlite_file_gone
 
 try:
     from psycopg.rows import dict_row

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, event, exc, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "schema.sql"
 _PG_ONLY = re.compile(r"^--pg: ?", re.MULTILINE)
 _COMMENT = re.compile(r"--[^\n]*")

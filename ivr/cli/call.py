@@ -1,4 +1,4 @@
-"""`flask --app wsgi call`: hear the line from a terminal (see ivr.simulator)."""
+"""`flask --app wsgi call`: hear the line from a terminal (see ivr.sim.simulator)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from ivr.phones import parse_phone
-from ivr.simulator import (
+from ivr.domain.phones import parse_phone
+from ivr.sim.simulator import (
     DEFAULT_CALLER,
     DEFAULT_TO,
     GRAMMAR,
@@ -64,7 +64,7 @@ class FlaskTransport:
 
 def caracas_moment(text: str) -> datetime:
     """'2027-02-08 09:00' read as Caracas wall time, as an aware datetime."""
-    from ivr.business_hours import CARACAS
+    from ivr.domain.business_hours import CARACAS
 
     try:
         local = datetime.fromisoformat(text.strip())

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from ivr.db import SCHEMA_FILE, run_sql_file, table_names
+from ivr.store.engine import SCHEMA_FILE, run_sql_file, table_names
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

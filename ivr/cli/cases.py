@@ -9,18 +9,18 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, or_, select
 
-from ivr import cases as domain
-from ivr.business_hours import CARACAS, to_caracas, to_naive_utc
-from ivr.clock import utcnow
-from ivr.directory import name_key
-from ivr.models import Case, Company, Recording
+from ivr.domain.business_hours import CARACAS, to_caracas, to_naive_utc
+from ivr.domain.clock import utcnow
+from ivr.services import cases as domain
+from ivr.services.directory import name_key
+from ivr.store.models import Case, Company, Recording
 
 cases = AppGroup("cases", help="Cases opened by phone: list, show, visits and status.")
 
 
 def session_scope():
-    """The CLI's session scope (imported late: ivr.cli imports this module to register it)."""
-    from ivr.cli import session_scope as scope
+    """The CLI's session scope (imported late: ivr.cli.commands registers this module)."""
+    from ivr.cli.commands import session_scope as scope
 
     return scope()
 

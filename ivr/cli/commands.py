@@ -11,14 +11,14 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ivr import directory
-from ivr.bench_cli import bench_seed_command
-from ivr.business_hours import DEFAULT_WINDOWS
-from ivr.cases_cli import cases
-from ivr.clock import utcnow
-from ivr.models import Analyst, BusinessHours, Closure, EmergencyContact
-from ivr.schema import init_db
-from ivr.sim_cli import call_command
+from bench.seed import bench_seed_command
+from ivr.cli.call import call_command
+from ivr.cli.cases import cases
+from ivr.domain.business_hours import DEFAULT_WINDOWS
+from ivr.domain.clock import utcnow
+from ivr.services import directory
+from ivr.store.models import Analyst, BusinessHours, Closure, EmergencyContact
+from ivr.store.schema import init_db
 
 
 def state():
@@ -70,7 +70,7 @@ def seed_business_hours(session) -> None:
 @with_appcontext
 def demo_data_command():
     """Load the procedure's emergency contacts and a few clearly fake people and companies."""
-    from ivr.demo import load_demo_data
+    from ivr.services.demo import load_demo_data
 
     with session_scope() as session:
         added = load_demo_data(session, utcnow())
@@ -213,8 +213,8 @@ callbacks = AppGroup("callbacks", help="The callback queue (rules 4 and 8).")
 @click.option("--limit", type=click.IntRange(1, 10000), default=100)
 def callbacks_list(limit):
     """Pending callbacks in queue order, with their due times (Caracas)."""
-    from ivr.business_hours import to_caracas
-    from ivr.callbacks import callback_queue
+    from ivr.domain.business_hours import to_caracas
+    from ivr.services.callbacks import callback_queue
 
     with session_scope() as session:
         now = utcnow()
@@ -232,7 +232,7 @@ def callbacks_list(limit):
 @click.argument("number")
 def callbacks_done(number):
     """Mark a case's callback as made."""
-    from ivr.cases import find_case
+    from ivr.services.cases import find_case
 
     with session_scope() as session:
         case = find_case(session, number)
@@ -251,7 +251,7 @@ def reap_command():
     """Free analysts whose leases expired without a status callback (correctness needs no cron)."""
     import logging
 
-    from ivr.routing import reap_expired_leases
+    from ivr.services.routing import reap_expired_leases
 
     with session_scope() as session:
         freed = reap_expired_leases(session, utcnow())

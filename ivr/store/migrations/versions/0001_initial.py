@@ -1,13 +1,13 @@
-"""${message}"""
+"""The first schema: hours, closures, people, companies, cases, recordings, calls, dialling."""
 
 from pathlib import Path
 
 from alembic import op
 
-from ivr.db import run_sql_file
+from ivr.store.engine import run_sql_file
 
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
+revision = "0001"
+down_revision = None
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ivr.phones import parse_phone
-from ivr.sql import Q, Rec, Tx, as_tx
+from ivr.domain.phones import parse_phone
+from ivr.store.tx import Q, Rec, Tx, as_tx
 
 # Call statuses in the order a call lives through them; the final ones share the last rank.
 STATUS_RANK = {

@@ -12,9 +12,9 @@ from datetime import date, datetime, time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ivr.models import Analyst, Closure, Company, Contact, EmergencyContact
-from ivr.phones import parse_phone
-from ivr.sql import Q, Rec, Tx, as_tx
+from ivr.domain.phones import parse_phone
+from ivr.store.models import Analyst, Closure, Company, Contact, EmergencyContact
+from ivr.store.tx import Q, Rec, Tx, as_tx
 
 ANALYST_STATUSES = ("available", "unavailable", "away")
 

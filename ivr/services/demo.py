@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr import directory
-from ivr.models import Analyst, Contact, EmergencyContact
+from ivr.services import directory
+from ivr.store.models import Analyst, Contact, EmergencyContact
 
 # Rule 1.2 of the procedure: the published emergency cells, in order.
 EMERGENCY = (("Filippo Maniscalco", "(0414) 014.39.13"), ("Birmania Muñoz", "(0414) 032.01.51"))

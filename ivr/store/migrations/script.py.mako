@@ -1,13 +1,13 @@
-"""The first schema: hours, closures, people, companies, cases, recordings, calls, dialling."""
+"""${message}"""
 
 from pathlib import Path
 
 from alembic import op
 
-from ivr.db import run_sql_file
+from ivr.store.engine import run_sql_file
 
-revision = "0001"
-down_revision = None
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ The walker does what Twilio does with each document: speaks `<Say>`, plays `<Pla
 callbacks, and signs every request with the auth token. It knows nothing of Flask: a
 *transport* carries the requests (the Flask test client, or HTTP to a running server), an
 *answers* source plays the caller (a script, or a person at the keyboard), and an *output*
-prints the transcript. `ivr.sim_cli` wires them into `flask --app wsgi call`.
+prints the transcript. `ivr.cli.call` wires them into `flask --app wsgi call`.
 
 Where Twilio's behaviour is not documented the choices are marked *modelled*: a lone finish
 key posts `Digits` equal to that key; a callee who declines at the whisper ends the Dial with

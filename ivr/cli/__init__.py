@@ -1,0 +1,1 @@
+"""The command line for operators and the coordinator (`flask --app wsgi <command>`)."""

@@ -1,0 +1,1 @@
+"""The domain: rules of the support procedure, free of Flask and SQL."""

@@ -1,0 +1,1 @@
+"""Services: what the surfaces do with the store and the domain."""

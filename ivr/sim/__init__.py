@@ -1,0 +1,1 @@
+"""A telephone in the terminal: the TwiML walker and the call simulator."""

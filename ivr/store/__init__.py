@@ -1,0 +1,1 @@
+"""Storage: the schema, the engine, the one transaction type, queries per aggregate, the spool."""
