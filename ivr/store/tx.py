@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -258,6 +260,19 @@ class Tx:
                                    f"WHERE {PRIMARY_KEYS.get(table, 'id')} = :key")
         return self.row(q, table, key=key)
 
+    def update(self, table: str, key, **values) -> int:
+        """Write some columns of one row by primary key now (an explicit UPDATE); rows changed."""
+        if not values:
+            return 0
+        names = sorted(values)
+        sets = ", ".join(f"{name} = :{name}" for name in names)
+        q = _UPDATES.get((table, sets))
+        if q is None:
+            q = _UPDATES[(table, sets)] = Q(
+                f"UPDATE {table} SET {sets} "  # noqa: S608 - our table and column names
+                f"WHERE {PRIMARY_KEYS.get(table, 'id')} = :_key")
+        return self._execute(q, {**values, "_key": key}).rowcount
+
     def forget(self, table: str, key) -> None:
         """Drop a row read earlier (a statement changed it behind its back)."""
         self._rows.pop((table, key), None)
@@ -453,6 +468,18 @@ class Tx:
             self.engine.pool._invalidate(raw, error)
         else:
             self.engine.dispose()
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Tx]:
+    """A transaction for the command line, services and tests: committed when the block ends,
+    rolled back when it raises; the connection goes back for the thread's next use."""
+    tx = Tx(engine)
+    try:
+        yield tx
+        tx.commit()
+    finally:
+        tx.close()
 
 
 def as_tx(db) -> Tx:
