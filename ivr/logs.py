@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+import traceback
+
+from ivr.domain.phones import mask_phone
 
 FIELDS = ("call", "step", "outcome", "status", "from", "ms")
 # One encoder for every line (json.dumps with an option builds a new one per call).
@@ -52,3 +56,14 @@ def configure_logging(level: int = logging.INFO) -> None:
     handler.setFormatter(JsonFormatter())
     handler.ivr_json = True
     logger.addHandler(handler)
+
+
+# Anything that could be a phone number in an error text: 7 or more digits, maybe separated.
+_PHONE_LIKE = re.compile(r"\+?\d(?:[ ().-]?\d){6,}")
+
+
+def scrubbed_traceback(error: BaseException) -> str:
+    """The error's traceback with every phone-like number masked (exceptions may quote the
+    caller's number: logs must not)."""
+    text = "".join(traceback.format_exception(error))
+    return _PHONE_LIKE.sub(lambda match: mask_phone(match.group()), text)

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from ivr import create_app
 from ivr.cli.commands import seed_business_hours
 from ivr.domain.case_numbers import CURRENT_LENGTH, CaseNumberCheck, check_case_number
+from ivr.services.replay import offline_case_number
 from ivr.store.engine import make_engine
 from ivr.store.schema import init_db
 from ivr.voice import CALLBACK_ENDPOINTS
-from ivr.voice.offline import SILENT_ENDPOINTS, offline_case_number, replay_spool
+from ivr.voice.offline import SILENT_ENDPOINTS, replay_spool
 from tests.conftest import TOKEN, Twilio, call_params, spoken, twiml
 
 FALLBACK = ("+584140143913", "+584140320151")

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from ivr import create_app
 from ivr.cli.commands import seed_business_hours
+from ivr.services.replay import offline_case_number
 from ivr.store.engine import make_engine
 from ivr.store.models import Call, Case, Recording
 from ivr.store.schema import init_db
 from ivr.store.spool import Spool
-from ivr.voice.offline import offline_case_number, replay_spool
+from ivr.voice.offline import replay_spool
 from tests.conftest import TOKEN, Twilio, call_params, spoken, twiml
 
 FALLBACK = "+584140143913"

@@ -15,8 +15,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import select
 
+from ivr.services.replay import offline_case_number
 from ivr.store.models import Analyst, Call, Case, DialAttempt, Recording
-from ivr.voice.offline import offline_case_number, replay_spool
+from ivr.voice.offline import replay_spool
 from tests.call_walker import database_gone
 from tests.conftest import call_params, twiml
 from tests.routing_support import add_analysts

@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.domain.business_hours import Schedule, to_naive_utc
+from ivr.services.cases import CALLBACK_PENDING, callbacks_waiting, change_case
+from ivr.services.directory import contract_hours
 from ivr.store.models import Case, Company
-from ivr.store.tx import Q, Tx, as_tx
+from ivr.store.tx import Rec, Tx
 
 # Business hours to call back, by severity: 1 operation stopped, 2 partly affected, 3 a question.
 SEVERITY_HOURS = {1: 2, 2: 4, 3: 8}
@@ -40,19 +42,14 @@ def first_due_time(schedule: Schedule, contact, now: datetime) -> datetime:
     return due_time(schedule, now, None, contact.contract_hours if contact else None)
 
 
-_CONTRACT_HOURS = Q("SELECT contract_hours FROM companies WHERE id = :id")
-_PENDING_COUNT = Q("SELECT COUNT(*) FROM cases WHERE callback_state = 'pending'")
-
-
-def schedule_callback(tx: Tx, schedule: Schedule, case, now: datetime) -> None:
-    """Put a case in the callback queue with its due time (counted from when it was opened)."""
-    tx = as_tx(tx)
-    contract = None
-    if case.company_id is not None:
-        contract = tx.value(_CONTRACT_HOURS, id=case.company_id)
-    case.due_at = due_time(schedule, case.created_at, case.severity, contract, case.urgent)
-    case.callback_state = "pending"
-    case.updated_at = now
+def schedule_callback(tx: Tx, schedule: Schedule, case: Rec, now: datetime, **changes) -> Rec:
+    """Put a case in the callback queue with its due time (counted from when it was opened),
+    writing `changes` to it in the same step; the case as it is now."""
+    case = case.replace(**changes)
+    contract = contract_hours(tx, case.company_id) if case.company_id is not None else None
+    return change_case(tx, case, now, **changes, callback_state=CALLBACK_PENDING,
+                       due_at=due_time(schedule, case.created_at, case.severity, contract,
+                                       case.urgent))
 
 
 def callback_queue(session: Session, now: datetime, limit: int = 100) -> list[tuple[Case, bool]]:
@@ -77,5 +74,4 @@ def callback_queue(session: Session, now: datetime, limit: int = 100) -> list[tu
 
 def callbacks_due_count(tx: Tx, now: datetime) -> int:
     """How many callbacks wait now (for the analyst phone menu)."""
-    tx = as_tx(tx)
-    return tx.value(_PENDING_COUNT) or 0
+    return callbacks_waiting(tx)

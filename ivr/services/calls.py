@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ivr.domain.phones import parse_phone
-from ivr.store.tx import Q, Rec, Tx, as_tx
+from ivr.store import calls
+from ivr.store.tx import Rec, Tx
 
 # Call statuses in the order a call lives through them; the final ones share the last rank.
 STATUS_RANK = {
@@ -52,31 +53,13 @@ class CallParams:
         )
 
 
-# One round trip per webhook: create the call's row or count one more webhook on it, and read
-# it back. Plain SQL that SQLite (3.35+) and PostgreSQL both accept.
-_TOUCH = Q(
-    "INSERT INTO calls (call_sid, direction, from_number, from_raw, to_number, forwarded_from,"
-    " status, webhooks, attempts, ring_seconds, started_at, updated_at)"
-    " VALUES (:call_sid, :direction, :from_number, :from_raw, :to_number, :forwarded_from,"
-    " :status, 1, 0, 0, :now, :now)"
-    " ON CONFLICT (call_sid) DO UPDATE SET webhooks = calls.webhooks + 1, updated_at = :now"
-    " RETURNING *"
-)
-_CALL_FOR_UPDATE = Q("SELECT * FROM calls WHERE call_sid = :sid FOR UPDATE")
-_CALL = Q("SELECT * FROM calls WHERE call_sid = :sid")
-
-
 def touch_call(tx: Tx, params: CallParams, now: datetime) -> Rec:
     """Create the call's row or count one more webhook on it, in one statement."""
-    tx = as_tx(tx)
     status = params.status if params.status in STATUS_RANK else "in-progress"
-    return tx.row(_TOUCH, "calls", call_sid=params.call_sid,
-                  direction=params.direction or None,
-                  from_number=parse_phone(params.from_raw),
-                  from_raw=params.from_raw or None,
-                  to_number=params.to or None,
-                  forwarded_from=params.forwarded_from or None,
-                  status=status, now=now)
+    return calls.touch(tx, call_sid=params.call_sid, direction=params.direction or None,
+                       from_number=parse_phone(params.from_raw),
+                       from_raw=params.from_raw or None, to_number=params.to or None,
+                       forwarded_from=params.forwarded_from or None, status=status, now=now)
 
 
 def apply_status(
@@ -85,27 +68,53 @@ def apply_status(
     sequence: int | None,
     duration: int | None,
     now: datetime,
-) -> Rec:
+) -> None:
     """Record a status callback; a call's status only ever moves forward."""
-    tx = as_tx(tx)
-    call = tx.row(_CALL_FOR_UPDATE if tx.pg else _CALL, "calls", sid=params.call_sid)
+    call = calls.get(tx, params.call_sid, for_update=True)
     if call is None:
         call = touch_call(tx, params, now)
     new_rank = STATUS_RANK.get(params.status)
     if new_rank is None:
-        return call
+        return
+    changes: dict = {"updated_at": now}
     old_rank = STATUS_RANK.get(call.status, 0)
     if new_rank > old_rank or (new_rank == old_rank and _later(sequence, call.status_seq)):
-        call.status = params.status
-        call.status_seq = sequence
+        changes.update(status=params.status, status_seq=sequence)
     if params.status in FINAL_STATUSES:
         if duration is not None:
-            call.duration = duration
-        call.ended_at = call.ended_at or now
-    call.updated_at = now
-    return call
+            changes["duration"] = duration
+        changes["ended_at"] = call.ended_at or now
+    calls.update(tx, params.call_sid, **changes)
 
 
 def _later(sequence: int | None, stored: int | None) -> bool:
     """Whether a callback's SequenceNumber is after the stored one."""
     return sequence is not None and (stored is None or sequence > stored)
+
+
+def update_call(tx: Tx, call_sid: str, **values) -> None:
+    """Write some columns of a call."""
+    calls.update(tx, call_sid, **values)
+
+
+def change_call(tx: Tx, call: Rec, **values) -> Rec:
+    """Write some columns of a call now (only those that change); the call as it is after."""
+    changes = {name: value for name, value in values.items() if getattr(call, name) != value}
+    if not changes:
+        return call
+    calls.update(tx, call.call_sid, **changes)
+    return call.replace(**changes)
+
+
+def small_int(raw: str | None, digits: int = 8) -> int | None:
+    """A Twilio count (SequenceNumber, CallDuration…) as an int; None when absent or odd."""
+    raw = (raw or "").strip()
+    # ASCII digits only: "³".isdigit() is True, and int("³") raises.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= digits else None
+
+
+def record_status_callback(tx: Tx, form, now: datetime) -> None:
+    """The call's status callback, from its form."""
+    if form.get("CallSid"):
+        apply_status(tx, CallParams.from_form(form), small_int(form.get("SequenceNumber")),
+                     small_int(form.get("CallDuration")), now)

@@ -9,13 +9,21 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from ivr.domain.case_numbers import random_case_number
-from ivr.services.directory import DirectoryError, KnownContact, company_id_by_name
+from ivr.services.directory import (
+    DirectoryError,
+    KnownContact,
+    company_id_by_name,
+    company_of_contact_phone,
+)
+from ivr.store import cases
 from ivr.store.models import Case
-from ivr.store.tx import Q, Rec, Tx, as_tx
+from ivr.store.tx import Rec, Tx
 
-STATUSES = ("incomplete", "received", "in_progress", "visit_scheduled", "waiting_client",
-            "resolved")
-OPEN_STATUSES = tuple(s for s in STATUSES if s != "resolved")
+INCOMPLETE, RECEIVED, IN_PROGRESS, RESOLVED = "incomplete", "received", "in_progress", "resolved"
+STATUSES = (INCOMPLETE, RECEIVED, IN_PROGRESS, "visit_scheduled", "waiting_client", RESOLVED)
+OPEN_STATUSES = tuple(s for s in STATUSES if s != RESOLVED)
+CALLBACK_PENDING, CALLBACK_DONE = "pending", "done"
+RECORDING_IN_PROGRESS = "in-progress"
 RECORDING_FINAL = ("completed", "failed", "absent")
 VISIT_STATUSES = ("proposed", "confirmed", "done", "cancelled")
 # Visits a caller is told about: arranged and still to come.
@@ -40,44 +48,9 @@ class CaseView:
     callback_pending: bool
 
 
-_LAST_SEQ = Q("SELECT MAX(origin_seq) FROM cases WHERE origin_call_sid = :sid")
-_CASE_OF_REPORT = Q("SELECT * FROM cases WHERE origin_call_sid = :sid AND origin_seq = :seq")
-# A clash on the number or on the report: no row comes back, and no error aborts the
-# transaction (PostgreSQL would need a savepoint for that).
-_NEW_CASE = Q(
-    "INSERT INTO cases (number, status, company_id, contact_id, company_name, caller_name,"
-    " caller_position, email, caller_number, origin_call_sid, origin_seq, out_of_hours, urgent,"
-    " callback_state, due_at, created_at, updated_at)"
-    " VALUES (:number, 'incomplete', :company_id, :contact_id, :company_name, :caller_name,"
-    " :caller_position, :email, :caller_number, :sid, :seq, :out_of_hours, :urgent, 'pending',"
-    " :due_at, :now, :now)"
-    " ON CONFLICT DO NOTHING RETURNING *")
-_CASE_BY_NUMBER = Q("SELECT * FROM cases WHERE number = :number")
-_OPEN_CASES_OF_CALLER = Q(
-    "SELECT * FROM cases WHERE caller_number = :phone AND status <> 'resolved'"
-    " ORDER BY created_at DESC LIMIT :limit")
-_COMPANY_OF_CONTACT = Q("SELECT company_id FROM contacts WHERE phone = :phone")
-_SAVE_RECORDING = Q(
-    "INSERT INTO recordings (recording_sid, call_sid, case_id, kind, url, duration, status,"
-    " created_at, updated_at)"
-    " VALUES (:sid, :call_sid, :case_id, :kind, :url, :duration, :status, :now, :now)"
-    " ON CONFLICT (recording_sid) DO UPDATE SET"
-    " case_id = COALESCE(recordings.case_id, excluded.case_id),"
-    " url = COALESCE(excluded.url, recordings.url),"
-    " duration = COALESCE(excluded.duration, recordings.duration),"
-    " kind = CASE WHEN :kind_given THEN excluded.kind ELSE recordings.kind END,"
-    # A final status (completed, failed, absent) is never replaced by in-progress.
-    " status = CASE WHEN NOT :status_given THEN recordings.status"
-    " WHEN excluded.status = 'in-progress'"
-    " AND recordings.status IN ('completed', 'failed', 'absent') THEN recordings.status"
-    " ELSE excluded.status END,"
-    " updated_at = excluded.updated_at")
-
-
 def next_report_seq(tx: Tx, call_sid: str) -> int:
     """The order number the next case opened in this call will have."""
-    tx = as_tx(tx)
-    return (tx.value(_LAST_SEQ, sid=call_sid) or 0) + 1
+    return cases.last_report_seq(tx, call_sid) + 1
 
 
 def open_case(
@@ -94,12 +67,12 @@ def open_case(
     """The case of report `seq` of a call: created once, found again on every replay.
 
     `due_at`: when its callback is due, if known already (saves writing the case twice)."""
-    tx = as_tx(tx)
     for attempt in range(NUMBER_ATTEMPTS):
-        case = tx.row(
-            _NEW_CASE, "cases",
+        case = cases.insert(
+            tx,
             # A number already given to the caller (offline) is kept unless it is taken.
             number=number if number and attempt == 0 else random_case_number(),
+            status=INCOMPLETE,
             company_id=contact.company_id if contact else None,
             contact_id=contact.contact_id if contact else None,
             company_name=contact.company_name if contact else None,
@@ -108,14 +81,14 @@ def open_case(
             email=contact.email if contact else None,
             caller_number=caller_number, sid=call_sid, seq=seq,
             out_of_hours=out_of_hours, urgent=False, due_at=due_at,
-            # From its first step a case waits for a callback (status 'pending'): a caller
-            # who hangs up half-way is still called back (nothing is lost).
-            now=now)
+            # From its first step a case waits for a callback (state pending): a caller who
+            # hangs up half-way is still called back (nothing is lost).
+            callback_state=CALLBACK_PENDING, now=now)
         if case is not None:
             return case
         # Nothing inserted: this report's case exists (a replay, or a concurrent one), or
         # the random number was taken (try another).
-        existing = tx.row(_CASE_OF_REPORT, "cases", sid=call_sid, seq=seq)
+        existing = cases.of_report(tx, call_sid, seq)
         if existing is not None:
             return existing
     raise RuntimeError("could not allocate a case number")
@@ -123,32 +96,34 @@ def open_case(
 
 def find_case(tx: Tx, number: str) -> Rec | None:
     """A case by its number."""
-    tx = as_tx(tx)
-    return tx.row(_CASE_BY_NUMBER, "cases", number=number)
+    return cases.by_number(tx, number)
+
+
+def get_case(tx: Tx, case_id: int | None) -> Rec | None:
+    """A case by id."""
+    return cases.get(tx, case_id)
 
 
 def open_cases_of_caller(tx: Tx, phone: str | None, limit: int = 2) -> list[Rec]:
     """The caller's open cases (by caller ID), newest first."""
-    tx = as_tx(tx)
     if not phone:
         return []
-    return tx.rows(_OPEN_CASES_OF_CALLER, "cases", phone=phone, limit=limit)
+    return cases.open_of_caller(tx, phone, RESOLVED, limit)
 
 
 def caller_may_hear_visit(tx: Tx, case, phone: str | None) -> bool:
     """Rule 7: visit date and cost only for a contact of the case's own company."""
     if not phone or case.company_id is None:
         return False
-    return tx.value(_COMPANY_OF_CONTACT, phone=phone) == case.company_id
+    return company_of_contact_phone(tx, phone) == case.company_id
 
 
 def view_for_caller(tx: Tx, case, phone: str | None) -> CaseView:
     """The case as this caller may hear it (rule 6: status to anyone with the number)."""
-    tx = as_tx(tx)
     visit = (case.visit_at is not None and case.visit_status in VISIT_STATUSES_TOLD
              and caller_may_hear_visit(tx, case, phone))
     # A resolved case is not called back, whatever its queue state says.
-    pending = case.callback_state == "pending" and case.status in OPEN_STATUSES
+    pending = case.callback_state == CALLBACK_PENDING and case.status in OPEN_STATUSES
     return CaseView(
         number=case.number,
         status=case.status,
@@ -161,27 +136,42 @@ def view_for_caller(tx: Tx, case, phone: str | None) -> CaseView:
 
 def update_case(tx: Tx, case_id: int, now: datetime, **values) -> None:
     """Set some fields of a case (idempotent: a replay sets the same values)."""
-    tx = as_tx(tx)
-    case = tx.get("cases", case_id)
-    if case is None:
-        return
-    for name, value in values.items():
-        setattr(case, name, value)
-    case.updated_at = now
+    cases.update(tx, case_id, **values, updated_at=now)
+
+
+def change_case(tx: Tx, case: Rec, now: datetime, **values) -> Rec:
+    """Write some fields of a case now; the case as it is after the change."""
+    if not values:
+        return case
+    values["updated_at"] = now
+    cases.update(tx, case.id, **values)
+    return case.replace(**values)
 
 
 def set_company(tx: Tx, case_id: int, spoken_name: str, now: datetime) -> None:
     """Store the company as said, linked to a known company when the name matches."""
-    tx = as_tx(tx)
     update_case(tx, case_id, now, company_name=spoken_name[:200],
                 company_id=company_id_by_name(tx, spoken_name))
 
 
-def complete_report(tx: Tx, case, now: datetime) -> None:
-    """The report has all its steps: the case is received (never moves a case backwards)."""
-    if case.status == "incomplete":
-        case.status = "received"
-        case.updated_at = now
+def completed_status(case) -> dict:
+    """The change that marks a report complete: received (never moves a case backwards)."""
+    return {"status": RECEIVED} if case.status == INCOMPLETE else {}
+
+
+def taken_by(case, analyst_id: int | None) -> dict:
+    """The changes when an analyst (or an emergency phone) accepts the case's call."""
+    changes: dict = {"callback_state": CALLBACK_DONE}
+    if analyst_id is not None and case.assigned_analyst_id is None:
+        changes["assigned_analyst_id"] = analyst_id
+    if case.status in (INCOMPLETE, RECEIVED):
+        changes["status"] = IN_PROGRESS
+    return changes
+
+
+def callbacks_waiting(tx: Tx) -> int:
+    """How many callbacks wait now (for the analyst phone menu)."""
+    return cases.count_by_callback_state(tx, CALLBACK_PENDING)
 
 
 def set_status(session: Session, case: Case, status: str, now: datetime) -> None:
@@ -230,11 +220,9 @@ def save_recording(
     status: str | None = None,
 ) -> None:
     """Store what one request knows of a recording; the action and callbacks merge, any order."""
-    tx = as_tx(tx)
-    tx.run(_SAVE_RECORDING, sid=recording_sid, call_sid=call_sid, case_id=case_id,
-           kind=kind or "unknown", url=url, duration=duration,
-           status=status or "in-progress", now=now,
-           kind_given=bool(kind), status_given=bool(status))
+    cases.save_recording(tx, sid=recording_sid, call_sid=call_sid, case_id=case_id, kind=kind,
+                         url=url, duration=duration, status=status,
+                         passing=RECORDING_IN_PROGRESS, unknown_kind="unknown", now=now)
 
 
 def parse_duration(raw: str | None) -> int | None:

@@ -73,6 +73,18 @@ _WHO_IS_CALLING = Q(
     " WHERE a.phone = :phone"
 )
 _COMPANY_ID_BY_KEY = Q("SELECT id FROM companies WHERE name_key = :key")
+_COMPANY_OF_CONTACT = Q("SELECT company_id FROM contacts WHERE phone = :phone")
+_CONTRACT_HOURS = Q("SELECT contract_hours FROM companies WHERE id = :id")
+
+
+def company_of_contact_phone(tx: Tx, phone: str) -> int | None:
+    """The company of the contact whose phone this is."""
+    return tx.value(_COMPANY_OF_CONTACT, phone=phone)
+
+
+def contract_hours(tx: Tx, company_id: int) -> int | None:
+    """A company's contract response time in business hours (None: no contract)."""
+    return tx.value(_CONTRACT_HOURS, id=company_id)
 
 
 def _contact(row: Rec) -> KnownContact:
@@ -255,6 +267,23 @@ def add_emergency(
     return contact
 
 
+_EMERGENCY_PHONES_IN_ORDER = Q(
+    "SELECT * FROM emergency_contacts WHERE active = TRUE ORDER BY position")
+
+
+_EMERGENCY_CONTACT = Q("SELECT * FROM emergency_contacts WHERE id = :id")
+
+
+def emergency_contact(tx: Tx, contact_id: int) -> Rec | None:
+    """An emergency phone by id."""
+    return tx.row(_EMERGENCY_CONTACT, id=contact_id)
+
+
+def emergency_phones_in_order(tx: Tx) -> list[Rec]:
+    """The active emergency phones in ringing order."""
+    return tx.rows(_EMERGENCY_PHONES_IN_ORDER)
+
+
 def emergency_contacts(session: Session) -> list[EmergencyContact]:
     """The active emergency phones in ringing order."""
     return list(session.scalars(
@@ -293,3 +322,42 @@ def add_closure(
     session.add(closure)
     session.flush()
     return closure
+
+
+# --- analysts, as the phone menu and routing see them ----------------------------------------
+_ANALYST = Q("SELECT * FROM analysts WHERE id = :id")
+_ANALYST_BY_PHONE = Q("SELECT * FROM analysts WHERE phone = :phone")
+
+
+def get_analyst(tx: Tx, analyst_id: int | None) -> Rec | None:
+    """An analyst by id."""
+    return None if analyst_id is None else tx.row(_ANALYST, id=analyst_id)
+
+
+def analyst_by_phone(tx: Tx, phone: str | None) -> Rec | None:
+    """The analyst whose registered phone this is."""
+    return tx.row(_ANALYST_BY_PHONE, phone=phone) if phone else None
+
+
+def away_notice_heard(tx: Tx, analyst_id: int) -> None:
+    """The analyst has heard that the line set them away."""
+    tx.update("analysts", analyst_id, away_notice=False)
+
+
+def status_change(analyst, status: str, now: datetime) -> dict:
+    """The columns that make an analyst available, unavailable or away."""
+    if status not in ANALYST_STATUSES:
+        raise DirectoryError(f"status must be one of {', '.join(ANALYST_STATUSES)}")
+    changes: dict = {"status": status}
+    if status == "available" and analyst.status != "available":
+        changes.update(idle_since=now, missed_in_row=0)
+    if status != "away":
+        changes["away_notice"] = False
+    return changes
+
+
+def change_analyst_status(tx: Tx, analyst: Rec, status: str, now: datetime) -> Rec:
+    """Make an analyst available, unavailable or away; the analyst as they are now."""
+    changes = status_change(analyst, status, now)
+    tx.update("analysts", analyst.id, **changes)
+    return analyst.replace(**changes)

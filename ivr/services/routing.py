@@ -11,17 +11,21 @@ so nothing depends on a cron.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ivr.store.tx import Q, Rec, Tx, as_tx
+from ivr.services.cases import change_case, get_case, taken_by
+from ivr.services.directory import emergency_phones_in_order
+from ivr.store import analysts, calls
+from ivr.store.tx import Rec, Tx
 
 LEASE_MARGIN_SECONDS = 15
-CANDIDATES = 10
 # Ways a leg can end without anyone taking the call, and whether they count as "missed".
 MISSED_OUTCOMES = frozenset({"no-answer", "busy", "failed", "voicemail"})
 NOT_TAKEN = MISSED_OUTCOMES | {"declined", "canceled"}
+LEG_ENDED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+AVAILABLE, AWAY = "available", "away"
+RINGING, ACCEPTED, DECLINED = "ringing", "accepted", "declined"
 
 
 @dataclass(frozen=True)
@@ -31,51 +35,6 @@ class Claimed:
     analyst_id: int
     name: str
     phone: str
-
-
-_FREE = "status = 'available' AND (lease_until IS NULL OR lease_until <= :now)"
-# Nobody is rung twice in one call.
-_NOT_RUNG = ("id NOT IN (SELECT analyst_id FROM dial_attempts"
-             " WHERE call_sid = :sid AND analyst_id IS NOT NULL)")
-# The analyst already on the case first (when given), then the longest idle.
-_ORDER = "ORDER BY CASE WHEN id = :prefer THEN 0 ELSE 1 END, idle_since, id"
-_SET_LEASE = "UPDATE analysts SET lease_call_sid = :sid, lease_until = :until"
-_RETURNING = "RETURNING id, name, phone"
-# One statement: pick the first free analyst and lease them. On SQLite writers take turns
-# (BEGIN IMMEDIATE), so nothing can take the row in between. On PostgreSQL the pick skips rows
-# other claims are locking right now (concurrent callers spread over different analysts),
-# and the outer condition is checked again on the row as it is when its lock is granted.
-_CLAIM_SQLITE = Q(
-    f"{_SET_LEASE} WHERE id = (SELECT id FROM analysts WHERE {_FREE} AND {_NOT_RUNG}"  # noqa: S608
-    " AND id NOT IN (SELECT value FROM json_each(:exclude))"
-    f" {_ORDER} LIMIT 1) AND {_FREE} {_RETURNING}")
-_CLAIM_SKIP_LOCKED = Q(
-    f"{_SET_LEASE} WHERE id = (SELECT id FROM analysts WHERE {_FREE} AND {_NOT_RUNG}"  # noqa: S608
-    " AND NOT (id = ANY(CAST(:exclude AS INTEGER[])))"
-    f" {_ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED) AND {_FREE} {_RETURNING}")
-# PostgreSQL, when the fast path found nobody: candidates, then a compare-and-set each, which
-# waits for a row another claim is updating and then checks the condition again.
-_CANDIDATES = Q(
-    f"SELECT id, name, phone FROM analysts WHERE {_FREE} AND {_NOT_RUNG} {_ORDER}"  # noqa: S608
-    " LIMIT :limit")
-_CLAIM = Q(f"{_SET_LEASE} WHERE id = :id AND {_FREE}")
-_EXTEND = Q("UPDATE analysts SET lease_until = :until, missed_in_row = 0"
-            " WHERE id = :id AND lease_call_sid = :sid")
-_RELEASE = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
-             " WHERE id = :id AND lease_call_sid = :sid")
-_ANALYST = Q("SELECT * FROM analysts WHERE id = :id")
-_ANALYST_FOR_UPDATE = Q("SELECT * FROM analysts WHERE id = :id FOR UPDATE")
-_NEW_ATTEMPT = Q(
-    "INSERT INTO dial_attempts (call_sid, seq, case_id, analyst_id, emergency_contact_id,"
-    " outcome, started_at) VALUES (:sid, :seq, :case_id, :analyst_id, :emergency_contact_id,"
-    " 'ringing', :now) RETURNING *")
-_TRIED_EMERGENCY = Q("SELECT emergency_contact_id FROM dial_attempts"
-                     " WHERE call_sid = :sid AND emergency_contact_id IS NOT NULL")
-_EMERGENCY_CONTACTS = Q("SELECT * FROM emergency_contacts WHERE active = TRUE ORDER BY position")
-_REAP = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
-          " WHERE id = :id AND lease_until IS NOT NULL AND lease_until <= :now")
-_EXPIRED = Q("SELECT id, lease_call_sid FROM analysts"
-             " WHERE lease_until IS NOT NULL AND lease_until <= :now")
 
 
 def claim_analyst(
@@ -88,104 +47,102 @@ def claim_analyst(
 ) -> Claimed | None:
     """Claim a free analyst not yet rung in this call: the preferred one if free, else the
     longest idle."""
-    tx = as_tx(tx)
-    until = now + timedelta(seconds=ring_seconds + LEASE_MARGIN_SECONDS)
-    if not tx.pg:
-        row = tx.row(_CLAIM_SQLITE, sid=call_sid, until=until, now=now, prefer=prefer,
-                     exclude=json.dumps(sorted(exclude)))
-        return Claimed(row.id, row.name, row.phone) if row else None
-    row = tx.row(_CLAIM_SKIP_LOCKED, sid=call_sid, until=until, now=now, prefer=prefer,
-                 exclude=sorted(exclude))
-    if row is not None:
-        return Claimed(row.id, row.name, row.phone)
-    lost: set[int] = set()
-    while True:
-        # Candidates are read again after each batch lost to concurrent claims: with more
-        # callers than CANDIDATES, a batch can be all taken while other analysts are free.
-        skip = exclude | lost
-        candidates = [row for row in tx.rows(_CANDIDATES, sid=call_sid, now=now, prefer=prefer,
-                                             limit=CANDIDATES + len(skip))
-                      if row.id not in skip][:CANDIDATES]
-        if not candidates:
-            return None
-        for row in candidates:
-            if tx.run(_CLAIM, sid=call_sid, until=until, id=row.id, now=now) == 1:
-                return Claimed(row.id, row.name, row.phone)
-            lost.add(row.id)
+    row = analysts.claim(tx, call_sid=call_sid, now=now, prefer=prefer, exclude=exclude,
+                         until=now + timedelta(seconds=ring_seconds + LEASE_MARGIN_SECONDS),
+                         available=AVAILABLE)
+    return Claimed(row.id, row.name, row.phone) if row else None
 
 
 def extend_lease(tx: Tx, analyst_id: int, call_sid: str, now: datetime, seconds: int) -> None:
     """The analyst accepted: keep them busy for the length of a call."""
-    tx = as_tx(tx)
-    tx.forget("analysts", analyst_id)
-    tx.run(_EXTEND, id=analyst_id, sid=call_sid,
-           until=now + timedelta(seconds=seconds + LEASE_MARGIN_SECONDS))
+    analysts.extend_lease(tx, analyst_id, call_sid,
+                          now + timedelta(seconds=seconds + LEASE_MARGIN_SECONDS))
 
 
 def release(tx: Tx, analyst_id: int, call_sid: str, now: datetime) -> bool:
     """Free an analyst when this call's leg ends (only this call's lease)."""
-    tx = as_tx(tx)
-    tx.forget("analysts", analyst_id)
-    return tx.run(_RELEASE, id=analyst_id, sid=call_sid, now=now) == 1
+    return analysts.release(tx, analyst_id, call_sid, now)
+
+
+def leased_phone(tx: Tx, analyst_id: int, call_sid: str) -> str | None:
+    """The phone of an analyst still leased to this call (None: the lease is gone)."""
+    return analysts.leased_phone(tx, analyst_id, call_sid)
 
 
 def count_miss(tx: Tx, analyst_id: int, limit: int) -> bool:
     """One more missed call; after `limit` in a row the analyst is set away. True if so."""
-    tx = as_tx(tx)
-    analyst = tx.row(_ANALYST_FOR_UPDATE if tx.pg else _ANALYST, "analysts", id=analyst_id)
+    analyst = analysts.get(tx, analyst_id, for_update=True)
     if analyst is None:
         return False
-    analyst.missed_in_row += 1
-    if analyst.missed_in_row >= limit and analyst.status == "available":
-        analyst.status = "away"
-        analyst.away_notice = True
-        return True
-    return False
+    missed = analyst.missed_in_row + 1
+    away = missed >= limit and analyst.status == AVAILABLE
+    if away:
+        analysts.update(tx, analyst_id, missed_in_row=missed, status=AWAY, away_notice=True)
+    else:
+        analysts.update(tx, analyst_id, missed_in_row=missed)
+    return away
 
 
 def start_attempt(tx: Tx, call, case, now: datetime, *, analyst_id: int | None = None,
-                  emergency_contact_id: int | None = None) -> Rec:
-    """Record one leg about to ring."""
-    tx = as_tx(tx)
-    call.attempts += 1
-    return tx.row(_NEW_ATTEMPT, "dial_attempts", sid=call.call_sid, seq=call.attempts,
-                  case_id=case.id if case else None, analyst_id=analyst_id,
-                  emergency_contact_id=emergency_contact_id, now=now)
+                  emergency_contact_id: int | None = None,
+                  call_changes: dict | None = None) -> Rec:
+    """Record one leg about to ring: the call's attempt count goes up by one (written with
+    `call_changes`, other changes to the call, in the same UPDATE)."""
+    seq = call.attempts + 1
+    calls.update(tx, call.call_sid, **(call_changes or {}), attempts=seq)
+    return calls.new_attempt(tx, call_sid=call.call_sid, seq=seq,
+                             case_id=case.id if case else None, analyst_id=analyst_id,
+                             emergency_contact_id=emergency_contact_id, outcome=RINGING,
+                             now=now)
 
 
-def tried_emergency(tx: Tx, call_sid: str) -> frozenset[int]:
-    """Emergency contacts already rung for this call."""
-    return frozenset(tx.column(_TRIED_EMERGENCY, sid=call_sid))
+def ringing_attempt(tx: Tx, call, callee: str) -> Rec | None:
+    """The call's latest leg if it is still ringing (a retried webhook answers the same Dial);
+    `callee` names the column that must be set (analyst_id or emergency_contact_id)."""
+    if not call.attempts:
+        return None
+    attempt = calls.attempt_by_seq(tx, call.call_sid, call.attempts)
+    if attempt is None or attempt.ended_at is not None or getattr(attempt, callee) is None:
+        return None
+    return attempt
 
 
 def next_emergency_contact(tx: Tx, call_sid: str) -> Rec | None:
     """The first active emergency phone, in order, not yet rung in this call."""
-    tx = as_tx(tx)
-    tried = tried_emergency(tx, call_sid)
-    for contact in tx.rows(_EMERGENCY_CONTACTS, "emergency_contacts"):
+    tried = calls.emergency_contacts_tried(tx, call_sid)
+    for contact in emergency_phones_in_order(tx):
         if contact.id not in tried:
             return contact
     return None
 
 
-def accept(attempt, dial_call_sid: str, now: datetime) -> None:
+def accept(tx: Tx, attempt, dial_call_sid: str, now: datetime) -> None:
     """The callee pressed 1 at the whisper."""
-    if attempt.outcome in ("ringing", None):
-        attempt.outcome = "accepted"
-        attempt.accepted_at = now
-    attempt.dial_call_sid = attempt.dial_call_sid or dial_call_sid or None
+    changes = {}
+    if attempt.outcome in (RINGING, None):
+        changes.update(outcome=ACCEPTED, accepted_at=now)
+    changes["dial_call_sid"] = attempt.dial_call_sid or dial_call_sid or None
+    calls.update_attempt(tx, attempt.id, **changes)
 
 
-def decline(attempt, dial_call_sid: str) -> None:
+def decline(tx: Tx, attempt, dial_call_sid: str) -> None:
     """The callee pressed something else at the whisper."""
-    if attempt.outcome in ("ringing", None):
-        attempt.outcome = "declined"
-    attempt.dial_call_sid = attempt.dial_call_sid or dial_call_sid or None
+    changes = {}
+    if attempt.outcome in (RINGING, None):
+        changes["outcome"] = DECLINED
+    changes["dial_call_sid"] = attempt.dial_call_sid or dial_call_sid or None
+    calls.update_attempt(tx, attempt.id, **changes)
+
+
+def note_leg_sid(tx: Tx, attempt, dial_call_sid: str) -> None:
+    """Remember the callee leg's CallSid (the first one seen)."""
+    if attempt.dial_call_sid is None and dial_call_sid:
+        calls.update_attempt(tx, attempt.id, dial_call_sid=dial_call_sid)
 
 
 def leg_outcome(attempt, dial_status: str, bridged: str) -> str:
     """How a leg ended, from our record of the whisper and Twilio's Dial result."""
-    if bridged == "true" or (bridged == "" and attempt.outcome == "accepted"
+    if bridged == "true" or (bridged == "" and attempt.outcome == ACCEPTED
                              and dial_status in ("completed", "")):
         return "accepted"
     if attempt.outcome == "declined":
@@ -202,20 +159,63 @@ def leg_outcome(attempt, dial_status: str, bridged: str) -> str:
     return "no-answer"
 
 
-def finish_attempt(attempt, outcome: str, now: datetime) -> bool:
+def get_attempt(tx: Tx, attempt_id: int | None) -> Rec | None:
+    """A dial attempt by id."""
+    return calls.attempt(tx, attempt_id)
+
+
+def answered_by(attempt) -> str:
+    """Who took the call, as the call record says it: analyst:ID or emergency:ID."""
+    if attempt.analyst_id is not None:
+        return f"analyst:{attempt.analyst_id}"
+    return f"emergency:{attempt.emergency_contact_id}"
+
+
+def take_call(tx: Tx, attempt, leg_sid: str, now: datetime, call_seconds: int) -> None:
+    """The callee pressed 1: the leg is accepted, an analyst stays leased for the call, and
+    whoever accepted is now working the case."""
+    accept(tx, attempt, leg_sid, now)
+    if attempt.analyst_id is not None:
+        extend_lease(tx, attempt.analyst_id, attempt.call_sid, now, call_seconds)
+    case = get_case(tx, attempt.case_id)
+    if case is not None:
+        change_case(tx, case, now, **taken_by(case, attempt.analyst_id))
+
+
+def close_leg(tx: Tx, call_sid: str, attempt, dial_status: str, bridged: str, hung_up: bool,
+              now: datetime, missed_to_away: int) -> tuple[str, int]:
+    """A Dial action: record how the leg ended, release its analyst, count a miss; idempotent.
+    The leg's outcome and the seconds it rang for nothing (0 when taken or closed before)."""
+    outcome = leg_outcome(attempt, dial_status, bridged)
+    if outcome in MISSED_OUTCOMES and hung_up:
+        outcome = "canceled"  # the caller left before anyone could take it: nobody missed it
+    if not finish_attempt(tx, attempt, outcome, now):
+        return attempt.outcome, 0
+    if attempt.analyst_id is not None:
+        release(tx, attempt.analyst_id, call_sid, now)
+        if outcome in MISSED_OUTCOMES:
+            count_miss(tx, attempt.analyst_id, missed_to_away)
+    rang = 0 if outcome == ACCEPTED else int((now - attempt.started_at).total_seconds())
+    return outcome, rang
+
+
+def leg_ended(tx: Tx, attempt, status: str, now: datetime) -> None:
+    """A leg's status callback: once it has ended, its analyst is free (lost Dial actions)."""
+    if attempt is not None and attempt.analyst_id is not None and status in LEG_ENDED:
+        release(tx, attempt.analyst_id, attempt.call_sid, now)
+
+
+def finish_attempt(tx: Tx, attempt, outcome: str, now: datetime) -> bool:
     """Close a leg once (replays change nothing); return whether this call closed it."""
     if attempt.ended_at is not None:
         return False
-    attempt.outcome = outcome
-    attempt.ended_at = now
+    calls.update_attempt(tx, attempt.id, outcome=outcome, ended_at=now)
     return True
 
 
 def reap_expired_leases(tx: Tx, now: datetime) -> list[tuple[int, str | None]]:
     """Clear leases that expired without their callbacks; return (analyst, call) pairs."""
-    tx = as_tx(tx)
-    rows = [(row.id, row.lease_call_sid) for row in tx.rows(_EXPIRED, now=now)]
+    rows = [(row.id, row.lease_call_sid) for row in analysts.expired_leases(tx, now)]
     for analyst_id, _call_sid in rows:
-        tx.forget("analysts", analyst_id)
-        tx.run(_REAP, id=analyst_id, now=now)
+        analysts.reap(tx, analyst_id, now)
     return rows

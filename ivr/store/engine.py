@@ -189,3 +189,11 @@ def run_sql_file(conn: Connection, path: Path) -> None:
 def table_names(engine: Engine) -> set[str]:
     """Names of the tables that exist now."""
     return set(inspect(engine).get_table_names())
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether an exception means the database cannot be reached (not a bug of ours)."""
+    if isinstance(error, exc.DBAPIError):
+        return isinstance(error, (exc.OperationalError, exc.InterfaceError)) or \
+            error.connection_invalidated
+    return isinstance(error, exc.TimeoutError)

@@ -98,6 +98,13 @@ class Rec:
             self._values[name] = value
             self._dirty.add(name)
 
+    def replace(self, **values) -> Rec:
+        """A copy with some columns changed (nothing is written: see the store's updates)."""
+        unknown = set(values) - set(self._values)
+        if unknown:
+            raise AttributeError(f"no column {', '.join(sorted(unknown))}")
+        return Rec(None, {**self._values, **values})
+
     def __repr__(self) -> str:
         """Table and key, not the values (they may hold phone numbers)."""
         key = self._values.get(PRIMARY_KEYS.get(self._table, "id"))

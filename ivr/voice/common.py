@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import request
 
+from ivr.domain.case_numbers import spoken_digits
+from ivr.domain.spanish_dates import describe_deadline
+from ivr.services import reports
 from ivr.services.calls import MAX_WEBHOOKS_PER_CALL, CallParams, touch_call
+from ivr.services.cases import get_case, next_report_seq
 from ivr.store.tx import Rec
 from ivr.voice.context import app_state, db, now, speaker
-from ivr.voice.twiml import VoiceResponse
+from ivr.voice.twiml import VoiceResponse, no_content, twiml
+from ivr.voice.urls import url_for
+
+
+def webhook(view=None, *, call: bool = True, bounded: bool = True):
+    """A voice webhook: the call's row recorded (`call`), a call gone round too many webhooks
+    ended (`bounded`), the view run, the transaction committed and the TwiML sent.
+
+    The view gets the call's row (when `call`) and returns a VoiceResponse, or None for an
+    empty 204 answer (status callbacks)."""
+    def wrap(view):
+        @wraps(view)
+        def handle(**kwargs):
+            args = ()
+            if call:
+                row = begin_call()
+                if bounded and row.webhooks > MAX_WEBHOOKS_PER_CALL:
+                    return twiml(call_too_long())
+                args = (row,)
+            response = view(*args, **kwargs)
+            db().commit()
+            return no_content() if response is None else twiml(response)
+        return handle
+    return wrap if view is None else wrap(view)
 
 
 def begin_call() -> Rec:
@@ -25,10 +54,8 @@ def is_open() -> bool:
     return schedule().is_open(now())
 
 
-def too_long(call: Rec) -> VoiceResponse | None:
+def call_too_long() -> VoiceResponse:
     """End a call that has gone round too many webhooks without getting anywhere."""
-    if call.webhooks <= MAX_WEBHOOKS_PER_CALL:
-        return None
     response = VoiceResponse()
     speaker().say(response, "line_busy_end")
     response.hangup()
@@ -44,7 +71,7 @@ def int_arg(name: str, default: int | None = None) -> int | None:
 
 def case_arg() -> Rec | None:
     """The case named by the `c` URL argument, if it exists."""
-    return db().get("cases", int_arg("c"))
+    return get_case(db(), int_arg("c"))
 
 
 def hung_up() -> bool:
@@ -61,3 +88,56 @@ def call_arg_case_id() -> dict:
         if value is not None:
             out[name] = value
     return out
+
+
+# --- steps several flows share ---------------------------------------------------------------
+
+
+def say_case_number(response, case: Rec, prompt: str = "report_case_number") -> None:
+    """Read the case number digit by digit."""
+    speaker().say(response, prompt, digits=spoken_digits(case.number))
+
+
+def promise_callback(response: VoiceResponse, case: Rec) -> None:
+    """Tell the caller when a specialist will call back."""
+    if case.due_at is not None:
+        speaker().say(response, "callback_promise_due", when=describe_deadline(case.due_at, now()))
+    else:
+        speaker().say(response, "callback_promise")
+
+
+def goodbye(response: VoiceResponse) -> None:
+    """End the call politely."""
+    speaker().say(response, "goodbye")
+    response.hangup()
+
+
+def goodbye_response() -> VoiceResponse:
+    """A polite end."""
+    response = VoiceResponse()
+    goodbye(response)
+    return response
+
+
+def store_recording(case: Rec, kind: str) -> bool:
+    """Save the recording a Record action reports, if there is one."""
+    return reports.store_recording(db(), request.form, case.id, kind, now())
+
+
+def go_person(response: VoiceResponse, is_open: bool, case_id: int | None = None) -> None:
+    """Option 0: an analyst while open; out of hours, the emergency question first."""
+    args = {"c": case_id} if case_id else {
+        "r": next_report_seq(db(), request.form.get("CallSid", "")[:64])}
+    if is_open:
+        response.redirect(url_for("voice.connect_start", **args), method="POST")
+    else:
+        speaker().ask(response, "voice.emergency_confirm", ["emergency_confirm"], 1,
+                      hints="yes_no", **args)
+
+
+def offer_analyst_menu(response: VoiceResponse) -> None:
+    """From an analyst's phone: ask the PIN; silence goes on to the clients' menu."""
+    # An analyst who stays silent is calling as a client: on to the clients' menu.
+    speaker().ask(response, "voice.analyst_pin", ["analyst_pin_ask"], 1, num_digits=None,
+                  speech=False, finish_on_key="#", timeout=5,
+                  on_silence=url_for("voice.menu", t=1, again=1))

@@ -5,38 +5,46 @@ from __future__ import annotations
 from flask import request
 
 from ivr.domain.case_numbers import spoken_digits
-from ivr.services import routing
+from ivr.services import reports, routing
 from ivr.services.callbacks import first_due_time, schedule_callback
-from ivr.services.cases import complete_report, open_case
-from ivr.services.directory import find_contact
-from ivr.store.tx import Q, Rec
-from ivr.voice import bp
-from ivr.voice.common import begin_call, case_arg, hung_up, int_arg, is_open, schedule, too_long
+from ivr.services.calls import change_call, update_call
+from ivr.services.cases import get_case, open_case
+from ivr.services.directory import emergency_contact, find_contact
+from ivr.store.tx import Rec
+from ivr.voice.blueprint import bp
+from ivr.voice.common import (
+    case_arg,
+    goodbye,
+    hung_up,
+    int_arg,
+    is_open,
+    promise_callback,
+    say_case_number,
+    schedule,
+    store_recording,
+    webhook,
+)
 from ivr.voice.context import app_state, db, now, speaker
-from ivr.voice.report import goodbye, promise_callback, say_case_number, store_recording
-from ivr.voice.twiml import VoiceResponse, no_content, twiml
+from ivr.voice.twiml import VoiceResponse
 from ivr.voice.urls import url_for
 
 STILL_SEARCHING_TIMEOUT = 3
-_ATTEMPT_BY_SEQ = Q("SELECT * FROM dial_attempts WHERE call_sid = :sid AND seq = :seq")
-_LEASED_PHONE = Q("SELECT phone FROM analysts WHERE id = :id AND lease_call_sid = :sid")
 
 
 def case_for_call(call: Rec) -> tuple[Rec, bool]:
-    """The case this call is about (rule 9: nobody is put through without one); new or not."""
+    """The case this call is about (rule 9: nobody is put through without one), and whether
+    it is new (the caller gets its number before ringing)."""
     case = case_arg()
     if case is None and call.case_id is not None and int_arg("r") is None:
-        case = db().get("cases", call.case_id)
+        case = get_case(db(), call.case_id)
     if case is not None:
-        call.case_id = case.id
         return case, False
     contact = find_contact(db(), call.from_number)
     seq = int_arg("r") or 1
     case = open_case(db(), call.call_sid, seq, call.from_number, contact, not is_open(), now(),
                      due_at=first_due_time(schedule(), contact, now()))
-    call.case_id = case.id
     if case.due_at is None:
-        schedule_callback(db(), schedule(), case, now())
+        case = schedule_callback(db(), schedule(), case, now())
     return case, True
 
 
@@ -48,61 +56,60 @@ def elapsed_ring_seconds(call: Rec) -> int:
 
 
 @bp.post("/connect")
-def connect_start():
+@webhook
+def connect_start(call: Rec):
     """Start looking for a free analyst for the caller's case."""
-    return start_hunt("connecting", dial_next_analyst)
+    return start_hunt(call, "connecting", dial_next_analyst)
 
 
-def start_hunt(prompt: str, dial_next):
+def start_hunt(call: Rec, prompt: str, dial_next) -> VoiceResponse:
     """Give the call its case (and its number, when new), then ring the first phone."""
-    call = begin_call()
-    ended = too_long(call)
-    if ended:
-        return twiml(ended)
     case, new = case_for_call(call)
     response = VoiceResponse()
     if new:
         speaker().say(response, "emergency_ask_case")
         say_case_number(response, case)
-    if call.hunt_started_at is None:
-        call.hunt_started_at = now()
+    # Written with the first leg (or the callback), in the same UPDATE of the call.
+    unwritten = {name: value for name, value in
+                 (("case_id", case.id), ("hunt_started_at", call.hunt_started_at or now()))
+                 if getattr(call, name) != value}
     speaker().say(response, prompt)
-    dial_next(response, call, case)
-    db().commit()
-    return twiml(response)
+    dial_next(response, call.replace(**unwritten), case, unwritten)
+    return response
 
 
-def ringing_attempt(call: Rec, callee: str) -> Rec | None:
-    """The call's latest leg if it is still ringing (a retried webhook answers the same Dial)."""
-    if not call.attempts:
-        return None
-    attempt = db().row(_ATTEMPT_BY_SEQ, "dial_attempts", sid=call.call_sid, seq=call.attempts)
-    if attempt is None or attempt.ended_at is not None or getattr(attempt, callee) is None:
-        return None
-    return attempt
-
-
-def dial_next_analyst(response: VoiceResponse, call: Rec, case: Rec) -> None:
-    """Ring the next free analyst, or give up to the callback queue."""
+def dial_next_analyst(response: VoiceResponse, call: Rec, case: Rec,
+                      unwritten: dict | None = None) -> None:
+    """Ring the next free analyst, or give up to the callback queue. `call` is as it will be
+    once `unwritten` (changes to it not yet written) is written with this step's own."""
     settings = app_state().settings
-    ringing = ringing_attempt(call, "analyst_id")
+    unwritten = unwritten or {}
+    ringing = routing.ringing_attempt(db(), call, "analyst_id")
     if ringing is not None:
-        phone = db().value(_LEASED_PHONE, id=ringing.analyst_id, sid=call.call_sid)
+        phone = routing.leased_phone(db(), ringing.analyst_id, call.call_sid)
         if phone is not None:
+            write_call(call, unwritten)
             dial_leg(response, ringing, phone, "voice.connect_result")
             return
-        routing.finish_attempt(ringing, "canceled", now())  # its lease is gone
+        routing.finish_attempt(db(), ringing, "canceled", now())  # its lease is gone
     if call.attempts >= settings.hunt_max_attempts or \
             elapsed_ring_seconds(call) >= settings.hunt_max_seconds:
-        send_to_callback(response, call, case)
+        send_to_callback(response, call, case, unwritten)
         return
     claimed = routing.claim_analyst(db(), call.call_sid, now(), settings.dial_timeout,
                                     prefer=case.assigned_analyst_id)
     if claimed is None:
-        send_to_callback(response, call, case)
+        send_to_callback(response, call, case, unwritten)
         return
-    attempt = routing.start_attempt(db(), call, case, now(), analyst_id=claimed.analyst_id)
+    attempt = routing.start_attempt(db(), call, case, now(), analyst_id=claimed.analyst_id,
+                                    call_changes=unwritten)
     dial_leg(response, attempt, claimed.phone, "voice.connect_result")
+
+
+def write_call(call: Rec, unwritten: dict) -> None:
+    """Write the call's changes still unwritten (if any)."""
+    if unwritten:
+        update_call(db(), call.call_sid, **unwritten)
 
 
 def dial_leg(response: VoiceResponse, attempt: Rec, phone: str, action: str) -> None:
@@ -120,11 +127,15 @@ def dial_leg(response: VoiceResponse, attempt: Rec, phone: str, action: str) -> 
     )
 
 
-def send_to_callback(response: VoiceResponse, call: Rec, case: Rec) -> None:
+def send_to_callback(response: VoiceResponse, call: Rec, case: Rec,
+                     unwritten: dict | None = None) -> None:
     """Nobody could take the call: the case waits in the callback queue (rule 4)."""
-    call.outcome = call.outcome if call.outcome == "answered" else "callback"
+    changes = dict(unwritten or {})
+    if call.outcome != "answered":
+        changes["outcome"] = "callback"
+    write_call(call, changes)
     if case.due_at is None or case.callback_state != "pending":
-        schedule_callback(db(), schedule(), case, now())
+        case = schedule_callback(db(), schedule(), case, now())
     speaker().say(response, "nobody_free")
     if case.status == "incomplete":
         # We know nothing of the fault yet: take the report, so the callback is useful.
@@ -139,55 +150,49 @@ def send_to_callback(response: VoiceResponse, call: Rec, case: Rec) -> None:
 
 def attempt_arg() -> Rec | None:
     """The dial attempt named by the `a` URL argument."""
-    return db().get("dial_attempts", int_arg("a"))
+    return routing.get_attempt(db(), int_arg("a"))
 
 
 @bp.post("/connect/result")
-def connect_result():
+@webhook(bounded=False)
+def connect_result(call: Rec):
     """The analyst Dial's action: taken, or release and try the next one."""
-    return dial_result("answered", lambda a: f"analyst:{a.analyst_id}",
+    return dial_result(call, "answered",
                        lambda response, call, case: ask_keep_waiting(response, case))
 
 
-def dial_result(answered: str, answered_by, not_taken):
+def dial_result(call: Rec, answered: str, not_taken) -> VoiceResponse:
     """After a whispered Dial: record who took the call, or carry on with `not_taken`."""
-    call = begin_call()
     attempt = attempt_arg()
     if attempt is None:
-        return twiml(apologise_and_end())
-    case = db().get("cases", attempt.case_id)
-    outcome = close_leg(call, attempt)
+        return apologise_and_end()
+    case = get_case(db(), attempt.case_id)
+    outcome, ring_seconds = close_leg(call, attempt)
     response = VoiceResponse()
+    changes: dict = {"ring_seconds": call.ring_seconds + ring_seconds}
     if outcome == "accepted":
-        call.outcome = answered
-        call.answered_by = answered_by(attempt)
+        changes.update(outcome=answered, answered_by=routing.answered_by(attempt))
         goodbye(response)
     elif hung_up():
-        call.outcome = call.outcome or "abandoned"
-    elif case is None:
+        changes["outcome"] = call.outcome or "abandoned"
+    call = change_call(db(), call, **changes)
+    if outcome == "accepted" or hung_up():
+        return response
+    if case is None:
         response.hangup()
     else:
         not_taken(response, call, case)
-    db().commit()
-    return twiml(response)
+    return response
 
 
-def close_leg(call: Rec, attempt: Rec) -> str:
-    """Record how a leg ended, release its analyst, count misses; idempotent."""
+def close_leg(call: Rec, attempt: Rec) -> tuple[str, int]:
+    """Record how a leg ended, release its analyst, count misses; idempotent. The leg's
+    outcome, and its ringing seconds to add to the call (0 when closed before)."""
     form = request.form
-    outcome = routing.leg_outcome(attempt, (form.get("DialCallStatus") or "")[:16],
-                                  (form.get("DialBridged") or "").lower()[:8])
-    if outcome in routing.MISSED_OUTCOMES and hung_up():
-        outcome = "canceled"  # the caller left before anyone could take it: nobody missed it
-    if routing.finish_attempt(attempt, outcome, now()):
-        call.ring_seconds += int((now() - attempt.started_at).total_seconds()) \
-            if outcome != "accepted" else 0
-        if attempt.analyst_id is not None:
-            routing.release(db(), attempt.analyst_id, call.call_sid, now())
-            if outcome in routing.MISSED_OUTCOMES:
-                routing.count_miss(db(), attempt.analyst_id,
-                                   app_state().settings.missed_calls_to_away)
-    return attempt.outcome
+    return routing.close_leg(db(), call.call_sid, attempt,
+                             (form.get("DialCallStatus") or "")[:16],
+                             (form.get("DialBridged") or "").lower()[:8], hung_up(), now(),
+                             app_state().settings.missed_calls_to_away)
 
 
 def ask_keep_waiting(response: VoiceResponse, case: Rec) -> None:
@@ -199,33 +204,30 @@ def ask_keep_waiting(response: VoiceResponse, case: Rec) -> None:
 
 
 @bp.post("/connect/choice")
-def connect_choice():
+@webhook(bounded=False)
+def connect_choice(call: Rec):
     """While searching: 1 asks for a callback, anything else keeps looking."""
-    call = begin_call()
     case = case_arg()
     if case is None:
-        return twiml(apologise_and_end())
+        return apologise_and_end()
     response = VoiceResponse()
     if (request.form.get("Digits") or "")[:1] == "1":
         send_to_callback(response, call, case)
     else:
         dial_next_analyst(response, call, case)
-    db().commit()
-    return twiml(response)
+    return response
 
 
 @bp.post("/connect/next")
-def connect_next():
+@webhook
+def connect_next(call: Rec):
     """Keep looking for an analyst."""
-    call = begin_call()
-    ended = too_long(call)
     case = case_arg()
-    if ended or case is None:
-        return twiml(ended or apologise_and_end())
+    if case is None:
+        return apologise_and_end()
     response = VoiceResponse()
     dial_next_analyst(response, call, case)
-    db().commit()
-    return twiml(response)
+    return response
 
 
 def apologise_and_end() -> VoiceResponse:
@@ -239,15 +241,16 @@ SEVERITY_PROMPTS = {1: "severity_1", 2: "severity_2", 3: "severity_3"}
 
 
 @bp.post("/whisper")
+@webhook(call=False)
 def whisper():
     """On the callee's leg: who is calling and about what; 1 accepts, silence hangs up."""
     attempt = attempt_arg()
     response = VoiceResponse()
     if attempt is None or attempt.ended_at is not None:
         response.hangup()
-        return twiml(response)
-    attempt.dial_call_sid = attempt.dial_call_sid or (request.form.get("CallSid") or "")[:64]
-    case = db().get("cases", attempt.case_id)
+        return response
+    routing.note_leg_sid(db(), attempt, (request.form.get("CallSid") or "")[:64])
+    case = get_case(db(), attempt.case_id)
     gather = response.gather(input="dtmf", num_digits=1, timeout=8,
                              action=url_for("voice.whisper_answer", a=attempt.id),
                              method="POST")
@@ -261,81 +264,62 @@ def whisper():
               severity=severity)
     # A voicemail never presses 1: the Gather times out and this hangs up instead of bridging.
     response.hangup()
-    db().commit()
-    return twiml(response)
+    return response
 
 
 @bp.post("/whisper/answer")
+@webhook(call=False)
 def whisper_answer():
     """1: accept (an empty document bridges the call); anything else declines."""
     attempt = attempt_arg()
     response = VoiceResponse()
     if attempt is None or attempt.ended_at is not None:
         response.hangup()
-        return twiml(response)
+        return response
     leg_sid = (request.form.get("CallSid") or "")[:64]
     if (request.form.get("Digits") or "")[:1] == "1":
-        routing.accept(attempt, leg_sid, now())
-        if attempt.analyst_id is not None:
-            routing.extend_lease(db(), attempt.analyst_id, attempt.call_sid, now(),
-                                 app_state().settings.dial_time_limit)
-        take_case(attempt)
+        routing.take_call(db(), attempt, leg_sid, now(), app_state().settings.dial_time_limit)
     else:
-        routing.decline(attempt, leg_sid)
+        routing.decline(db(), attempt, leg_sid)
         response.hangup()
-    db().commit()
-    return twiml(response)
-
-
-def take_case(attempt: Rec) -> None:
-    """The analyst (or emergency contact) who accepts is now working the case."""
-    case = db().get("cases", attempt.case_id)
-    if case is None:
-        return
-    if attempt.analyst_id is not None and case.assigned_analyst_id is None:
-        case.assigned_analyst_id = attempt.analyst_id
-    if case.status in ("incomplete", "received"):
-        case.status = "in_progress"
-    case.callback_state = "done"
-    case.updated_at = now()
+    return response
 
 
 @bp.post("/leg-status")
+@webhook(call=False)
 def leg_status():
     """A leg's status callback: when it ends, its analyst is free again (lost Dial actions)."""
-    attempt = attempt_arg()
-    status = (request.form.get("CallStatus") or "")[:16]
-    if attempt is not None and status in ("completed", "busy", "no-answer", "failed",
-                                          "canceled"):
-        if attempt.analyst_id is not None:
-            routing.release(db(), attempt.analyst_id, attempt.call_sid, now())
-        db().commit()
-    return no_content()
+    routing.leg_ended(db(), attempt_arg(), (request.form.get("CallStatus") or "")[:16], now())
 
 
 # --- out of hours: the emergency phones, in order -------------------------------------------
 
 
 @bp.post("/emergency")
-def emergency_start():
+@webhook
+def emergency_start(call: Rec):
     """A confirmed emergency out of hours: ring the emergency phones in their order."""
-    return start_hunt("emergency_connecting", dial_next_emergency)
+    return start_hunt(call, "emergency_connecting", dial_next_emergency)
 
 
-def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec) -> None:
+def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec,
+                        unwritten: dict | None = None) -> None:
     """Ring the next emergency phone, or take an urgent message."""
-    ringing = ringing_attempt(call, "emergency_contact_id")
+    unwritten = unwritten or {}
+    ringing = routing.ringing_attempt(db(), call, "emergency_contact_id")
     if ringing is not None:
-        contact = db().get("emergency_contacts", ringing.emergency_contact_id)
+        write_call(call, unwritten)
+        contact = emergency_contact(db(), ringing.emergency_contact_id)
         dial_leg(response, ringing, contact.phone, "voice.emergency_result")
         return
     contact = routing.next_emergency_contact(db(), call.call_sid)
     if contact is None:
-        call.outcome = "emergency-message"
+        write_call(call, {**unwritten, "outcome": "emergency-message"})
         speaker().say(response, "emergency_nobody")
         ask_emergency_message(response, case)
         return
-    attempt = routing.start_attempt(db(), call, case, now(), emergency_contact_id=contact.id)
+    attempt = routing.start_attempt(db(), call, case, now(), emergency_contact_id=contact.id,
+                                    call_changes=unwritten)
     dial_leg(response, attempt, contact.phone, "voice.emergency_result")
 
 
@@ -353,27 +337,24 @@ def ask_emergency_message(response: VoiceResponse, case: Rec) -> None:
 
 
 @bp.post("/emergency/result")
-def emergency_result():
+@webhook(bounded=False)
+def emergency_result(call: Rec):
     """The emergency Dial's action: answered, or the next phone in the list."""
-    return dial_result("emergency-answered", lambda a: f"emergency:{a.emergency_contact_id}",
-                       dial_next_emergency)
+    return dial_result(call, "emergency-answered", dial_next_emergency)
 
 
 @bp.post("/emergency/recorded")
-def emergency_recorded():
+@webhook(bounded=False)
+def emergency_recorded(call: Rec):
     """The urgent message: stored on the case, which goes first in the callback queue."""
-    begin_call()
     case = case_arg()
     if case is None:
-        return twiml(apologise_and_end())
+        return apologise_and_end()
     store_recording(case, "emergency")
-    case.urgent = True
-    complete_report(db(), case, now())
-    schedule_callback(db(), schedule(), case, now())
+    case = reports.finish_emergency_message(db(), schedule(), case, now())
     response = VoiceResponse()
     if not hung_up():
         speaker().say(response, "emergency_recorded", digits=spoken_digits(case.number))
         promise_callback(response, case)
         goodbye(response)
-    db().commit()
-    return twiml(response)
+    return response

@@ -9,29 +9,35 @@ from ivr.domain.case_numbers import CaseNumberCheck, check_case_number, spoken_d
 from ivr.domain.phones import parse_phone
 from ivr.domain.spanish_dates import describe_deadline, describe_moment
 from ivr.domain.spoken_numbers import digits_from_speech
+from ivr.services.calls import change_call
 from ivr.services.cases import (
     find_case,
     next_report_seq,
     open_cases_of_caller,
+    update_case,
     view_for_caller,
 )
 from ivr.store.tx import Rec
-from ivr.voice import bp
-from ivr.voice.common import begin_call, case_arg, hung_up, is_open, too_long
+from ivr.voice.blueprint import bp
+from ivr.voice.common import (
+    case_arg,
+    go_person,
+    goodbye,
+    goodbye_response,
+    hung_up,
+    is_open,
+    store_recording,
+    webhook,
+)
 from ivr.voice.context import app_state, db, now, speaker
-from ivr.voice.menu import go_person
-from ivr.voice.report import goodbye, store_recording
-from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard, twiml
+from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard
 from ivr.voice.urls import url_for
 
 
 @bp.post("/case")
-def case_start():
+@webhook
+def case_start(call: Rec):
     """A known caller with one open case is asked about it first; others key the number."""
-    call = begin_call()
-    ended = too_long(call)
-    if ended:
-        return twiml(ended)
     response = VoiceResponse()
     cases = open_cases_of_caller(db(), call.from_number, limit=2)
     if len(cases) == 1:
@@ -40,14 +46,13 @@ def case_start():
                       hints="yes_no", c=cases[0].id)
     else:
         ask_number(response, 1)
-    db().commit()
-    return twiml(response)
+    return response
 
 
 @bp.post("/case/confirm")
-def case_confirm():
+@webhook(bounded=False)
+def case_confirm(call: Rec):
     """Yes: that case. No: key another."""
-    begin_call()
     case = case_arg()
     attempt = attempt_number()
     digits, speech = heard(request)
@@ -62,8 +67,7 @@ def case_confirm():
                       ["not_understood" if (digits or speech) else "no_input",
                        ("case_offer_known", {"digits": spoken_digits(case.number)})],
                       attempt + 1, hints="yes_no", c=case.id)
-    db().commit()
-    return twiml(response)
+    return response
 
 
 def ask_number(response: VoiceResponse, attempt: int, before=(), prompt="case_ask") -> None:
@@ -73,12 +77,9 @@ def ask_number(response: VoiceResponse, attempt: int, before=(), prompt="case_as
 
 
 @bp.post("/case/number")
-def case_number():
+@webhook
+def case_number(call: Rec):
     """Check the number (Damm digit first), look it up, or ask again; then offer a new report."""
-    call = begin_call()
-    ended = too_long(call)
-    if ended:
-        return twiml(ended)
     attempt = attempt_number()
     digits, speech = heard(request)
     number = digits if digits else (digits_from_speech(speech) or "")
@@ -86,7 +87,7 @@ def case_number():
     case = find_case(db(), number) if check is CaseNumberCheck.OK else None
     response = VoiceResponse()
     if case is not None:
-        call.case_id = case.id
+        change_call(db(), call, case_id=case.id)
         say_status(response, case)
     elif attempt >= MAX_TRIES:
         speaker().say(response, "case_give_up")
@@ -100,8 +101,7 @@ def case_number():
     else:
         # A wrong check digit is caught before any lookup; the keypad is more reliable.
         ask_number(response, attempt + 1, prompt="case_invalid_keypad")
-    db().commit()
-    return twiml(response)
+    return response
 
 
 def status_words(case: Rec) -> str:
@@ -131,13 +131,12 @@ def say_status(response: VoiceResponse, case: Rec, attempt: int = 1) -> None:
 
 
 @bp.post("/case/option")
-def case_option():
+@webhook
+def case_option(call: Rec):
     """1 add information, 2 a person, 3 the menu, * hear the status again."""
-    call = begin_call()
-    ended = too_long(call)
     case = case_arg()
-    if ended or case is None:
-        return twiml(ended or goodbye_response())
+    if case is None:
+        return goodbye_response()
     attempt = attempt_number()
     digits, speech = heard(request)
     choice = digits[:1] if digits else option_from_speech(speech)
@@ -156,8 +155,7 @@ def case_option():
         speaker().ask(response, "voice.case_option",
                       ["not_understood" if (digits or speech) else "no_input", "case_options"],
                       attempt + 1, c=case.id)
-    db().commit()
-    return twiml(response)
+    return response
 
 
 def option_from_speech(speech: str) -> str | None:
@@ -190,15 +188,15 @@ def ask_addendum(response: VoiceResponse, case: Rec) -> None:
 
 
 @bp.post("/case/addendum")
-def case_addendum():
+@webhook(bounded=False)
+def case_addendum(call: Rec):
     """The addendum's Record action (also after a hangup)."""
-    begin_call()
     case = case_arg()
     if case is None:
-        return twiml(goodbye_response())
+        return goodbye_response()
     saved = store_recording(case, "addendum")
     if saved:
-        case.updated_at = now()
+        update_case(db(), case.id, now())
     response = VoiceResponse()
     if not hung_up():
         if saved:
@@ -206,14 +204,4 @@ def case_addendum():
         else:
             speaker().say(response, "addendum_empty")
         speaker().ask(response, "voice.case_option", ["case_options"], 1, c=case.id)
-    db().commit()
-    return twiml(response)
-
-
-def goodbye_response() -> VoiceResponse:
-    """A polite end."""
-    response = VoiceResponse()
-    goodbye(response)
     return response
-
-

@@ -7,15 +7,15 @@ from flask import request
 from ivr.domain import speech_intents
 from ivr.domain.business_hours import OpenStatus
 from ivr.domain.spanish_dates import describe_moment
-from ivr.services.calls import CallParams, apply_status
+from ivr.services.calls import change_call, record_status_callback
 from ivr.services.cases import next_report_seq
 from ivr.services.directory import who_is_calling
-from ivr.voice import bp
+from ivr.store.tx import Rec
 from ivr.voice import fallback as fb
-from ivr.voice.analyst import offer_analyst_menu
-from ivr.voice.common import begin_call, call_arg_case_id, schedule, too_long
+from ivr.voice.blueprint import bp
+from ivr.voice.common import call_arg_case_id, go_person, offer_analyst_menu, schedule, webhook
 from ivr.voice.context import app_state, db, now, speaker
-from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard, no_content, twiml
+from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard
 from ivr.voice.urls import url_for
 
 
@@ -37,20 +37,16 @@ def ask_menu(response: VoiceResponse, attempt: int, is_open: bool, before=()) ->
 
 
 @bp.post("/incoming")
-def incoming():
+@webhook
+def incoming(call: Rec):
     """Voice URL: greet the caller, say whether we are open, offer the menu."""
-    call = begin_call()
-    ended = too_long(call)
-    if ended:
-        return twiml(ended)
     contact, analyst_id = who_is_calling(db(), call.from_number)
-    if contact and call.contact_id != contact.contact_id:
-        call.contact_id = contact.contact_id
+    if contact:
+        change_call(db(), call, contact_id=contact.contact_id)
     response = VoiceResponse()
     if contact is None and analyst_id is not None:
         offer_analyst_menu(response)
-        db().commit()
-        return twiml(response)
+        return response
     status = schedule().status(now())
     s = speaker()
     if contact:
@@ -61,17 +57,13 @@ def incoming():
     if not status.is_open:
         s.say_text(response, closed_words(status))
     ask_menu(response, 1, status.is_open)
-    db().commit()
-    return twiml(response)
+    return response
 
 
 @bp.post("/menu")
-def menu():
+@webhook
+def menu(call: Rec):
     """The caller's menu choice, by key or by voice; bounded retries, then a default."""
-    call = begin_call()
-    ended = too_long(call)
-    if ended:
-        return twiml(ended)
     attempt = attempt_number()
     digits, speech = heard(request)
     choice = digits[:1] if digits else speech_intents.menu_choice(speech)
@@ -91,8 +83,7 @@ def menu():
     else:
         ask_menu(response, attempt + 1, is_open,
                  before=["not_understood" if (digits or speech) else "no_input"])
-    db().commit()
-    return twiml(response)
+    return response
 
 
 def go_case_lookup(response: VoiceResponse, is_open: bool) -> None:
@@ -106,27 +97,15 @@ def go_report(response: VoiceResponse, is_open: bool) -> None:
     response.redirect(url_for("voice.report_start", r=seq), method="POST")
 
 
-def go_person(response: VoiceResponse, is_open: bool, case_id: int | None = None) -> None:
-    """Option 0: an analyst while open; out of hours, the emergency question first."""
-    args = {"c": case_id} if case_id else {
-        "r": next_report_seq(db(), request.form.get("CallSid", "")[:64])}
-    if is_open:
-        response.redirect(url_for("voice.connect_start", **args), method="POST")
-    else:
-        speaker().ask(response, "voice.emergency_confirm", ["emergency_confirm"], 1,
-                      hints="yes_no", **args)
 
 
 MENU_ACTIONS = {"1": go_case_lookup, "2": go_report, "0": go_person}
 
 
 @bp.post("/emergency-confirm")
-def emergency_confirm():
+@webhook
+def emergency_confirm(call: Rec):
     """Out of hours: put the caller through to the emergency phones only when it is one."""
-    call = begin_call()
-    ended = too_long(call)
-    if ended:
-        return twiml(ended)
     attempt = attempt_number()
     digits, speech = heard(request)
     if digits:
@@ -148,26 +127,14 @@ def emergency_confirm():
         speaker().ask(response, "voice.emergency_confirm",
                       ["not_understood" if (digits or speech) else "no_input",
                        "emergency_confirm"], attempt + 1, hints="yes_no", **args)
-    db().commit()
-    return twiml(response)
+    return response
 
 
 @bp.post("/status")
+@webhook(call=False)
 def status():
     """Status callback of the call: the status only moves forward."""
-    form = request.form
-    raw_seq = form.get("SequenceNumber") or ""
-    raw_duration = form.get("CallDuration") or ""
-    if form.get("CallSid"):
-        apply_status(
-            db(), CallParams.from_form(form),
-            int(raw_seq) if raw_seq.isascii() and raw_seq.isdigit() and len(raw_seq) < 9 else None,
-            int(raw_duration) if raw_duration.isascii() and raw_duration.isdigit()
-            and len(raw_duration) < 9 else None,
-            now(),
-        )
-        db().commit()
-    return no_content()
+    record_status_callback(db(), request.form, now())
 
 
 @bp.post("/fallback")

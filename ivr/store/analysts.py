@@ -1,0 +1,125 @@
+"""Analysts as the line rings them: free analysts claimed atomically, leases, misses.
+
+An analyst is *free* when available and holding no live lease. A claim is one UPDATE that picks
+the first free analyst not yet rung in the call and leases them, the condition checked again
+on the row it updates. On SQLite writers are serialised by BEGIN IMMEDIATE. On PostgreSQL the
+pick skips rows that other claims are locking (concurrent callers spread over analysts at
+once); when it finds nobody, a compare-and-set per candidate waits for such rows and checks
+them again, so a row merely being updated is never missed. An expired lease counts as free,
+so nothing depends on a cron.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from ivr.store.tx import Q, Rec, Tx
+
+CANDIDATES = 10
+
+_FREE = "status = :available AND (lease_until IS NULL OR lease_until <= :now)"
+# Nobody is rung twice in one call.
+_NOT_RUNG = ("id NOT IN (SELECT analyst_id FROM dial_attempts"
+             " WHERE call_sid = :sid AND analyst_id IS NOT NULL)")
+# The analyst already on the case first (when given), then the longest idle.
+_ORDER = "ORDER BY CASE WHEN id = :prefer THEN 0 ELSE 1 END, idle_since, id"
+_SET_LEASE = "UPDATE analysts SET lease_call_sid = :sid, lease_until = :until"
+_RETURNING = "RETURNING id, name, phone"
+# One statement: pick the first free analyst and lease them. On SQLite writers take turns
+# (BEGIN IMMEDIATE), so nothing can take the row in between. On PostgreSQL the pick skips rows
+# other claims are locking right now (concurrent callers spread over different analysts),
+# and the outer condition is checked again on the row as it is when its lock is granted.
+_CLAIM_SQLITE = Q(
+    f"{_SET_LEASE} WHERE id = (SELECT id FROM analysts WHERE {_FREE} AND {_NOT_RUNG}"  # noqa: S608
+    " AND id NOT IN (SELECT value FROM json_each(:exclude))"
+    f" {_ORDER} LIMIT 1) AND {_FREE} {_RETURNING}")
+_CLAIM_SKIP_LOCKED = Q(
+    f"{_SET_LEASE} WHERE id = (SELECT id FROM analysts WHERE {_FREE} AND {_NOT_RUNG}"  # noqa: S608
+    " AND NOT (id = ANY(CAST(:exclude AS INTEGER[])))"
+    f" {_ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED) AND {_FREE} {_RETURNING}")
+# PostgreSQL, when the fast path found nobody: candidates, then a compare-and-set each, which
+# waits for a row another claim is updating and then checks the condition again.
+_CANDIDATES = Q(
+    f"SELECT id, name, phone FROM analysts WHERE {_FREE} AND {_NOT_RUNG} {_ORDER}"  # noqa: S608
+    " LIMIT :limit")
+_CLAIM = Q(f"{_SET_LEASE} WHERE id = :id AND {_FREE}")
+_EXTEND = Q("UPDATE analysts SET lease_until = :until, missed_in_row = 0"
+            " WHERE id = :id AND lease_call_sid = :sid")
+_RELEASE = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
+             " WHERE id = :id AND lease_call_sid = :sid")
+_ANALYST = Q("SELECT * FROM analysts WHERE id = :id")
+_ANALYST_FOR_UPDATE = Q("SELECT * FROM analysts WHERE id = :id FOR UPDATE")
+_REAP = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
+          " WHERE id = :id AND lease_until IS NOT NULL AND lease_until <= :now")
+_EXPIRED = Q("SELECT id, lease_call_sid FROM analysts"
+             " WHERE lease_until IS NOT NULL AND lease_until <= :now")
+
+
+_LEASED_PHONE = Q("SELECT phone FROM analysts WHERE id = :id AND lease_call_sid = :sid")
+
+
+def claim(tx: Tx, *, call_sid: str, now: datetime, until: datetime, prefer: int | None,
+          exclude: frozenset[int], available: str) -> Rec | None:
+    """Lease the first free analyst not yet rung in this call (the preferred one first, then
+    the longest idle); their id, name and phone, or None."""
+    if not tx.pg:
+        return tx.row(_CLAIM_SQLITE, sid=call_sid, until=until, now=now, prefer=prefer,
+                      exclude=json.dumps(sorted(exclude)), available=available)
+    row = tx.row(_CLAIM_SKIP_LOCKED, sid=call_sid, until=until, now=now, prefer=prefer,
+                 exclude=sorted(exclude), available=available)
+    if row is not None:
+        return row
+    lost: set[int] = set()
+    while True:
+        # Candidates are read again after each batch lost to concurrent claims: with more
+        # callers than CANDIDATES, a batch can be all taken while other analysts are free.
+        skip = exclude | lost
+        candidates = [row for row in tx.rows(_CANDIDATES, sid=call_sid, now=now, prefer=prefer,
+                                             limit=CANDIDATES + len(skip),
+                                             available=available)
+                      if row.id not in skip][:CANDIDATES]
+        if not candidates:
+            return None
+        for row in candidates:
+            if tx.run(_CLAIM, sid=call_sid, until=until, id=row.id, now=now,
+                      available=available) == 1:
+                return row
+            lost.add(row.id)
+
+
+def extend_lease(tx: Tx, analyst_id: int, call_sid: str, until: datetime) -> None:
+    """Keep a leased analyst busy until `until`; their missed calls start again from 0."""
+    tx.run(_EXTEND, id=analyst_id, sid=call_sid, until=until)
+
+
+def release(tx: Tx, analyst_id: int, call_sid: str, now: datetime) -> bool:
+    """End this call's lease on an analyst (only this call's)."""
+    return tx.run(_RELEASE, id=analyst_id, sid=call_sid, now=now) == 1
+
+
+def leased_phone(tx: Tx, analyst_id: int, call_sid: str) -> str | None:
+    """The phone of an analyst while this call holds their lease."""
+    return tx.value(_LEASED_PHONE, id=analyst_id, sid=call_sid)
+
+
+def get(tx: Tx, analyst_id: int | None, for_update: bool = False) -> Rec | None:
+    """An analyst by id (locked for this transaction on PostgreSQL when `for_update`)."""
+    if analyst_id is None:
+        return None
+    return tx.row(_ANALYST_FOR_UPDATE if for_update and tx.pg else _ANALYST, id=analyst_id)
+
+
+def update(tx: Tx, analyst_id: int, **values) -> None:
+    """Write some columns of an analyst."""
+    tx.update("analysts", analyst_id, **values)
+
+
+def expired_leases(tx: Tx, now: datetime) -> list[Rec]:
+    """Analysts whose lease expired (id, lease_call_sid)."""
+    return tx.rows(_EXPIRED, now=now)
+
+
+def reap(tx: Tx, analyst_id: int, now: datetime) -> None:
+    """Clear an analyst's lease if it has expired."""
+    tx.run(_REAP, id=analyst_id, now=now)
