@@ -99,12 +99,14 @@ def test_known_caller_is_offered_their_open_case(twilio, clock, session):
     walk = Walk(twilio)
     root = walk.post("/voice/case")
     gather = ask(root, "/voice/case/confirm", c=case.id, t=1)
-    assert f"¿Llama por el caso {SAID}? Para sí, marque 1." in spoken(gather)
+    assert "¿Llama por su caso abierto hoy? Para sí, marque 1." in spoken(gather)
+    assert SAID not in spoken(root)  # caller ID is a hint: the number is never read
     for answer, then in CONFIRM_ANSWERS:
         root = walk.post(f"/voice/case/confirm?t=1&c={case.id}", **answer)
         if then == "status":
             assert STATUS_WORDS["received"] in spoken(root), answer
-            ask(root, "/voice/case/option", c=case.id, t=1)
+            assert SAID not in spoken(root), answer
+            assert "diga o marque su número de caso" in spoken(ask_number(root))
         else:
             ask_number(root)
     root = walk.post(f"/voice/case/confirm?t=1&c={case.id}", Digits="7")
@@ -123,7 +125,7 @@ def test_no_offer_without_exactly_one_open_case(twilio, clock, session):
     for caller in (CALLER, "+584125550999", "anonymous", "+584125550000"):
         root = Walk(twilio, caller=caller).post("/voice/case")
         ask_number(root)
-        assert "¿Llama por el caso" not in spoken(root), caller
+        assert "¿Llama por su caso" not in spoken(root), caller
 
 
 @pytest.mark.parametrize("status", list(STATUS_WORDS))

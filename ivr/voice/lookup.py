@@ -7,7 +7,7 @@ from flask import request
 from ivr.domain import speech_intents
 from ivr.domain.case_numbers import CaseNumberCheck, check_case_number, spoken_digits
 from ivr.domain.phones import parse_phone
-from ivr.domain.spanish_dates import describe_deadline, describe_moment
+from ivr.domain.spanish_dates import describe_day, describe_deadline, describe_moment
 from ivr.domain.spoken_numbers import digits_from_speech
 from ivr.services.calls import change_call
 from ivr.services.cases import (
@@ -41,8 +41,7 @@ def case_start(call: Rec):
     response = VoiceResponse()
     cases = open_cases_of_caller(db(), call.from_number, limit=2)
     if len(cases) == 1:
-        speaker().ask(response, "voice.case_confirm",
-                      [("case_offer_known", {"digits": spoken_digits(cases[0].number)})], 1,
+        speaker().ask(response, "voice.case_confirm", [offer_words(cases[0])], 1,
                       hints="yes_no", c=cases[0].id)
     else:
         ask_number(response, 1)
@@ -59,15 +58,22 @@ def case_confirm(call: Rec):
     answer = {"1": True, "2": False}.get(digits[:1]) if digits else speech_intents.yes_no(speech)
     response = VoiceResponse()
     if case is not None and answer is True:
-        say_status(response, case)
+        # Offered by caller ID only (a hint, never a credential): its status and nothing more;
+        # the number, the visit and the options need the number said by the caller.
+        speaker().say(response, f"case_status_{case.status}")
+        ask_number(response, 1, prompt="case_ask_details")
     elif case is None or answer is False or attempt >= MAX_TRIES:
         ask_number(response, 1)
     else:
         speaker().ask(response, "voice.case_confirm",
                       ["not_understood" if (digits or speech) else "no_input",
-                       ("case_offer_known", {"digits": spoken_digits(case.number)})],
-                      attempt + 1, hints="yes_no", c=case.id)
+                       offer_words(case)], attempt + 1, hints="yes_no", c=case.id)
     return response
+
+
+def offer_words(case: Rec) -> tuple[str, dict]:
+    """'¿Llama por su caso abierto el lunes…?': the day it was opened, never its number."""
+    return "case_offer_known", {"when": describe_day(case.created_at, now())}
 
 
 def ask_number(response: VoiceResponse, attempt: int, before=(), prompt="case_ask") -> None:
@@ -86,7 +92,9 @@ def case_number(call: Rec):
     check = check_case_number(number)
     case = find_case(db(), number) if check is CaseNumberCheck.OK else None
     response = VoiceResponse()
-    if case is not None:
+    if digits == "0":
+        go_person(response, is_open())  # offered after a status told by caller ID
+    elif case is not None:
         change_call(db(), call, case_id=case.id)
         say_status(response, case)
     elif attempt >= MAX_TRIES:

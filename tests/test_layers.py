@@ -1,0 +1,84 @@
+"""The layers the tree shows: a domain free of Flask and SQL, views that import no other view.
+
+Read from the source (ast), not by importing: importing any `ivr` module loads the app factory.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+IVR = Path(__file__).resolve().parent.parent / "ivr"
+VIEWS = {"analyst", "connect", "lookup", "menu", "offline", "report"}
+
+
+def imported_modules(path: Path) -> list[tuple[str, bool]]:
+    """(module, inside a function) for every import of a file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+
+    def visit(node, nested: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = nested or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(child, ast.Import):
+                found.extend((alias.name, inner) for alias in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.module:
+                found.append((child.module, inner))
+                found.extend((f"{child.module}.{alias.name}", inner) for alias in child.names)
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+def modules(folder: str) -> list[Path]:
+    """The Python files of a package of ivr/."""
+    return sorted((IVR / folder).glob("*.py"))
+
+
+@pytest.mark.parametrize("path", modules("domain"), ids=lambda p: p.name)
+def test_domain_imports_neither_flask_nor_sqlalchemy(path):
+    """A domain module is plain Python: no web framework, no database, no other layer."""
+    for name, _nested in imported_modules(path):
+        root = name.split(".")[0]
+        assert root not in {"flask", "werkzeug", "sqlalchemy", "psycopg", "alembic"}, name
+        assert not name.startswith(("ivr.store", "ivr.services", "ivr.voice", "ivr.cli")), name
+
+
+@pytest.mark.parametrize("path", modules("store") + modules("services"), ids=lambda p: p.name)
+def test_services_and_store_import_no_surface(path):
+    """Services and storage know nothing of Flask requests, the voice surface or the CLI."""
+    for name, _nested in imported_modules(path):
+        assert not name.startswith(("ivr.voice", "ivr.cli", "flask")), name
+    if path.parent.name == "store":
+        assert not any(name.startswith("ivr.services") for name, _ in imported_modules(path))
+
+
+@pytest.mark.parametrize("path", modules("voice"), ids=lambda p: p.name)
+def test_no_view_imports_another_view(path):
+    """Views share steps through ivr.voice.common, never by importing each other."""
+    if path.stem not in VIEWS:
+        return
+    for name, _nested in imported_modules(path):
+        parts = name.split(".")
+        if parts[:2] == ["ivr", "voice"] and len(parts) > 2:
+            assert parts[2] not in VIEWS - {path.stem}, name
+
+
+@pytest.mark.parametrize("path", sorted(IVR.rglob("*.py")), ids=lambda p: str(p.relative_to(IVR)))
+def test_no_import_inside_a_function(path):
+    """Imports sit at the top of a module: none hides a cycle inside a function."""
+    if "migrations" in path.parts:
+        return  # alembic loads revision files on its own
+    nested = [name for name, inner in imported_modules(path) if inner and name.startswith("ivr")]
+    assert not nested, nested
+
+
+def test_the_views_hold_no_sql():
+    """Statements live in ivr/store: no view or service defines one."""
+    for folder in ("voice", "services", "cli"):
+        for path in modules(folder):
+            source = path.read_text(encoding="utf-8")
+            assert "Q(" not in source.replace("CallParams(", ""), path
