@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy.orm import Session
-
 from ivr.domain.case_numbers import random_case_number
 from ivr.services.directory import DirectoryError, KnownContact, company_id_by_name
-from ivr.store.models import Case
+from ivr.store.cases import update_case_status, update_case_visit
 from ivr.store.tx import Q, Rec, Tx, as_tx
 
 STATUSES = ("incomplete", "received", "in_progress", "visit_scheduled", "waiting_client",
@@ -184,37 +182,35 @@ def complete_report(tx: Tx, case, now: datetime) -> None:
         case.updated_at = now
 
 
-def set_status(session: Session, case: Case, status: str, now: datetime) -> None:
-    """Set a case's status (operators); a resolved case leaves the callback queue."""
+def set_status(tx: Tx, case, status: str, now: datetime) -> Rec:
+    """Set a case's status (operators); a resolved case leaves the callback queue. The case's
+    row as written."""
     if status not in STATUSES:
         raise CaseError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-    case.status = status
-    if status == "resolved" and case.callback_state == "pending":
-        case.callback_state = "done"
-    case.updated_at = now
+    return update_case_status(tx, case.id, status, now, ends_callback=status == "resolved")
 
 
 def schedule_visit(
-    session: Session,
-    case: Case,
+    tx: Tx,
+    case,
     at: datetime,
     cost: Decimal,
     visit_status: str | None,
     now: datetime,
-) -> None:
-    """Arrange a visit (rule 7): when (naive UTC), the cost estimate and the visit's status."""
+) -> Rec:
+    """Arrange a visit (rule 7): when (naive UTC), the cost estimate and the visit's status.
+    The case's row as written."""
     if visit_status is not None and visit_status not in VISIT_STATUSES:
         raise CaseError(f"visit status must be one of {', '.join(VISIT_STATUSES)}, "
                         f"not {visit_status!r}")
     if not cost.is_finite() or cost < 0 or cost > MAX_VISIT_COST:
         raise CaseError(f"cost {cost} must be a positive amount below {MAX_VISIT_COST}")
     visit_status = visit_status or case.visit_status or "proposed"
-    case.visit_at = at
-    case.visit_cost = cost.quantize(Decimal("0.01"))
-    case.visit_status = visit_status
-    if visit_status in VISIT_STATUSES_TOLD and case.status != "resolved":
-        case.status = "visit_scheduled"
-    case.updated_at = now
+    status = case.status
+    if visit_status in VISIT_STATUSES_TOLD and status != "resolved":
+        status = "visit_scheduled"
+    return update_case_visit(tx, case.id, at, cost.quantize(Decimal("0.01")), visit_status,
+                             status, now)
 
 
 def save_recording(

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ivr.store.directory import active_emergency_contacts
 from ivr.store.tx import Q, Rec, Tx, as_tx
 
 LEASE_MARGIN_SECONDS = 15
@@ -71,7 +72,6 @@ _NEW_ATTEMPT = Q(
     " 'ringing', :now) RETURNING *")
 _TRIED_EMERGENCY = Q("SELECT emergency_contact_id FROM dial_attempts"
                      " WHERE call_sid = :sid AND emergency_contact_id IS NOT NULL")
-_EMERGENCY_CONTACTS = Q("SELECT * FROM emergency_contacts WHERE active = TRUE ORDER BY position")
 _REAP = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
           " WHERE id = :id AND lease_until IS NOT NULL AND lease_until <= :now")
 _EXPIRED = Q("SELECT id, lease_call_sid FROM analysts"
@@ -162,7 +162,7 @@ def next_emergency_contact(tx: Tx, call_sid: str) -> Rec | None:
     """The first active emergency phone, in order, not yet rung in this call."""
     tx = as_tx(tx)
     tried = tried_emergency(tx, call_sid)
-    for contact in tx.rows(_EMERGENCY_CONTACTS, "emergency_contacts"):
+    for contact in active_emergency_contacts(tx):
         if contact.id not in tried:
             return contact
     return None
