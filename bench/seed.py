@@ -28,6 +28,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 from ivr.domain.case_numbers import make_case_number
 from ivr.domain.clock import utcnow
 from ivr.services.directory import name_key
+from ivr.store.directory import AVAILABLE
 from ivr.store.models import Base
 from ivr.store.schema import init_db
 
@@ -222,7 +223,7 @@ class Seeder:
                                 "lease_call_sid", "lease_until", "missed_in_row", "away_notice",
                                 "created_at"),
                    ((i, f"Analista {GIVEN[i % len(GIVEN)]} {i}", _phone("414", 9_000_000 + i),
-                     None, "available", ts(now - timedelta(minutes=self.k - i + 1)), None, None,
+                     None, AVAILABLE, ts(now - timedelta(minutes=self.k - i + 1)), None, None,
                      0, False, ts(self.start)) for i in range(1, self.k + 1)))
         names = []
         rows = []

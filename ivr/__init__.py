@@ -12,7 +12,7 @@ from ivr.config import load_settings
 from ivr.logs import configure_logging
 from ivr.prompts import load_catalogue
 from ivr.state import AppState, ScheduleCache
-from ivr.store.engine import make_engine, make_sessionmaker
+from ivr.store.engine import make_engine
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -38,7 +38,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["ivr"] = AppState(
         settings=settings,
         engine=engine,
-        sessions=make_sessionmaker(engine),
         catalogue=load_catalogue(),
         signatures=SignatureCheck(str(settings.twilio_auth_token)),
         schedules=ScheduleCache(os.path.join(app.instance_path, "schedule-cache.json")),

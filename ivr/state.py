@@ -13,12 +13,12 @@ from datetime import time as dtime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.config import Settings
 from ivr.domain.business_hours import DEFAULT_WINDOWS, Closure, Schedule, Window
 from ivr.prompts import Catalogue
-from ivr.store.tx import Q, Tx
+from ivr.store.directory import business_hours, closures
+from ivr.store.tx import Tx
 
 log = logging.getLogger("ivr.schedule")
 SCHEDULE_TTL_SECONDS = 30.0
@@ -30,17 +30,13 @@ def _hhmm(text: str) -> dtime:
     return dtime(int(hours), int(minutes))
 
 
-_HOURS = Q("SELECT weekday, opens, closes FROM business_hours")
-_CLOSURES = Q("SELECT day, starts, ends, reason FROM closures")
-
-
 def load_schedule(tx: Tx) -> tuple[Schedule, dict]:
     """Read hours and closures from the database; also return them as plain data."""
     data = {
-        "windows": [[r.weekday, r.opens, r.closes] for r in tx.rows(_HOURS)],
+        "windows": [[r.weekday, r.opens, r.closes] for r in business_hours(tx)],
         # SQLite keeps dates as ISO text, PostgreSQL as dates.
         "closures": [[r.day if isinstance(r.day, str) else r.day.isoformat(), r.starts, r.ends,
-                      r.reason] for r in tx.rows(_CLOSURES)],
+                      r.reason] for r in closures(tx)],
     }
     return schedule_from_data(data), data
 
@@ -115,7 +111,6 @@ class AppState:
 
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
     catalogue: Catalogue
     signatures: object  # ivr.voice.signature.SignatureCheck
     schedules: ScheduleCache

@@ -12,14 +12,16 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from twilio.request_validator import RequestValidator
 
 from ivr import create_app
 from ivr.domain.business_hours import CARACAS
+from ivr.services.directory import seed_business_hours
 from ivr.store.engine import make_engine
 from ivr.store.models import Base
 from ivr.store.schema import init_db
+from ivr.store.tx import transaction
 
 # A far time zone for the process: the application must use Caracas time whatever the server's.
 os.environ["TZ"] = "Pacific/Kiritimati"
@@ -123,19 +125,29 @@ def app(database_url, tmp_path):
     state = application.extensions["ivr"]
     state.schedules.path = str(tmp_path / "schedule-cache.json")
     _empty_tables(state.engine)
-    with application.app_context():
-        from ivr.cli.commands import seed_business_hours
-
-        with state.sessions() as session:
-            seed_business_hours(session)
-            session.commit()
+    with transaction(state.engine) as tx:
+        seed_business_hours(tx)
     yield application
     state.engine.dispose()
 
 
 @pytest.fixture
+def db(app):
+    """A transaction on the application's engine, for setting the test up through the services
+    (and the test's own statements). Commit it before a webhook or a command runs: on SQLite
+    it holds the writer's lock while open. What is left is committed at teardown."""
+    with transaction(app.extensions["ivr"].engine) as tx:
+        yield tx
+
+
+def orm_session(app) -> Session:
+    """An ORM session on the application's engine, for a test's own reads of the tables."""
+    return Session(app.extensions["ivr"].engine, expire_on_commit=False)
+
+
+@pytest.fixture
 def session(app, database_url):
-    """A session for the test's own reads and writes.
+    """A session for the test's own reads (and writes of rows no service makes).
 
     On SQLite it uses pysqlite's default transactions, where a SELECT takes no lock and sees
     the latest commit: the test can look at rows between webhooks without blocking the app.
@@ -144,7 +156,8 @@ def session(app, database_url):
         engine = create_engine(database_url)
         sessions = sessionmaker(engine, expire_on_commit=False)
     else:
-        engine, sessions = None, app.extensions["ivr"].sessions
+        engine, sessions = None, sessionmaker(app.extensions["ivr"].engine,
+                                              expire_on_commit=False)
     s = sessions()
     yield s
     s.close()

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from ivr.domain.business_hours import CARACAS, to_naive_utc
 from ivr.domain.clock import utcnow
 from ivr.services.directory import add_analyst, add_company, set_analyst_status
-from ivr.store.models import Analyst, Case
+from ivr.store.models import Analyst
+from ivr.store.tx import Q, Rec, Tx
 
 PIN = "4321"
 
@@ -21,17 +22,18 @@ def analyst_phone(i: int) -> str:
     return f"+58412555{i:04d}"
 
 
-def add_analysts(session, count: int, *, pin: str | None = None, status: str = "available",
+def add_analysts(tx: Tx, count: int, *, pin: str | None = None, status: str = "available",
                  start: int = 1) -> list[int]:
-    """Add `count` analysts with a status, idle longest first in id order; their ids."""
+    """Add `count` analysts with a status, idle longest first in id order; their ids. Commits."""
     ids = []
     base = utcnow()
     for i in range(start, start + count):
-        analyst = add_analyst(session, f"Analista {i}", analyst_phone(i), pin, base)
-        set_analyst_status(session, analyst, status, base)
-        analyst.idle_since = base.replace(microsecond=0) - timedelta(minutes=start + count - i)
+        analyst = add_analyst(tx, f"Analista {i}", analyst_phone(i), pin, base)
+        set_analyst_status(tx, analyst, status, base)
+        tx.update("analysts", analyst.id,
+                  idle_since=base.replace(microsecond=0) - timedelta(minutes=start + count - i))
         ids.append(analyst.id)
-    session.commit()
+    tx.commit()
     return ids
 
 
@@ -47,24 +49,26 @@ def caracas_utc(text: str) -> datetime:
     return to_naive_utc(datetime.fromisoformat(text).replace(tzinfo=CARACAS))
 
 
-def make_case(session, number: str, *, created: str, severity: int | None = None,
+# A case as the callback queue sees it, written by the test itself (no call flow opens it).
+_SEEDED_CASE = Q(
+    "INSERT INTO cases (number, status, severity, company_id, company_name, caller_number,"
+    " origin_call_sid, origin_seq, out_of_hours, urgent, callback_state, due_at, created_at,"
+    " updated_at) VALUES (:number, 'received', :severity, :company_id, :company_name,"
+    " '+584125550999', :sid, 1, FALSE, :urgent, :state, :due_at, :created, :created)"
+    " RETURNING *")
+
+
+def make_case(tx: Tx, number: str, *, created: str, severity: int | None = None,
               company: str | None = None, contract_hours: int | None = None,
-              urgent: bool = False, due: str | None = None, state: str = "pending") -> Case:
+              urgent: bool = False, due: str | None = None, state: str = "pending") -> Rec:
     """Insert a case directly (no call flow) with the fields the callback queue reads."""
     company_row = None
     if company is not None:
-        company_row = add_company(session, company, contract_hours, caracas_utc(created))
-    case = Case(
-        number=number, status="received", severity=severity,
-        company_id=company_row.id if company_row else None, company_name=company,
-        caller_number="+584125550999", origin_call_sid=f"CAseed{number}", origin_seq=1,
-        out_of_hours=False, urgent=urgent, callback_state=state,
-        due_at=caracas_utc(due) if due else None,
-        created_at=caracas_utc(created), updated_at=caracas_utc(created),
-    )
-    session.add(case)
-    session.flush()
-    return case
+        company_row = add_company(tx, company, contract_hours, caracas_utc(created))
+    return tx.row(_SEEDED_CASE, "cases", number=number, severity=severity,
+                  company_id=company_row.id if company_row else None,
+                  company_name=company, sid=f"CAseed{number}", urgent=urgent, state=state,
+                  due_at=caracas_utc(due) if due else None, created=caracas_utc(created))
 
 
 def analyst_rows(session) -> dict[int, Analyst]:

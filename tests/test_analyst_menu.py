@@ -13,9 +13,9 @@ STRANGER = "+584125550123"
 
 
 @pytest.fixture
-def analyst(session):
+def analyst(db):
     """One unavailable analyst with a PIN; their id."""
-    [only] = add_analysts(session, 1, pin=PIN, status="unavailable")
+    [only] = add_analysts(db, 1, pin=PIN, status="unavailable")
     return only
 
 
@@ -112,13 +112,13 @@ def test_menu_changes_the_status(twilio, clock, session, analyst, digit, before,
 
 
 @pytest.mark.parametrize("pending", [0, 1, 3])
-def test_menu_3_says_how_many_callbacks_wait(twilio, clock, session, analyst, pending):
+def test_menu_3_says_how_many_callbacks_wait(twilio, clock, db, session, analyst, pending):
     """3: the number of cases waiting for a callback (done ones do not count)."""
     clock(OPEN)
     for n in range(pending):
-        make_case(session, f"100{n:04d}", created=OPEN, severity=2, due="2026-12-07 13:00")
-    make_case(session, "1009999", created=OPEN, severity=2, state="done")
-    session.commit()
+        make_case(db, f"100{n:04d}", created=OPEN, severity=2, due="2026-12-07 13:00")
+    make_case(db, "1009999", created=OPEN, severity=2, state="done")
+    db.commit()
     sid = twilio.new_sid()
     menu = log_in(twilio, sid).find("Gather").get("action")
     root = post(twilio, sid, menu, Digits="3")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ivr.domain.business_hours import Closure, Schedule, to_caracas
 from ivr.services.callbacks import callback_queue, due_time, schedule_callback
+from ivr.services.cases import find_case
 from ivr.store.models import Case
 from tests.conftest import call_params, spoken, twiml
 from tests.routing_support import caracas_utc, make_case
@@ -88,16 +89,16 @@ def test_contract_severity_and_urgency_take_the_shortest(severity, contract, urg
     assert due("2026-12-07 08:30", severity, contract, urgent) == expected
 
 
-def test_schedule_callback_counts_from_the_case_and_its_contract(app, session):
+def test_schedule_callback_counts_from_the_case_and_its_contract(app, db, session):
     """schedule_callback counts from when the case was opened, with its company's contract."""
-    plain = make_case(session, "1000017", created="2026-12-04 17:00", severity=2)
-    contract = make_case(session, "1000025", created="2026-12-04 17:00", severity=3,
+    plain = make_case(db, "1000017", created="2026-12-04 17:00", severity=2)
+    contract = make_case(db, "1000025", created="2026-12-04 17:00", severity=3,
                          company="Banco del Centro", contract_hours=1)
     later = caracas_utc("2026-12-07 16:00")
     for case in (plain, contract):
-        case.callback_state = "done"
-        schedule_callback(session, Schedule(), case, later)
-    session.commit()
+        db.update("cases", case.id, callback_state="done")
+        schedule_callback(db, Schedule(), find_case(db, case.number), later)
+    db.commit()
     session.expire_all()
     rows = {c.number: c for c in session.scalars(select(Case))}
     assert _caracas_text(rows["1000017"].due_at) == "2026-12-07 12:00"
@@ -106,7 +107,7 @@ def test_schedule_callback_counts_from_the_case_and_its_contract(app, session):
     assert rows["1000017"].updated_at == later
 
 
-def test_callback_queue_order(app, session):
+def test_callback_queue_order(app, db):
     """Urgent first, then overdue, then contract clients, then severity, then age."""
     now = "2026-12-07 10:00"
     cases = [
@@ -123,11 +124,11 @@ def test_callback_queue_order(app, session):
         ("1000010", "2026-12-01 08:35", 1, None, True, "2026-12-01 09:35", "done"),
     ]
     for number, created, severity, contract, urgent, due_at, state in cases:
-        make_case(session, number, created=created, severity=severity,
+        make_case(db, number, created=created, severity=severity,
                   company=f"Empresa {number}" if contract else None, contract_hours=contract,
                   urgent=urgent, due=due_at, state=state)
-    session.commit()
-    queue = callback_queue(session, caracas_utc(now))
+    db.commit()
+    queue = callback_queue(db, caracas_utc(now))
     assert [case.number for case, _contract in queue] == [
         "1000009",             # urgent
         "1000002", "1000001",  # overdue: the contract client first
@@ -146,11 +147,11 @@ def test_callback_queue_order(app, session):
     ("2026-12-07 08:30", "Un especialista le llamará hoy antes de las 2:30 de la tarde."),
     ("2026-12-07 17:00", "Un especialista le llamará mañana antes de las 12:00 del mediodía."),
 ])
-def test_caller_hears_the_promise_in_natural_spanish(twilio, clock, session, now, promise):
+def test_caller_hears_the_promise_in_natural_spanish(twilio, clock, db, session, now, promise):
     """Nobody free: the caller hears the case's due time, worded as a person would say it."""
     clock(now)
-    case = make_case(session, "1000033", created=now, severity=2)
-    session.commit()
+    case = make_case(db, "1000033", created=now, severity=2)
+    db.commit()
     sid = twilio.new_sid()
     said = spoken(twiml(twilio.post(f"/voice/connect?c={case.id}", call_params(sid))))
     assert "todos nuestros especialistas están ocupados" in said

@@ -9,11 +9,13 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ivr.domain.case_numbers import is_valid_case_number, make_case_number, random_case_number
 from ivr.services import cases
 from ivr.services.directory import add_company, add_contact, find_contact
 from ivr.store.models import Case, Recording
+from ivr.store.tx import transaction
 
 NOW = datetime(2026, 12, 7, 13, 0)  # naive UTC: 09:00 in Caracas
 CALLER = "+584125550123"
@@ -21,30 +23,21 @@ THREADS = 8
 
 
 @pytest.fixture
-def db(app):
-    """A session of the application's own engine (SQLite begins as a writer)."""
-    with app.extensions["ivr"].sessions() as s:
-        yield s
+def engine(app):
+    """The application's engine, for threads that each need a transaction of their own."""
+    return app.extensions["ivr"].engine
 
 
-@pytest.fixture
-def sessions(app):
-    """The application's session factory, for threads that each need their own session."""
-    return app.extensions["ivr"].sessions
-
-
-def count(sessions, model) -> int:
+def count(engine, model) -> int:
     """Rows of a table, read in a session of its own."""
-    with sessions() as s:
+    with Session(engine) as s:
         return s.scalar(select(func.count()).select_from(model))
 
 
-def open_one(sessions, sid, seq=1, caller=CALLER) -> str:
-    """Open (or find) the case of report `seq` of call `sid` in a session of its own."""
-    with sessions() as s:
-        case = cases.open_case(s, sid, seq, caller, None, False, NOW)
-        s.commit()
-        return case.number
+def open_one(engine, sid, seq=1, caller=CALLER) -> str:
+    """Open (or find) the case of report `seq` of call `sid` in a transaction of its own."""
+    with transaction(engine) as tx:
+        return cases.open_case(tx, sid, seq, caller, None, False, NOW).number
 
 
 def in_threads(n, work):
@@ -106,7 +99,7 @@ def test_replayed_step_finds_the_same_case(db):
     assert cases.next_report_seq(db, "CA-unknown") == 1
 
 
-def test_taken_number_is_retried(db, monkeypatch):
+def test_taken_number_is_retried(db, engine, monkeypatch):
     """A random number already in use is skipped: the case gets the next free one."""
     taken, free = make_case_number(500000), make_case_number(500001)
     monkeypatch.setattr(cases, "random_case_number", lambda: taken)
@@ -117,10 +110,10 @@ def test_taken_number_is_retried(db, monkeypatch):
     case = cases.open_case(db, "CA2", 1, CALLER, None, False, NOW)
     db.commit()
     assert case.number == free
-    assert db.scalar(select(func.count()).select_from(Case)) == 2
+    assert count(engine, Case) == 2
 
 
-def test_no_free_number_fails_loudly(db, monkeypatch):
+def test_no_free_number_fails_loudly(db, engine, monkeypatch):
     """When every attempt collides the caller is not given someone else's case."""
     taken = make_case_number(500000)
     monkeypatch.setattr(cases, "random_case_number", lambda: taken)
@@ -129,11 +122,11 @@ def test_no_free_number_fails_loudly(db, monkeypatch):
     with pytest.raises(RuntimeError, match="case number"):
         cases.open_case(db, "CA2", 1, CALLER, None, False, NOW)
     db.rollback()
-    assert db.scalar(select(func.count()).select_from(Case)) == 1
+    assert count(engine, Case) == 1
 
 
 @pytest.mark.parametrize("collide", [False, True], ids=["random", "colliding"])
-def test_concurrent_cases_never_share_a_number(app, sessions, monkeypatch, collide):
+def test_concurrent_cases_never_share_a_number(engine, monkeypatch, collide):
     """Threads opening cases at once get distinct numbers; colliding draws are retried."""
     shared = make_case_number(777777)
     local = threading.local()
@@ -150,9 +143,9 @@ def test_concurrent_cases_never_share_a_number(app, sessions, monkeypatch, colli
         return random_case_number()
 
     monkeypatch.setattr(cases, "random_case_number", draw)
-    numbers = in_threads(THREADS, lambda i: open_one(sessions, f"CA-thread-{i}"))
+    numbers = in_threads(THREADS, lambda i: open_one(engine, f"CA-thread-{i}"))
     assert len(set(numbers)) == THREADS
-    assert count(sessions, Case) == THREADS
+    assert count(engine, Case) == THREADS
     if collide:
         assert numbers.count(shared) == 1
         assert len(draws) == 2 * THREADS - 1  # every loser drew again, exactly once
@@ -160,11 +153,11 @@ def test_concurrent_cases_never_share_a_number(app, sessions, monkeypatch, colli
         assert len(draws) == THREADS
 
 
-def test_concurrent_replays_give_one_case(sessions):
+def test_concurrent_replays_give_one_case(engine):
     """The same (CallSid, seq) posted by many threads at once is one case."""
-    numbers = in_threads(THREADS, lambda _i: open_one(sessions, "CA-replayed"))
+    numbers = in_threads(THREADS, lambda _i: open_one(engine, "CA-replayed"))
     assert len(set(numbers)) == 1
-    assert count(sessions, Case) == 1
+    assert count(engine, Case) == 1
 
 
 # --- finding and showing a case ----------------------------------------------------------------
@@ -175,7 +168,7 @@ def test_find_case_and_open_cases_of_caller(db):
     old = cases.open_case(db, "CA1", 1, CALLER, None, False, NOW)
     new = cases.open_case(db, "CA2", 1, CALLER, None, False, NOW + timedelta(hours=1))
     done = cases.open_case(db, "CA3", 1, CALLER, None, False, NOW + timedelta(hours=2))
-    done.status = "resolved"
+    db.update("cases", done.id, status="resolved")
     cases.open_case(db, "CA4", 1, "+584145550199", None, False, NOW)
     db.commit()
     assert cases.find_case(db, old.number).id == old.id
@@ -200,13 +193,14 @@ def test_visit_only_for_the_company_contacts(db):
     add_company(db, "Otra Empresa", None, NOW)
     add_contact(db, "Otra Empresa", "Luis Otro", "+584145550777", None, None, NOW)
     case = cases.open_case(db, "CA1", 1, "+584145550123", contact, False, NOW)
-    case.status = "visit_scheduled"
-    case.visit_at, case.visit_cost = NOW + timedelta(days=1), Decimal("45.00")
+    db.update("cases", case.id, status="visit_scheduled", visit_at=NOW + timedelta(days=1),
+              visit_cost=Decimal("45.00"))
     phones = {"contact": "+584145550123", "other_company": "+584145550777",
               "stranger": "+584125559999", None: None}
     for caller, visit_status, hears in VISIT_TOLD:
-        case.visit_status = visit_status
+        db.update("cases", case.id, visit_status=visit_status)
         db.commit()
+        case = cases.find_case(db, case.number)
         view = cases.view_for_caller(db, case, phones[caller])
         assert (view.status, view.number) == ("visit_scheduled", case.number)
         expected = (NOW + timedelta(days=1), Decimal("45.00")) if hears else (None, None)
@@ -219,8 +213,9 @@ def test_callback_promised_only_while_pending_and_open(db):
     for status, callback_state, promised in [
             ("received", "pending", True), ("in_progress", "pending", True),
             ("received", "done", False), ("resolved", "pending", False)]:
-        case.status, case.callback_state, case.due_at = status, callback_state, NOW
+        db.update("cases", case.id, status=status, callback_state=callback_state, due_at=NOW)
         db.commit()
+        case = cases.find_case(db, case.number)
         view = cases.view_for_caller(db, case, CALLER)
         assert (view.callback_pending, view.due_at) == (promised, NOW if promised else None), (
             status, callback_state)
@@ -229,7 +224,7 @@ def test_callback_promised_only_while_pending_and_open(db):
 # --- updating a case ---------------------------------------------------------------------------
 
 
-def test_set_company_links_a_known_company(db):
+def test_set_company_links_a_known_company(db, session):
     """The company is kept as said and linked to the directory when the name matches."""
     company = add_company(db, "Empresa Demo", 4, NOW)
     case = cases.open_case(db, "CA1", 1, CALLER, None, False, NOW)
@@ -237,8 +232,8 @@ def test_set_company_links_a_known_company(db):
             [("Empresa Demo", True), ("EMPRESA   démo", True), ("Otra Cosa C.A.", False)]):
         cases.set_company(db, case.id, spoken, NOW + timedelta(minutes=minute))
         db.commit()
-        db.expire_all()
-        stored = db.get(Case, case.id)
+        session.expire_all()
+        stored = session.get(Case, case.id)
         assert (stored.company_name, stored.company_id, stored.updated_at) == (
             spoken, company.id if linked else None, NOW + timedelta(minutes=minute))
 
@@ -248,9 +243,10 @@ def test_complete_report_never_moves_backwards(db):
     case = cases.open_case(db, "CA1", 1, CALLER, None, False, NOW)
     for before, after in [("incomplete", "received"), ("received", "received"),
                           ("in_progress", "in_progress"), ("resolved", "resolved")]:
-        case.status = before
-        cases.complete_report(db, case, NOW)
-        assert case.status == after
+        db.update("cases", case.id, status=before)
+        case = cases.find_case(db, case.number)
+        cases.change_case(db, case, NOW, **cases.completed_status(case))
+        assert cases.find_case(db, case.number).status == after
 
 
 RECORDING_ORDERS = {
@@ -269,7 +265,7 @@ RECORDING_ORDERS = {
 }
 
 
-def test_recording_requests_merge_in_any_order(db):
+def test_recording_requests_merge_in_any_order(db, session):
     """Action, status callbacks and orphans merge into one row per sid; a final status stays."""
     case = cases.open_case(db, "CA1", 1, CALLER, None, False, NOW)
     for sid, (updates, _expected) in RECORDING_ORDERS.items():
@@ -283,9 +279,9 @@ def test_recording_requests_merge_in_any_order(db):
             else:
                 cases.save_recording(db, sid, "CA1", NOW, status=status)
             db.commit()
-    db.expire_all()
+    session.expire_all()
     found = {r.recording_sid: (r.case_id == case.id, r.kind, r.url, r.duration, r.status)
-             for r in db.scalars(select(Recording))}
+             for r in session.scalars(select(Recording))}
     assert found == {sid: expected for sid, (_updates, expected) in RECORDING_ORDERS.items()}
 
 
@@ -304,11 +300,11 @@ def test_schedule_visit_sets_visit_and_status(db):
     """A visit is stored with its cost and status, and the case becomes visit_scheduled."""
     case = cases.open_case(db, "CA1", 1, CALLER, None, False, NOW)
     at = NOW + timedelta(days=2)
-    cases.schedule_visit(db, case, at, Decimal("45.00"), None, NOW)
+    case = cases.schedule_visit(db, case, at, Decimal("45.00"), None, NOW)
     assert (case.visit_at, case.visit_cost, case.visit_status) == (at, Decimal("45.00"),
                                                                     "proposed")
     assert case.status == "visit_scheduled"
-    cases.schedule_visit(db, case, at, Decimal("50"), "confirmed", NOW)
+    case = cases.schedule_visit(db, case, at, Decimal("50"), "confirmed", NOW)
     assert (case.visit_cost, case.visit_status) == (Decimal("50"), "confirmed")
 
 
@@ -319,8 +315,9 @@ def test_schedule_visit_respects_resolved_and_ended_visits(db):
             ("in_progress", "done", "in_progress"),
             ("waiting_client", "confirmed", "visit_scheduled")]):
         case = cases.open_case(db, f"CA{i}", 1, CALLER, None, False, NOW)
-        case.status = status
-        cases.schedule_visit(db, case, NOW, Decimal("1"), visit_status, NOW)
+        db.update("cases", case.id, status=status)
+        case = cases.find_case(db, case.number)
+        case = cases.schedule_visit(db, case, NOW, Decimal("1"), visit_status, NOW)
         assert (case.status, case.visit_status) == (after, visit_status)
 
 
@@ -339,7 +336,7 @@ def test_set_status(db):
     """Any known status can be set; resolving a case ends its pending callback."""
     case = cases.open_case(db, "CA1", 1, CALLER, None, False, NOW)
     for minutes, status in enumerate(cases.STATUSES):
-        cases.set_status(db, case, status, NOW + timedelta(minutes=minutes))
+        case = cases.set_status(db, case, status, NOW + timedelta(minutes=minutes))
         assert (case.status, case.updated_at) == (status, NOW + timedelta(minutes=minutes))
         assert case.callback_state == ("done" if status == "resolved" else "pending")
     with pytest.raises(cases.CaseError, match="status"):

@@ -12,6 +12,7 @@ from ivr.domain.business_hours import CARACAS, to_naive_utc
 from ivr.services.cases import save_recording
 from ivr.services.directory import add_company
 from ivr.store.models import Case
+from tests.conftest import orm_session
 
 NOW = datetime(2026, 12, 10, 16, 0)
 A, B, C = "1042937", "1234566", "2345671"  # valid case numbers
@@ -24,7 +25,7 @@ def at(caracas: str) -> datetime:
 
 def add_case(app, number, created, status="received", company=None, company_id=None, **values):
     """A case stored directly, opened at a Caracas time."""
-    with app.extensions["ivr"].sessions() as s:
+    with orm_session(app) as s:
         case = Case(number=number, status=status, company_name=company, company_id=company_id,
                     origin_call_sid=f"CA-{number}", origin_seq=1, out_of_hours=False,
                     urgent=False, callback_state="pending", created_at=at(created),
@@ -35,11 +36,10 @@ def add_case(app, number, created, status="received", company=None, company_id=N
 
 
 @pytest.fixture
-def three_cases(app):
+def three_cases(app, db):
     """A linked, an unlinked (said aloud) and another company's case, on three days."""
-    with app.extensions["ivr"].sessions() as s:
-        company_id = add_company(s, "Empresa Demo", None, NOW).id
-        s.commit()
+    company_id = add_company(db, "Empresa Demo", None, NOW).id
+    db.commit()
     add_case(app, A, "2026-12-07 09:00", company="Empresa Demo", company_id=company_id,
              caller_name="Ana Prueba")
     # 23:30 in Caracas is already the 9th in UTC: days are Caracas days.
@@ -62,7 +62,7 @@ def ok(runner, *args) -> list[str]:
 
 def case_row(app, number) -> dict:
     """Every column of a case, read in a fresh session."""
-    with app.extensions["ivr"].sessions() as s:
+    with orm_session(app) as s:
         case = s.scalars(select(Case).where(Case.number == number)).one()
         return {c.key: getattr(case, c.key) for c in Case.__table__.columns}
 
@@ -93,16 +93,15 @@ def test_list_filters(runner, three_cases):
     assert commands == ["list", "set-status", "show", "visit"]
 
 
-def test_show_every_field_and_recordings(app, runner):
+def test_show_every_field_and_recordings(app, runner, db):
     """Show prints every column (phones too: operators only) and the case's recordings."""
     case_id = add_case(app, A, "2026-12-07 09:00", severity=1, caller_number="+584125550123",
                        callback_number="+584141234567", callback_extension="25",
                        due_at=at("2026-12-07 11:00"))
-    with app.extensions["ivr"].sessions() as s:
-        save_recording(s, "RE-desc", "CA-x", NOW, case_id=case_id, kind="description",
-                       url="https://x/RE-desc", duration=31, status="completed")
-        save_recording(s, "RE-add", "CA-y", NOW, case_id=case_id, kind="addendum")
-        s.commit()
+    save_recording(db, "RE-desc", "CA-x", NOW, case_id=case_id, kind="description",
+                   url="https://x/RE-desc", duration=31, status="completed")
+    save_recording(db, "RE-add", "CA-y", NOW, case_id=case_id, kind="addendum")
+    db.commit()
     lines = ok(runner, "show", A)
     fields = {line.split(":")[0]: line.split(":", 1)[1].strip() for line in lines
               if not line.startswith(" ")}

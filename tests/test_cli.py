@@ -20,7 +20,7 @@ from ivr.store.models import (
     EmergencyContact,
 )
 from ivr.store.schema import current_revision, head_revision
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, orm_session
 
 FILIPPO, BIRMANIA = "+584140143913", "+584140320151"
 
@@ -63,7 +63,7 @@ def row_counts(app) -> dict[str, int]:
 
 def rows(app, statement):
     """Run a query on a fresh session (no identity-map cache)."""
-    with app.extensions["ivr"].sessions() as s:
+    with orm_session(app) as s:
         return s.execute(statement).all()
 
 

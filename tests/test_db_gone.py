@@ -16,14 +16,14 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
-from sqlalchemy.orm import Session
 
 from ivr import create_app
-from ivr.cli.commands import seed_business_hours
 from ivr.domain.case_numbers import CURRENT_LENGTH, CaseNumberCheck, check_case_number
+from ivr.services.directory import seed_business_hours
 from ivr.services.replay import offline_case_number
 from ivr.store.engine import make_engine
 from ivr.store.schema import init_db
+from ivr.store.tx import transaction
 from ivr.voice import CALLBACK_ENDPOINTS
 from ivr.voice.offline import SILENT_ENDPOINTS, replay_spool
 from tests.conftest import TOKEN, Twilio, call_params, spoken, twiml
@@ -54,9 +54,8 @@ def gone(request, tmp_path):
         url = f"sqlite:///{data / 'ivr.sqlite3'}"
         engine = make_engine(url)
         init_db(engine)
-        with Session(engine) as session:
-            seed_business_hours(session)
-            session.commit()
+        with transaction(engine) as tx:
+            seed_business_hours(tx)
         engine.dispose()
     app = create_app({**settings, "DATABASE_URL": url})
     app.extensions["ivr"].schedules.path = str(tmp_path / "schedule.json")

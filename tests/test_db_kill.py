@@ -30,11 +30,12 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from ivr import create_app
-from ivr.cli.commands import seed_business_hours
+from ivr.services.directory import seed_business_hours
 from ivr.store.engine import make_engine
 from ivr.store.models import Case, Recording
 from ivr.store.schema import init_db
 from ivr.store.spool import Spool
+from ivr.store.tx import transaction
 from tests.call_walker import HANGUP, Caller, CallWalk
 from tests.conftest import TOKEN, Twilio
 from tests.routing_support import add_analysts
@@ -331,10 +332,9 @@ def make_app(url: str, tmp_path: Path):
     """The application on a database of the test's own, schema and hours and analysts in."""
     engine = make_engine(_driver(url))
     init_db(engine)
-    with Session(engine) as session:
-        seed_business_hours(session)
-        session.commit()
-        add_analysts(session, 3)
+    with transaction(engine) as tx:
+        seed_business_hours(tx)
+        add_analysts(tx, 3)
     engine.dispose()
     app = create_app({"IVR_ENV": "testing", "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN,
                       "SECRET_KEY": "x", "PUBLIC_BASE_URL": "",

@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 from ivr import create_app
 from ivr.store.models import Base
 from ivr.store.spool import Spool
-from tests.conftest import TOKEN, Twilio, call_params, twiml
+from tests.conftest import TOKEN, Twilio, call_params, orm_session, twiml
 
 FORGERIES = ["unsigned", "empty", "garbage", "non-ascii", "other-path", "other-host",
              "other-scheme", "other-query", "query-dropped", "changed-param", "added-param",
@@ -35,7 +35,7 @@ def voice_routes(app) -> list[str]:
 
 def row_counts(app) -> dict[str, int]:
     """How many rows each table holds."""
-    with app.extensions["ivr"].sessions() as session:
+    with orm_session(app) as session:
         return {table.name: session.scalar(select(func.count()).select_from(table))
                 for table in Base.metadata.sorted_tables}
 

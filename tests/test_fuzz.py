@@ -158,14 +158,13 @@ def voice_routes(app) -> list[tuple[str, str]]:
     return routes
 
 
-def seed(app, twilio, session) -> dict:
+def seed(app, twilio, db, session) -> dict:
     """A contact, analysts, emergency phones, a case and a dial attempt for args to name."""
     now = utcnow()
-    add_company(session, "Empresa Demo", 4, now)
-    add_contact(session, "Empresa Demo", "Ana Prueba", CONTACT, "Gerente", None, now)
-    add_emergency(session, "Guardia", "+584140000001", None, now)
-    session.commit()
-    add_analysts(session, 2, pin=PIN)
+    add_company(db, "Empresa Demo", 4, now)
+    add_contact(db, "Empresa Demo", "Ana Prueba", CONTACT, "Gerente", None, now)
+    add_emergency(db, "Guardia", "+584140000001", None, now)
+    add_analysts(db, 2, pin=PIN)
     sid = twilio.new_sid()
     assert twilio.post("/voice/report?r=1", call_params(sid)).status_code == 200
     case_id = session.scalars(select(Case.id)).one()
@@ -188,10 +187,10 @@ def check_answer(response, endpoint: str) -> None:
 
 
 @pytest.fixture
-def fuzz_target(app, twilio, session, clock):
+def fuzz_target(app, twilio, db, session, clock):
     """The app seeded, its routes, and the ids that query arguments may name."""
     clock("2026-12-07 09:00")
-    ids = seed(app, twilio, session)
+    ids = seed(app, twilio, db, session)
     session.close()
     return app, twilio, voice_routes(app), ids
 

@@ -15,15 +15,17 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
 from twilio.request_validator import RequestValidator
 
-from ivr.cli.commands import seed_business_hours
 from ivr.config import normalise_database_url
 from ivr.domain.clock import utcnow
-from ivr.store.engine import make_engine, make_sessionmaker
-from ivr.store.models import Analyst, BusinessHours, DialAttempt
+from ivr.store.directory import insert_business_hours
+from ivr.store.engine import make_engine
+from ivr.store.models import Analyst, DialAttempt
 from ivr.store.schema import init_db
+from ivr.store.tx import transaction
 from tests.conftest import TOKEN, call_params
 from tests.routing_support import add_analysts, analyst_phone
 
@@ -58,20 +60,16 @@ def free_port() -> int:
 
 
 def prepare_database(url: str):
-    """Schema, the seeded hours replaced by always-open ones, K available analysts."""
+    """Schema, always-open hours instead of the procedure's, K available analysts; the engine
+    and ORM sessions for the test's own reads."""
     engine = make_engine(normalise_database_url(url))
     init_db(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions() as session:
-        seed_business_hours(session)
-        session.commit()
+    with transaction(engine) as tx:
         # The server's clock cannot be frozen: open every day, all day.
-        session.execute(delete(BusinessHours))
-        session.add_all(BusinessHours(weekday=day, opens="00:00", closes="23:59")
-                        for day in range(7))
-        session.commit()
-        add_analysts(session, K)
-    return engine, sessions
+        for day in range(7):
+            insert_business_hours(tx, day, "00:00", "23:59")
+        add_analysts(tx, K)
+    return engine, sessionmaker(engine, expire_on_commit=False)
 
 
 def answers(base: str) -> bool:

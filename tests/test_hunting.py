@@ -134,9 +134,9 @@ def assert_no_analyst_number_said(caller: Caller, count: int = 5) -> None:
 
 
 @pytest.fixture
-def three(session):
+def three(db):
     """Three available analysts, idle longest first in id order."""
-    return add_analysts(session, 3)
+    return add_analysts(db, 3)
 
 
 # --- every way a leg ends -----------------------------------------------------------------
@@ -210,13 +210,13 @@ def test_whisper_for_a_closed_attempt_hangs_up(twilio, clock, session, three):
     (1, "operación detenida"), (2, "parcialmente afectada"), (3, "consulta"),
     (None, "gravedad sin indicar"),
 ])
-def test_whisper_says_company_case_digits_and_severity(twilio, clock, session, three, severity,
+def test_whisper_says_company_case_digits_and_severity(twilio, clock, db, three, severity,
                                                        words):
     """The analyst hears company, the case number digit by digit and the severity."""
     clock(OPEN)
-    case = make_case(session, "1234561", created=OPEN, severity=severity,
+    case = make_case(db, "1234561", created=OPEN, severity=severity,
                      company="Ferretería El Tornillo")
-    session.commit()
+    db.commit()
     caller = Caller(twilio)
     root = caller.post(f"/voice/connect?c={case.id}")
     whisper = ring(twilio, caller, root, None).whisper()
@@ -228,12 +228,12 @@ def test_whisper_says_company_case_digits_and_severity(twilio, clock, session, t
     assert whisper[-1].tag == "Hangup"
 
 
-def test_whisper_of_unknown_company_and_known_contact(twilio, clock, session, three):
+def test_whisper_of_unknown_company_and_known_contact(twilio, clock, db, three):
     """A caller known by caller ID: the whisper names their company; otherwise 'sin identificar'."""
     clock(OPEN)
-    add_company(session, "Inversiones Ávila", None, utcnow())
-    add_contact(session, "Inversiones Ávila", "Ana", "+584145550777", None, None, utcnow())
-    session.commit()
+    add_company(db, "Inversiones Ávila", None, utcnow())
+    add_contact(db, "Inversiones Ávila", "Ana", "+584145550777", None, None, utcnow())
+    db.commit()
     said = []
     for phone in ("+584145550777", CALLER):
         caller = Caller(twilio, phone)
@@ -247,10 +247,10 @@ def test_whisper_of_unknown_company_and_known_contact(twilio, clock, session, th
 
 
 @pytest.mark.parametrize("cap", [1, 2, 4])
-def test_attempt_cap_then_callback_queue(app, twilio, clock, session, cap):
+def test_attempt_cap_then_callback_queue(app, twilio, clock, db, session, cap):
     """HUNT_MAX_ATTEMPTS legs, each a different analyst, then the callback queue."""
     configure(app, hunt_max_attempts=cap, hunt_max_seconds=3600)
-    add_analysts(session, 5)
+    add_analysts(db, 5)
     clock(OPEN)
     caller = Caller(twilio)
     root = caller.post("/voice/connect?r=1")
@@ -269,10 +269,10 @@ def test_attempt_cap_then_callback_queue(app, twilio, clock, session, cap):
 
 
 @pytest.mark.parametrize(("elapsed", "dials_again"), [(89, True), (90, False), (400, False)])
-def test_time_cap_counts_from_the_first_ring(app, twilio, clock, session, elapsed, dials_again):
+def test_time_cap_counts_from_the_first_ring(app, twilio, clock, db, session, elapsed, dials_again):
     """HUNT_MAX_SECONDS after the hunt began no new leg starts: the callback queue instead."""
     configure(app, hunt_max_attempts=10, hunt_max_seconds=90)
-    add_analysts(session, 5)
+    add_analysts(db, 5)
     clock("2026-12-07 09:00:00")
     caller = Caller(twilio)
     root = caller.post("/voice/connect?r=1")
@@ -290,11 +290,11 @@ def test_time_cap_counts_from_the_first_ring(app, twilio, clock, session, elapse
     assert call.attempts == (3 if dials_again else 2)
 
 
-def test_press_1_while_searching_asks_for_a_callback(twilio, clock, session, three):
+def test_press_1_while_searching_asks_for_a_callback(twilio, clock, db, session, three):
     """'Seguimos buscando… marque 1': the case is queued with its promise; no more rings."""
     clock(OPEN)
-    case = make_case(session, "7654325", created=OPEN, severity=2)
-    session.commit()
+    case = make_case(db, "7654325", created=OPEN, severity=2)
+    db.commit()
     caller = Caller(twilio)
     root = dial_result(caller, caller.post(f"/voice/connect?c={case.id}"), "busy", "false")
     root = caller.post(root.find("Gather").get("action"), Digits="1")
@@ -413,9 +413,9 @@ def test_replayed_hunt_step_rings_the_same_analyst(twilio, clock, session, three
 
 
 @pytest.mark.parametrize("status", ["completed", "busy", "no-answer", "failed", "canceled"])
-def test_leg_status_releases_when_dial_action_is_lost(twilio, clock, session, status):
+def test_leg_status_releases_when_dial_action_is_lost(twilio, clock, db, session, status):
     """The leg's final status callback frees the analyst even if the Dial action never comes."""
-    [only] = add_analysts(session, 1)
+    [only] = add_analysts(db, 1)
     clock(OPEN)
     caller = Caller(twilio)
     leg = ring(twilio, caller, caller.post("/voice/connect?r=1"), None)
@@ -428,9 +428,9 @@ def test_leg_status_releases_when_dial_action_is_lost(twilio, clock, session, st
     assert dial_of(other.post("/voice/connect?r=1"))[1].text == analyst_phone(1)
 
 
-def test_late_leg_status_leaves_a_later_calls_lease(twilio, clock, session):
+def test_late_leg_status_leaves_a_later_calls_lease(twilio, clock, db, session):
     """A late status callback of an old leg does not free the analyst from a newer call."""
-    [only] = add_analysts(session, 1)
+    [only] = add_analysts(db, 1)
     clock(OPEN)
     first = Caller(twilio)
     root = first.post("/voice/connect?r=1")
@@ -442,9 +442,9 @@ def test_late_leg_status_leaves_a_later_calls_lease(twilio, clock, session):
     assert analyst_rows(session)[only].lease_call_sid == second.sid
 
 
-def test_lost_callbacks_lease_expires(twilio, clock, session):
+def test_lost_callbacks_lease_expires(twilio, clock, db, session):
     """No Dial action, no status callback: after the lease the analyst is free again."""
-    [only] = add_analysts(session, 1)
+    [only] = add_analysts(db, 1)
     clock("2026-12-07 09:00:00")
     dial_of(Caller(twilio).post("/voice/connect?r=1"))
     lease = 20 + LEASE_MARGIN_SECONDS  # DIAL_TIMEOUT + margin
@@ -456,9 +456,9 @@ def test_lost_callbacks_lease_expires(twilio, clock, session):
     assert analyst_rows(session)[only].lease_call_sid == later.sid
 
 
-def test_accept_extends_the_lease_to_the_call_length(twilio, clock, session):
+def test_accept_extends_the_lease_to_the_call_length(twilio, clock, db, session):
     """Once accepted the analyst stays busy for DIAL_TIME_LIMIT (plus the margin)."""
-    [only] = add_analysts(session, 1)
+    [only] = add_analysts(db, 1)
     clock(OPEN)
     caller = Caller(twilio)
     ring(twilio, caller, caller.post("/voice/connect?r=1"), "accept")
@@ -468,9 +468,9 @@ def test_accept_extends_the_lease_to_the_call_length(twilio, clock, session):
     assert Caller(twilio, "+584125550124").post("/voice/connect?r=1").find("Dial") is None
 
 
-def test_misses_in_a_row_set_the_analyst_away(twilio, clock, session):
+def test_misses_in_a_row_set_the_analyst_away(twilio, clock, db, session):
     """The only analyst misses three calls: away, and the fourth caller goes to the queue."""
-    [only] = add_analysts(session, 1)
+    [only] = add_analysts(db, 1)
     clock(OPEN)
     for n, (whisper, status) in enumerate(((None, "no-answer"), ("silent", "completed"),
                                            (None, "busy"))):
@@ -487,11 +487,11 @@ def test_misses_in_a_row_set_the_analyst_away(twilio, clock, session):
 
 
 @pytest.fixture
-def emergency_phones(session):
+def emergency_phones(db):
     """The procedure's two emergency phones, in order; their ids."""
-    ids = [add_emergency(session, name, phone, None, utcnow()).id
+    ids = [add_emergency(db, name, phone, None, utcnow()).id
            for name, phone in (("Filippo", "(0414) 014.39.13"), ("Birmania", "(0414) 032.01.51"))]
-    session.commit()
+    db.commit()
     return ids
 
 
@@ -522,14 +522,14 @@ def test_emergency_answered_by_the_second_phone(twilio, clock, session, emergenc
     assert "0414" not in caller.heard() and "4140143913" not in digits_only(caller.heard())
 
 
-def test_emergency_nobody_then_urgent_message_first_in_queue(twilio, clock, session,
+def test_emergency_nobody_then_urgent_message_first_in_queue(twilio, clock, db, session,
                                                              emergency_phones):
     """Nobody accepts: the caller records a message; the urgent case heads the callback queue."""
     clock("2026-12-07 10:00")
-    make_case(session, "1111118", created="2026-12-01 09:00", due="2026-12-01 11:00", severity=1)
-    make_case(session, "2222226", created="2026-12-07 09:00", severity=1, company="Banco X",
+    make_case(db, "1111118", created="2026-12-01 09:00", due="2026-12-01 11:00", severity=1)
+    make_case(db, "2222226", created="2026-12-07 09:00", severity=1, company="Banco X",
               contract_hours=1)
-    session.commit()
+    db.commit()
     clock("2026-12-07 21:00")
     caller = Caller(twilio)
     root = caller.post("/voice/emergency?r=1")
@@ -543,7 +543,7 @@ def test_emergency_nobody_then_urgent_message_first_in_queue(twilio, clock, sess
     session.expire_all()
     call = session.get(Call, caller.sid)
     assert call.outcome == "emergency-message" and call.answered_by is None
-    queue = [case.number for case, _contract in callback_queue(session, utcnow())]
+    queue = [case.number for case, _contract in callback_queue(db, utcnow())]
     urgent = session.get(Case, call.case_id)
     assert urgent.urgent and queue[0] == urgent.number
     assert queue[1:] == ["1111118", "2222226"]
@@ -560,10 +560,10 @@ def test_replayed_emergency_start_rings_the_first_phone_again(twilio, clock, ses
     assert session.scalar(select(func.count()).select_from(DialAttempt)) == 1
 
 
-def test_analyst_numbers_absent_from_a_whole_hunt(app, twilio, clock, session):
+def test_analyst_numbers_absent_from_a_whole_hunt(app, twilio, clock, db, session):
     """A full hunt to the callback queue never says an analyst's number to the caller."""
     configure(app, hunt_max_attempts=5, hunt_max_seconds=3600)
-    add_analysts(session, 5)
+    add_analysts(db, 5)
     clock(OPEN)
     caller = Caller(twilio)
     root = caller.post("/voice/connect?r=1")

@@ -81,10 +81,10 @@ def ended_sensibly(call: CallWalk, bound: int) -> None:
 
 @pytest.mark.parametrize("when", [OPEN, CLOSED])
 @pytest.mark.parametrize("caller", ["silent", "key-7", "mumbler"])
-def test_callers_who_never_answer_end_within_bounds(app, twilio, session, clock, when,
+def test_callers_who_never_answer_end_within_bounds(app, twilio, db, session, clock, when,
                                                    caller):
     """Silence, a wrong key or nonsense at every question: over within 40 webhooks."""
-    add_analysts(session, 2)
+    add_analysts(db, 2)
     clock(when)
     script = {"silent": Silent(), "key-7": SameKey("7"), "mumbler": Mumbler()}[caller]
     call = walk(twilio, script)
@@ -127,10 +127,10 @@ def test_a_twilio_redirect_loop_is_ended(app, twilio, clock):
 # --- lost legs ----------------------------------------------------------------------------
 
 
-def test_dial_action_lost_in_an_outage_frees_the_analyst(app, twilio, session, clock):
+def test_dial_action_lost_in_an_outage_frees_the_analyst(app, twilio, db, session, clock):
     """Accepted, then the Dial action meets the outage and no leg status ever comes: once the
     spool is replayed the leg is closed and the analyst is free again."""
-    [analyst] = add_analysts(session, 1)
+    [analyst] = add_analysts(db, 1)
     clock(OPEN)
     sid = twilio.new_sid()
     root = twiml(twilio.post("/voice/connect?r=1", call_params(sid)))
@@ -155,10 +155,10 @@ def test_dial_action_lost_in_an_outage_frees_the_analyst(app, twilio, session, c
     assert session.get(DialAttempt, attempt).ended_at is not None
 
 
-def test_whisper_accept_lost_in_an_outage_is_kept_on_replay(app, twilio, session, clock):
+def test_whisper_accept_lost_in_an_outage_is_kept_on_replay(app, twilio, db, session, clock):
     """Whisper, accept and Dial action all during the outage: after the replay the leg is
     closed as taken, the analyst is free, and the leg left no call row of its own."""
-    [analyst] = add_analysts(session, 1)
+    [analyst] = add_analysts(db, 1)
     clock(OPEN)
     sid = twilio.new_sid()
     root = twiml(twilio.post("/voice/connect?r=1", call_params(sid)))

@@ -11,12 +11,13 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from ivr import create_app
-from ivr.cli.commands import seed_business_hours
+from ivr.services.directory import seed_business_hours
 from ivr.services.replay import offline_case_number
 from ivr.store.engine import make_engine
 from ivr.store.models import Call, Case, Recording
 from ivr.store.schema import init_db
 from ivr.store.spool import Spool
+from ivr.store.tx import transaction
 from ivr.voice.offline import replay_spool
 from tests.conftest import TOKEN, Twilio, call_params, spoken, twiml
 
@@ -30,9 +31,8 @@ def sqlite_app(tmp_path):
     url = f"sqlite:///{db_dir / 'ivr.sqlite3'}"
     engine = make_engine(url)
     init_db(engine)
-    with Session(engine) as session:
-        seed_business_hours(session)
-        session.commit()
+    with transaction(engine) as tx:
+        seed_business_hours(tx)
     engine.dispose()
     app = create_app({"IVR_ENV": "testing", "DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN,
                       "SECRET_KEY": "x", "PUBLIC_BASE_URL": "",

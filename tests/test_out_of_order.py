@@ -133,9 +133,9 @@ def test_recording_status_for_an_unknown_call(twilio, session, clock, no_apologi
 
 
 @pytest.fixture
-def ringing(twilio, session, clock):
+def ringing(twilio, db, clock):
     """A caller put through to the only analyst: (caller sid, attempt id, analyst id)."""
-    [analyst] = add_analysts(session, 1)
+    [analyst] = add_analysts(db, 1)
     clock(OPEN)
     sid = twilio.new_sid()
     root = twiml(twilio.post("/voice/connect?r=1", call_params(sid)))

@@ -18,9 +18,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from ivr.cli.commands import seed_business_hours
 from ivr.domain.clock import utcnow
-from ivr.services.directory import add_company, add_contact, add_emergency
+from ivr.services.directory import add_company, add_contact, add_emergency, seed_business_hours
 from ivr.store.models import (
     Analyst,
     Call,
@@ -31,8 +30,9 @@ from ivr.store.models import (
     EmergencyContact,
     Recording,
 )
+from ivr.store.tx import transaction
 from tests.call_walker import HANGUP, Caller, CallWalk
-from tests.conftest import Twilio, _empty_tables, call_params
+from tests.conftest import Twilio, _empty_tables, call_params, orm_session
 from tests.routing_support import add_analysts, analyst_phone
 
 OPEN, CLOSED = "2026-12-07 09:00", "2026-12-07 21:00"  # a Monday in Caracas
@@ -150,15 +150,14 @@ def seed(app) -> None:
     state = app.extensions["ivr"]
     _empty_tables(state.engine)
     state.schedules.invalidate()
-    with state.sessions() as session:
-        seed_business_hours(session)
+    with transaction(state.engine) as tx:
+        seed_business_hours(tx)
         now = utcnow()
-        add_company(session, "Empresa Demo", 4, now)
-        add_contact(session, "Empresa Demo", "Ana Prueba", CONTACT, "Gerente", None, now)
+        add_company(tx, "Empresa Demo", 4, now)
+        add_contact(tx, "Empresa Demo", "Ana Prueba", CONTACT, "Gerente", None, now)
         for i, phone in enumerate(EMERGENCY):
-            add_emergency(session, f"Guardia {i}", phone, None, now)
-        session.commit()
-        add_analysts(session, 3)
+            add_emergency(tx, f"Guardia {i}", phone, None, now)
+        add_analysts(tx, 3)
 
 
 def walk_calls(app, clock, deliver) -> list[CallWalk]:
@@ -192,7 +191,7 @@ def walk_calls(app, clock, deliver) -> list[CallWalk]:
 
 def snapshot(app) -> dict[str, list[tuple]]:
     """Every row that matters, ids replaced by natural keys, counters and clocks of writes out."""
-    with app.extensions["ivr"].sessions() as session:
+    with orm_session(app) as session:
         case_key = {c.id: (c.origin_call_sid, c.origin_seq) for c in session.scalars(select(Case))}
         analyst = {a.id: a.phone for a in session.scalars(select(Analyst))}
         emergency = {e.id: e.phone for e in session.scalars(select(EmergencyContact))}
@@ -262,7 +261,7 @@ def check_reference(app, state: dict, walks: list[CallWalk]) -> None:
 
 def heard_numbers_exist(app, walks: list[CallWalk]) -> None:
     """Every case number a caller heard is a case of the database."""
-    with app.extensions["ivr"].sessions() as session:
+    with orm_session(app) as session:
         numbers = set(session.scalars(select(Case.number)))
     heard = {n for w in walks for n in w.case_numbers}
     assert heard and heard <= numbers

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,11 +9,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ivr.domain.clock import utcnow
 from ivr.services import routing
 from ivr.store.engine import make_engine
 from ivr.store.models import Analyst
+from ivr.store.tx import transaction
 from tests.conftest import call_params, spoken, twiml
 from tests.routing_support import PIN, add_analysts, analyst_phone, analyst_rows
 
@@ -23,47 +24,46 @@ RING = 20  # seconds a leg rings (the Dial timeout); the lease adds LEASE_MARGIN
 
 
 @pytest.fixture
-def wide_sessions(app, database_url):
-    """The app's session factory on an engine with a connection for every thread."""
+def wide_engine(app, database_url):
+    """An engine with a connection for every thread."""
     state = app.extensions["ivr"]
     engine = make_engine(state.settings.database_url, pool_size=THREADS + 2, max_overflow=0)
-    yield functools.partial(state.sessions, bind=engine)
+    yield engine
     engine.dispose()
 
 
-def claim_round(sessions, barrier, pool, round_no: int, threads: int, now, connect_first: bool):
-    """Release `threads` claims at once, each in its own session; {call sid: analyst id}."""
+def claim_round(engine, barrier, pool, round_no: int, threads: int, now, connect_first: bool):
+    """Release `threads` claims at once, each in its own transaction; {call sid: analyst id}."""
 
     def claim(t: int):
         """One caller's claim, committed."""
         sid = f"CA{round_no:05d}{t:03d}"
-        with sessions() as session:
+        with transaction(engine) as tx:
             if connect_first:
                 # PostgreSQL: hold a connection before the barrier, so that all the claims
                 # reach the database together (SQLite would take its write lock here).
-                session.connection()
+                tx.begin()
             barrier.wait()
-            claimed = routing.claim_analyst(session, sid, now, RING)
-            session.commit()
+            claimed = routing.claim_analyst(tx, sid, now, RING)
         return sid, claimed
 
     results = list(pool.map(claim, range(threads)))
     return {sid: claimed.analyst_id for sid, claimed in results if claimed is not None}
 
 
-def live_leases(sessions, now) -> dict[int, str]:
+def live_leases(engine, now) -> dict[int, str]:
     """{analyst id: call sid} of every live lease, read in a fresh session."""
-    with sessions() as session:
+    with Session(engine) as session:
         return dict(session.execute(
             select(Analyst.id, Analyst.lease_call_sid).where(Analyst.lease_until > now)).all())
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("k", "rounds"), [(5, 200), (25, 10)])
-def test_concurrent_claims_each_round(wide_sessions, session, k, rounds, database_url):
+def test_concurrent_claims_each_round(wide_engine, db, k, rounds, database_url):
     """20 claims released together: exactly min(20, K) win, each on a different analyst."""
-    ids = add_analysts(session, k)
-    sessions = wide_sessions
+    ids = add_analysts(db, k)
+    sessions = wide_engine
     connect_first = database_url.startswith("postgresql")
     barrier = threading.Barrier(THREADS, timeout=30)
     expected = min(THREADS, k)
@@ -78,9 +78,8 @@ def test_concurrent_claims_each_round(wide_sessions, session, k, rounds, databas
             assert set(won.values()) <= set(ids)
             # The database agrees: one live lease per winner, on the analyst it won, no other.
             assert live_leases(sessions, now) == {a: sid for sid, a in won.items()}
-            with sessions() as s:
-                assert all(routing.release(s, a, sid, now) for sid, a in won.items())
-                s.commit()
+            with transaction(sessions) as tx:
+                assert all(routing.release(tx, a, sid, now) for sid, a in won.items())
             assert live_leases(sessions, now) == {}
             checked += THREADS
     backend = database_url.split(":")[0]
@@ -91,16 +90,16 @@ def test_concurrent_claims_each_round(wide_sessions, session, k, rounds, databas
 
 def claim(app, sid: str, **kwargs):
     """One committed claim at the (frozen) current time."""
-    with app.extensions["ivr"].sessions() as s:
+    with transaction(app.extensions["ivr"].engine) as s:
         claimed = routing.claim_analyst(s, sid, utcnow(), RING, **kwargs)
         s.commit()
     return claimed.analyst_id if claimed else None
 
 
-def test_preferred_analyst_first_when_free(app, session, clock):
+def test_preferred_analyst_first_when_free(app, db, clock):
     """The analyst already on the case is rung first when free; otherwise the longest idle."""
     clock("2026-12-07 09:00")
-    ids = add_analysts(session, 3)
+    ids = add_analysts(db, 3)
     assert claim(app, "CA1", prefer=ids[2]) == ids[2]
     assert claim(app, "CA2", prefer=ids[2]) == ids[0]
     assert claim(app, "CA3", prefer=ids[1]) == ids[1]
@@ -108,29 +107,29 @@ def test_preferred_analyst_first_when_free(app, session, clock):
 
 
 @pytest.mark.parametrize("idle_order", [(0, 1, 2, 3), (3, 2, 1, 0), (2, 0, 3, 1)])
-def test_longest_idle_claimed_first(app, session, clock, idle_order):
+def test_longest_idle_claimed_first(app, db, clock, idle_order):
     """Without a preference, analysts are claimed from the longest idle to the most recent."""
     clock("2026-12-07 09:00")
-    ids = add_analysts(session, 4)
+    ids = add_analysts(db, 4)
     for rank, index in enumerate(idle_order):
-        session.get(Analyst, ids[index]).idle_since = utcnow() - timedelta(hours=10 - rank)
-    session.commit()
+        db.update("analysts", ids[index], idle_since=utcnow() - timedelta(hours=10 - rank))
+    db.commit()
     got = [claim(app, f"CA{n}") for n in range(5)]
     assert got == [ids[i] for i in idle_order] + [None]
 
 
-def test_exclude_skips_analysts_already_rung(app, session, clock):
+def test_exclude_skips_analysts_already_rung(app, db, clock):
     """Analysts tried in this call are not claimed again."""
     clock("2026-12-07 09:00")
-    ids = add_analysts(session, 2)
+    ids = add_analysts(db, 2)
     assert claim(app, "CA1", exclude=frozenset({ids[0]})) == ids[1]
     assert claim(app, "CA2", exclude=frozenset({ids[0], ids[1]})) is None
 
 
-def test_expired_lease_counts_as_free(app, session, clock):
+def test_expired_lease_counts_as_free(app, db, session, clock):
     """A lease nobody released expires: the analyst is free again (no cron needed)."""
     clock("2026-12-07 09:00:00")
-    [only] = add_analysts(session, 1)
+    [only] = add_analysts(db, 1)
     assert claim(app, "CA1") == only
     lease = RING + routing.LEASE_MARGIN_SECONDS
     clock(f"2026-12-07 09:00:{lease - 1:02d}")
@@ -141,26 +140,26 @@ def test_expired_lease_counts_as_free(app, session, clock):
 
 
 @pytest.mark.parametrize("status", ["unavailable", "away"])
-def test_unavailable_and_away_never_claimed(app, session, clock, status):
+def test_unavailable_and_away_never_claimed(app, db, clock, status):
     """Only available analysts are rung."""
     clock("2026-12-07 09:00")
-    add_analysts(session, 3, status=status)
-    [free] = add_analysts(session, 1, start=10)
+    add_analysts(db, 3, status=status)
+    [free] = add_analysts(db, 1, start=10)
     assert claim(app, "CA1") == free
     assert claim(app, "CA2") is None
 
 
-def test_release_frees_only_this_calls_lease(app, session, clock):
+def test_release_frees_only_this_calls_lease(app, db, session, clock):
     """Releasing with another call's sid leaves the lease; the right sid frees and idles."""
     clock("2026-12-07 09:00")
-    [only] = add_analysts(session, 1)
+    [only] = add_analysts(db, 1)
     assert claim(app, "CA-mine") == only
     clock("2026-12-07 09:00:10")
-    with app.extensions["ivr"].sessions() as s:
+    with transaction(app.extensions["ivr"].engine) as s:
         assert routing.release(s, only, "CA-other", utcnow()) is False
         s.commit()
     assert analyst_rows(session)[only].lease_call_sid == "CA-mine"
-    with app.extensions["ivr"].sessions() as s:
+    with transaction(app.extensions["ivr"].engine) as s:
         assert routing.release(s, only, "CA-mine", utcnow()) is True
         s.commit()
     row = analyst_rows(session)[only]
@@ -168,10 +167,10 @@ def test_release_frees_only_this_calls_lease(app, session, clock):
 
 
 @pytest.mark.parametrize("limit", [1, 3, 5])
-def test_auto_away_after_misses_in_a_row(app, session, limit):
+def test_auto_away_after_misses_in_a_row(app, db, session, limit):
     """After `limit` missed calls in a row the analyst is set away with a notice."""
-    [only] = add_analysts(session, 1)
-    with app.extensions["ivr"].sessions() as s:
+    [only] = add_analysts(db, 1)
+    with transaction(app.extensions["ivr"].engine) as s:
         went = [routing.count_miss(s, only, limit) for _ in range(limit)]
         s.commit()
     assert went == [False] * (limit - 1) + [True]
@@ -179,11 +178,11 @@ def test_auto_away_after_misses_in_a_row(app, session, limit):
     assert (row.status, row.away_notice, row.missed_in_row) == ("away", True, limit)
 
 
-def test_accepting_resets_the_miss_count(app, session, clock):
+def test_accepting_resets_the_miss_count(app, db, session, clock):
     """Two misses, an accepted call, two misses: still available (misses are in a row)."""
     clock("2026-12-07 09:00")
-    [only] = add_analysts(session, 1)
-    with app.extensions["ivr"].sessions() as s:
+    [only] = add_analysts(db, 1)
+    with transaction(app.extensions["ivr"].engine) as s:
         assert not routing.count_miss(s, only, 3)
         assert not routing.count_miss(s, only, 3)
         assert routing.claim_analyst(s, "CA1", utcnow(), RING) is not None
@@ -201,11 +200,11 @@ def test_default_misses_to_away_is_three(app):
     assert app.extensions["ivr"].settings.missed_calls_to_away == 3
 
 
-def test_away_notice_told_once_at_next_analyst_menu_call(app, session, twilio, clock):
+def test_away_notice_told_once_at_next_analyst_menu_call(app, db, session, twilio, clock):
     """An analyst set away hears why at their next analyst-menu call, and only once."""
     clock("2026-12-07 09:00")
-    [only] = add_analysts(session, 1, pin=PIN)
-    with app.extensions["ivr"].sessions() as s:
+    [only] = add_analysts(db, 1, pin=PIN)
+    with transaction(app.extensions["ivr"].engine) as s:
         for _ in range(3):
             routing.count_miss(s, only, 3)
         s.commit()
@@ -222,15 +221,15 @@ def test_away_notice_told_once_at_next_analyst_menu_call(app, session, twilio, c
     assert (row.status, row.away_notice) == ("away", False)
 
 
-def test_reap_clears_only_expired_leases(app, session, clock):
+def test_reap_clears_only_expired_leases(app, db, session, clock):
     """reap_expired_leases frees expired leases and reports them; live ones stay."""
     clock("2026-12-07 09:00:00")
-    ids = add_analysts(session, 2)
+    ids = add_analysts(db, 2)
     assert claim(app, "CA-old") == ids[0]
     clock("2026-12-07 09:00:30")
     assert claim(app, "CA-new") == ids[1]
     clock("2026-12-07 09:00:40")  # CA-old's lease (35 s) has expired, CA-new's has not
-    with app.extensions["ivr"].sessions() as s:
+    with transaction(app.extensions["ivr"].engine) as s:
         assert routing.reap_expired_leases(s, utcnow()) == [(ids[0], "CA-old")]
         s.commit()
         assert routing.reap_expired_leases(s, utcnow()) == []

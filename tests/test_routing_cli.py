@@ -16,18 +16,18 @@ NOW = "2026-12-07 10:00"
 
 
 @pytest.fixture
-def queue(session, clock):
+def queue(db, clock):
     """Four pending callbacks and one done, at NOW."""
     clock(NOW)
-    make_case(session, "1000001", created="2026-12-07 09:30", severity=3, due="2026-12-08 09:30")
-    make_case(session, "1000002", created="2026-12-03 09:00", severity=2, due="2026-12-03 13:00")
-    make_case(session, "1000003", created="2026-12-07 09:50", severity=1, urgent=True,
+    make_case(db, "1000001", created="2026-12-07 09:30", severity=3, due="2026-12-08 09:30")
+    make_case(db, "1000002", created="2026-12-03 09:00", severity=2, due="2026-12-03 13:00")
+    make_case(db, "1000003", created="2026-12-07 09:50", severity=1, urgent=True,
               due="2026-12-07 10:50")
-    make_case(session, "1000004", created="2026-12-07 09:40", severity=3,
+    make_case(db, "1000004", created="2026-12-07 09:40", severity=3,
               company="Seguros La Previsora", contract_hours=4, due="2026-12-07 14:10")
-    make_case(session, "1000005", created="2026-12-07 08:40", severity=1, state="done",
+    make_case(db, "1000005", created="2026-12-07 08:40", severity=1, state="done",
               due="2026-12-07 10:40")
-    session.commit()
+    db.commit()
 
 
 def cases_state(session) -> dict[str, tuple]:
@@ -81,18 +81,16 @@ def test_callbacks_done_bad_number(runner, session, queue, number, message):
     assert cases_state(session) == before
 
 
-def test_reap_releases_expired_leases_and_logs_them(app, runner, session, clock, caplog):
+def test_reap_releases_expired_leases_and_logs_them(runner, db, session, clock, caplog):
     """reap frees expired leases, says how many and logs each; live leases stay."""
     clock("2026-12-07 09:00:00")
-    ids = add_analysts(session, 3)
-    with app.extensions["ivr"].sessions() as s:
-        routing.claim_analyst(s, "CA-old-1", utcnow(), 20)
-        routing.claim_analyst(s, "CA-old-2", utcnow(), 20)
-        s.commit()
+    ids = add_analysts(db, 3)
+    routing.claim_analyst(db, "CA-old-1", utcnow(), 20)
+    routing.claim_analyst(db, "CA-old-2", utcnow(), 20)
+    db.commit()
     clock("2026-12-07 09:00:30")
-    with app.extensions["ivr"].sessions() as s:
-        routing.claim_analyst(s, "CA-live", utcnow(), 20)
-        s.commit()
+    routing.claim_analyst(db, "CA-live", utcnow(), 20)
+    db.commit()
     clock("2026-12-07 09:01:00")
     with caplog.at_level(logging.WARNING, logger="ivr.reap"):
         result = runner.invoke(args=["reap"])

@@ -375,14 +375,13 @@ def case_digits(text: str) -> list[str]:
 
 
 @pytest.fixture
-def analysts(session):
+def analysts(db):
     """Two available analysts."""
     rows = []
     for i, phone in enumerate(["+15005550101", "+15005550102"]):
-        analyst = add_analyst(session, f"Analista {i + 1}", phone, "1234", utcnow())
-        set_analyst_status(session, analyst, "available", utcnow())
-        rows.append(analyst)
-    session.commit()
+        analyst = add_analyst(db, f"Analista {i + 1}", phone, "1234", utcnow())
+        rows.append(set_analyst_status(db, analyst, "available", utcnow()))
+    db.commit()
     return rows
 
 

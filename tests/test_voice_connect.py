@@ -12,14 +12,13 @@ from tests.conftest import call_params, spoken, twiml
 
 
 @pytest.fixture
-def analysts(session):
+def analysts(db):
     """Three available analysts, idle longest first."""
     rows = []
     for i, phone in enumerate(["+15005550101", "+15005550102", "+15005550103"]):
-        analyst = add_analyst(session, f"Analista {i + 1}", phone, "1234", utcnow())
-        set_analyst_status(session, analyst, "available", utcnow())
-        rows.append(analyst)
-    session.commit()
+        analyst = add_analyst(db, f"Analista {i + 1}", phone, "1234", utcnow())
+        rows.append(set_analyst_status(db, analyst, "available", utcnow()))
+    db.commit()
     return rows
 
 
@@ -114,11 +113,11 @@ def test_attempt_cap_then_callback(twilio, clock, session, analysts):
     assert session.get(Call, sid).outcome == "callback"
 
 
-def test_emergency_contacts_in_order_then_message(twilio, clock, session):
+def test_emergency_contacts_in_order_then_message(twilio, clock, db, session):
     """Out of hours: emergency phones in order; nobody accepts → an urgent message."""
-    add_emergency(session, "Primero", "(0414) 014.39.13", None, utcnow())
-    add_emergency(session, "Segundo", "(0414) 032.01.51", None, utcnow())
-    session.commit()
+    add_emergency(db, "Primero", "(0414) 014.39.13", None, utcnow())
+    add_emergency(db, "Segundo", "(0414) 032.01.51", None, utcnow())
+    db.commit()
     clock("2026-12-07 21:00")
     sid = twilio.new_sid()
     root = twiml(twilio.post("/voice/emergency?r=1", call_params(sid)))

@@ -56,13 +56,13 @@ def add_case(session, number=NUMBER, status="received", caller=CALLER, company_i
     return case
 
 
-def add_companies(session):
+def add_companies(db):
     """Two companies with one contact each; the first company's id."""
-    first = add_company(session, "Empresa Demo", None, utcnow())
-    add_contact(session, "Empresa Demo", "Ana Prueba", CONTACT, None, None, utcnow())
-    add_company(session, "Otra Empresa", None, utcnow())
-    add_contact(session, "Otra Empresa", "Luis Otro", OTHER_CONTACT, None, None, utcnow())
-    session.commit()
+    first = add_company(db, "Empresa Demo", None, utcnow())
+    add_contact(db, "Empresa Demo", "Ana Prueba", CONTACT, None, None, utcnow())
+    add_company(db, "Otra Empresa", None, utcnow())
+    add_contact(db, "Otra Empresa", "Luis Otro", OTHER_CONTACT, None, None, utcnow())
+    db.commit()
     return first.id
 
 
@@ -212,10 +212,10 @@ VISIT_CALLERS = [(CONTACT, True), (OTHER_CONTACT, False), ("+584125550999", Fals
 
 
 @pytest.mark.parametrize("visit_status", ["confirmed", "cancelled"])
-def test_visit_told_only_to_the_company_contacts(twilio, clock, session, visit_status):
+def test_visit_told_only_to_the_company_contacts(twilio, clock, db, session, visit_status):
     """Rule 7: date and cost of a coming visit to the company's contacts; status to anyone."""
     clock(OPEN)
-    company_id = add_companies(session)
+    company_id = add_companies(db)
     add_case(session, status="visit_scheduled", caller=CONTACT, company_id=company_id,
              callback_number=CALLBACK, visit_at=datetime(2026, 12, 9, 14, 0),
              visit_cost=Decimal("45.00"), visit_status=visit_status)

@@ -79,12 +79,11 @@ def test_closed_greeting_says_why_and_when(twilio, clock, when, reason_words, re
     assert "reportar una falla, marque 2" in spoken(gather)
 
 
-def test_whole_day_and_part_day_closures(app, twilio, clock, session):
+def test_whole_day_and_part_day_closures(app, twilio, clock, db):
     """Closures added by the coordinator are said with their reason."""
-    add_closure(session, "2026-12-09", None, None, "inventario anual", utcnow())
-    add_closure(session, "2026-12-10", "14:00", "17:30", "jornada reducida por decreto",
-                utcnow())
-    session.commit()
+    add_closure(db, "2026-12-09", None, None, "inventario anual", utcnow())
+    add_closure(db, "2026-12-10", "14:00", "17:30", "jornada reducida por decreto", utcnow())
+    db.commit()
     app.extensions["ivr"].schedules.invalidate()
     clock("2026-12-09 10:00")
     _sid, root = incoming(twilio)
@@ -99,12 +98,12 @@ def test_whole_day_and_part_day_closures(app, twilio, clock, session):
     assert "mañana a las 8:30" in spoken(root)
 
 
-def test_known_contact_is_greeted_by_name(twilio, clock, session):
+def test_known_contact_is_greeted_by_name(twilio, clock, db, session):
     """A caller whose number belongs to a contact is greeted by name and linked to them."""
-    add_company(session, "Empresa Demo", None, utcnow())
-    contact = add_contact(session, "Empresa Demo", "Ana Prueba", "(0414) 555.01.23", None, None,
+    add_company(db, "Empresa Demo", None, utcnow())
+    contact = add_contact(db, "Empresa Demo", "Ana Prueba", "(0414) 555.01.23", None, None,
                           utcnow())
-    session.commit()
+    db.commit()
     clock("2026-12-07 09:00")
     sid, root = incoming(twilio, caller="+584145550123")
     assert "Ana Prueba" in spoken(root)

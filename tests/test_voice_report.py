@@ -125,12 +125,11 @@ def recordings(session) -> list[Recording]:
     return list(session.scalars(select(Recording).order_by(Recording.id)))
 
 
-def add_known_contact(session, email=None, phone=CONTACT):
+def add_known_contact(db, email=None, phone=CONTACT):
     """A company with one contact the line recognises by caller ID."""
-    add_company(session, "Empresa Demo", None, utcnow())
-    contact = add_contact(session, "Empresa Demo", "Ana Prueba", phone, "Gerente", email,
-                          utcnow())
-    session.commit()
+    add_company(db, "Empresa Demo", None, utcnow())
+    contact = add_contact(db, "Empresa Demo", "Ana Prueba", phone, "Gerente", email, utcnow())
+    db.commit()
     return contact
 
 
@@ -220,9 +219,9 @@ def test_full_report_by_keys_and_speech(twilio, clock, session, when, same_numbe
 
 
 @pytest.mark.parametrize("email", [None, "ana@example.com"])
-def test_known_contact_skips_what_is_known(twilio, clock, session, email):
+def test_known_contact_skips_what_is_known(twilio, clock, db, session, email):
     """A known contact is greeted by name; company, name, cargo (and a known e-mail) skipped."""
-    contact = add_known_contact(session, email)
+    contact = add_known_contact(db, email)
     clock(CLOSED)
     walk = Walk(twilio, caller=CONTACT)
     walk.post("/voice/report?r=1")
@@ -515,9 +514,9 @@ def test_recording_callback_for_unknown_call_is_kept(twilio, session):
     assert len(recordings(session)) == len(queries)
 
 
-def test_two_reports_in_one_call_are_two_cases(twilio, clock, session):
+def test_two_reports_in_one_call_are_two_cases(twilio, clock, db, session):
     """Back to the menu after a report and 2 again: a second case with its own number."""
-    add_known_contact(session, email="ana@example.com")
+    add_known_contact(db, email="ana@example.com")
     clock(CLOSED)
     walk = Walk(twilio, caller=CONTACT)
     numbers = []

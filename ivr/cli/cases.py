@@ -7,22 +7,17 @@ from decimal import Decimal, InvalidOperation
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, or_, select
 
+from ivr.cli.common import command_transaction
 from ivr.domain.business_hours import CARACAS, to_caracas, to_naive_utc
 from ivr.domain.clock import utcnow
 from ivr.services import cases as domain
 from ivr.services.directory import name_key
-from ivr.store.models import Case, Company, Recording
+from ivr.store.cases import list_cases, recordings_of_case
+from ivr.store.models import Case
+from ivr.store.tx import Rec, Tx
 
 cases = AppGroup("cases", help="Cases opened by phone: list, show, visits and status.")
-
-
-def session_scope():
-    """The CLI's session scope (imported late: ivr.cli.commands registers this module)."""
-    from ivr.cli.commands import session_scope as scope
-
-    return scope()
 
 
 def shown(value) -> str:
@@ -47,15 +42,15 @@ def day_start(day: date) -> datetime:
     return to_naive_utc(datetime.combine(day, time(0), tzinfo=CARACAS))
 
 
-def find(session, number: str) -> Case:
+def find(tx: Tx, number: str) -> Rec:
     """The case with this number, or an error naming it."""
-    case = domain.find_case(session, number.strip())
+    case = domain.find_case(tx, number.strip())
     if case is None:
         raise domain.CaseError(f"no case {number!r}")
     return case
 
 
-def summary(case: Case) -> str:
+def summary(case: Rec) -> str:
     """One listing line of a case."""
     return (f"{case.number}  {shown(case.created_at)}  {case.status:<15} "
             f"sev {shown(case.severity)}  {shown(case.company_name)}  {shown(case.caller_name)}")
@@ -68,31 +63,24 @@ def summary(case: Case) -> str:
 @click.option("--until", help="Opened on or before this day (YYYY-MM-DD, Caracas).")
 def cases_list(status, company, since, until):
     """List cases, newest first."""
-    with session_scope() as session:
-        query = select(Case).order_by(Case.created_at.desc(), Case.id.desc())
-        if status is not None:
-            if status not in domain.STATUSES:
-                raise domain.CaseError(
-                    f"status must be one of {', '.join(domain.STATUSES)}, not {status!r}")
-            query = query.where(Case.status == status)
+    with command_transaction() as tx:
+        if status is not None and status not in domain.STATUSES:
+            raise domain.CaseError(
+                f"status must be one of {', '.join(domain.STATUSES)}, not {status!r}")
+        key = text = None
         if company is not None:
             key = name_key(company)
             if not key:
                 raise domain.CaseError("--company is empty")
-            known = select(Company.id).where(Company.name_key.contains(key))
-            query = query.where(or_(
-                Case.company_id.in_(known),
-                func.lower(Case.company_name).contains(company.strip().lower(), autoescape=True),
-            ))
+            text = company.strip().lower()
         first = parse_day(since, "--since") if since is not None else None
         last = parse_day(until, "--until") if until is not None else None
         if first and last and first > last:
             raise domain.CaseError("--since must not be after --until")
-        if first:
-            query = query.where(Case.created_at >= day_start(first))
-        if last:
-            query = query.where(Case.created_at < day_start(last + timedelta(days=1)))
-        for case in session.scalars(query):
+        for case in list_cases(
+                tx, status=status, company_key=key, company_text=text,
+                since=day_start(first) if first else None,
+                until=day_start(last + timedelta(days=1)) if last else None):
             click.echo(summary(case))
 
 
@@ -100,12 +88,14 @@ def cases_list(status, company, since, until):
 @click.argument("number")
 def cases_show(number):
     """Show every field of a case and its recordings (phones included: operators only)."""
-    with session_scope() as session:
-        case = find(session, number)
+    with command_transaction() as tx:
+        case = find(tx, number)
         for column in Case.__table__.columns:
-            click.echo(f"{column.key + ':':<20} {shown(getattr(case, column.key))}")
-        recordings = session.scalars(
-            select(Recording).where(Recording.case_id == case.id).order_by(Recording.id)).all()
+            value = getattr(case, column.key)
+            if column.type.python_type is bool and value is not None:
+                value = bool(value)  # SQLite gives 0 or 1
+            click.echo(f"{column.key + ':':<20} {shown(value)}")
+        recordings = recordings_of_case(tx, case.id)
         click.echo(f"recordings:          {len(recordings)}")
         for rec in recordings:
             click.echo(f"  {rec.recording_sid}  {rec.kind:<12} {rec.status:<12} "
@@ -120,8 +110,8 @@ def cases_show(number):
               help=f"The visit's status ({', '.join(domain.VISIT_STATUSES)}).")
 def cases_visit(number, at, cost, visit_status):
     """Arrange a visit for a case (rule 7): the case becomes visit_scheduled unless resolved."""
-    with session_scope() as session:
-        case = find(session, number)
+    with command_transaction() as tx:
+        case = find(tx, number)
         if at is None or cost is None:
             raise domain.CaseError("give both --at and --cost")
         try:
@@ -132,8 +122,8 @@ def cases_visit(number, at, cost, visit_status):
             amount = Decimal(cost.strip())
         except InvalidOperation:
             raise domain.CaseError(f"--cost {cost!r} is not an amount like 45.00") from None
-        domain.schedule_visit(session, case, to_naive_utc(local.replace(tzinfo=CARACAS)),
-                              amount, visit_status, utcnow())
+        case = domain.schedule_visit(tx, case, to_naive_utc(local.replace(tzinfo=CARACAS)),
+                                     amount, visit_status, utcnow())
         line = (f"case {case.number}: visit {shown(case.visit_at)} (Caracas), cost "
                 f"{case.visit_cost}, {case.visit_status}; case {case.status}")
     click.echo(line)
@@ -144,8 +134,7 @@ def cases_visit(number, at, cost, visit_status):
 @click.argument("status")
 def cases_set_status(number, status):
     """Set a case's status (resolved also ends a pending callback)."""
-    with session_scope() as session:
-        case = find(session, number)
-        domain.set_status(session, case, status, utcnow())
+    with command_transaction() as tx:
+        case = domain.set_status(tx, find(tx, number), status, utcnow())
         line = f"case {case.number} is {case.status}"
     click.echo(line)

@@ -2,44 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import sys
-from contextlib import contextmanager
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench.seed import bench_seed_command
 from ivr.cli.call import call_command
 from ivr.cli.cases import cases
-from ivr.domain.business_hours import DEFAULT_WINDOWS
+from ivr.cli.common import command_transaction, state
+from ivr.domain.business_hours import to_caracas
 from ivr.domain.clock import utcnow
 from ivr.services import directory
-from ivr.store.models import Analyst, BusinessHours, Closure, EmergencyContact
+from ivr.services.callbacks import callback_made, callback_queue
+from ivr.services.cases import find_case
+from ivr.services.demo import load_demo_data
+from ivr.services.routing import reap_expired_leases
+from ivr.store import analysts as analyst_rows
+from ivr.store import directory as store
 from ivr.store.schema import init_db
-
-
-def state():
-    """The application's state."""
-    return current_app.extensions["ivr"]
-
-
-@contextmanager
-def session_scope():
-    """A session committed on success; a DirectoryError prints one line and exits 1."""
-    session = state().sessions()
-    try:
-        yield session
-        session.commit()
-    except directory.DirectoryError as error:
-        session.rollback()
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
-    finally:
-        session.close()
-    state().schedules.invalidate()
 
 
 def _phone_shown(number: str) -> str:
@@ -52,28 +36,17 @@ def _phone_shown(number: str) -> str:
 def init_db_command():
     """Create the database, or upgrade it to the newest schema."""
     outcome = init_db(state().engine)
-    with session_scope() as session:
-        seed_business_hours(session)
+    with command_transaction() as tx:
+        directory.seed_business_hours(tx)
     click.echo(f"database {outcome}")
-
-
-def seed_business_hours(session) -> None:
-    """Store the procedure's opening hours when the database has none (they are data)."""
-    if session.scalar(select(BusinessHours.id).limit(1)):
-        return
-    for window in DEFAULT_WINDOWS:
-        session.add(BusinessHours(weekday=window.weekday, opens=window.opens.strftime("%H:%M"),
-                                  closes=window.closes.strftime("%H:%M")))
 
 
 @click.command("demo-data")
 @with_appcontext
 def demo_data_command():
     """Load the procedure's emergency contacts and a few clearly fake people and companies."""
-    from ivr.services.demo import load_demo_data
-
-    with session_scope() as session:
-        added = load_demo_data(session, utcnow())
+    with command_transaction() as tx:
+        added = load_demo_data(tx, utcnow())
     click.echo(f"demo data: {added} rows added")
 
 
@@ -87,20 +60,19 @@ analysts = AppGroup("analysts", help="Analysts who take forwarded calls.")
 @click.option("--available", is_flag=True, help="Start available.")
 def analysts_add(name, phone, pin, available):
     """Add an analyst."""
-    with session_scope() as session:
-        analyst = directory.add_analyst(session, name, phone, pin, utcnow())
+    with command_transaction() as tx:
+        analyst = directory.add_analyst(tx, name, phone, pin, utcnow())
         if available:
-            directory.set_analyst_status(session, analyst, "available", utcnow())
+            analyst = directory.set_analyst_status(tx, analyst, store.AVAILABLE, utcnow())
     click.echo(f"analyst {analyst.id} added: {analyst.name} {analyst.phone} {analyst.status}")
 
 
 @analysts.command("list")
 def analysts_list():
     """List analysts with their status."""
-    with session_scope() as session:
-        rows = session.scalars(select(Analyst).order_by(Analyst.id)).all()
+    with command_transaction() as tx:
         now = utcnow()
-        for a in rows:
+        for a in analyst_rows.all_analysts(tx):
             busy = " (on a call)" if a.lease_until and a.lease_until > now else ""
             click.echo(f"{a.id:>4}  {a.name:<30} {_phone_shown(a.phone):<16} {a.status}{busy}")
 
@@ -110,9 +82,9 @@ def analysts_list():
 @click.argument("status", type=click.Choice(directory.ANALYST_STATUSES))
 def analysts_set_status(analyst, status):
     """Set an analyst (id or phone) available, unavailable or away."""
-    with session_scope() as session:
-        found = directory.find_analyst(session, analyst)
-        directory.set_analyst_status(session, found, status, utcnow())
+    with command_transaction() as tx:
+        found = directory.find_analyst(tx, analyst)
+        directory.set_analyst_status(tx, found, status, utcnow())
     click.echo(f"analyst {found.id} is {status}")
 
 
@@ -125,16 +97,16 @@ emergency = AppGroup("emergency", help="Phones that take emergencies out of hour
 @click.option("--position", type=int, help="Place in the ringing order (1 first).")
 def emergency_add(name, phone, position):
     """Add an emergency phone."""
-    with session_scope() as session:
-        contact = directory.add_emergency(session, name, phone, position, utcnow())
+    with command_transaction() as tx:
+        contact = directory.add_emergency(tx, name, phone, position, utcnow())
     click.echo(f"emergency contact {contact.position}: {contact.name} {contact.phone}")
 
 
 @emergency.command("list")
 def emergency_list():
     """List emergency phones in ringing order."""
-    with session_scope() as session:
-        for c in session.scalars(select(EmergencyContact).order_by(EmergencyContact.position)):
+    with command_transaction() as tx:
+        for c in store.emergency_contacts(tx):
             flag = "" if c.active else "  (inactive)"
             click.echo(f"{c.position:>3}  {c.name:<30} {c.phone}{flag}")
 
@@ -147,8 +119,8 @@ companies = AppGroup("companies", help="Client companies and their contracts.")
 @click.option("--contract-hours", type=int, help="Contract response time, in business hours.")
 def companies_add(name, contract_hours):
     """Add a client company."""
-    with session_scope() as session:
-        company = directory.add_company(session, name, contract_hours, utcnow())
+    with command_transaction() as tx:
+        company = directory.add_company(tx, name, contract_hours, utcnow())
     click.echo(f"company {company.id} added: {company.name}")
 
 
@@ -163,9 +135,8 @@ contacts = AppGroup("contacts", help="People of client companies.")
 @click.option("--email")
 def contacts_add(company, name, phone, position, email):
     """Add a contact the line recognises by caller ID."""
-    with session_scope() as session:
-        contact = directory.add_contact(session, company, name, phone, position, email,
-                                        utcnow())
+    with command_transaction() as tx:
+        contact = directory.add_contact(tx, company, name, phone, position, email, utcnow())
     click.echo(f"contact {contact.id} added: {contact.name} {contact.phone}")
 
 
@@ -179,8 +150,8 @@ closures = AppGroup("closures", help="Days or hours the centre is closed by deci
 @click.option("--reason", required=True, help="Said to callers, in Spanish.")
 def closures_add(day, starts, ends, reason):
     """Close the centre on DAY (YYYY-MM-DD), all day or --from/--to."""
-    with session_scope() as session:
-        closure = directory.add_closure(session, day, starts, ends, reason, utcnow())
+    with command_transaction() as tx:
+        closure = directory.add_closure(tx, day, starts, ends, reason, utcnow())
     span = f"{closure.starts}-{closure.ends}" if closure.starts else "all day"
     click.echo(f"closure {closure.id}: {closure.day} {span} ({closure.reason})")
 
@@ -188,8 +159,8 @@ def closures_add(day, starts, ends, reason):
 @closures.command("list")
 def closures_list():
     """List closures by date."""
-    with session_scope() as session:
-        for c in session.scalars(select(Closure).order_by(Closure.day, Closure.starts)):
+    with command_transaction() as tx:
+        for c in store.closures(tx):
             span = f"{c.starts}-{c.ends}" if c.starts else "all day"
             click.echo(f"{c.id:>4}  {c.day}  {span:<12} {c.reason}")
 
@@ -198,11 +169,8 @@ def closures_list():
 @click.argument("closure_id", type=int)
 def closures_remove(closure_id):
     """Remove a closure by id."""
-    with session_scope() as session:
-        closure = session.get(Closure, closure_id)
-        if closure is None:
-            raise directory.DirectoryError(f"no closure {closure_id}")
-        session.delete(closure)
+    with command_transaction() as tx:
+        directory.remove_closure(tx, closure_id)
     click.echo(f"closure {closure_id} removed")
 
 
@@ -213,12 +181,9 @@ callbacks = AppGroup("callbacks", help="The callback queue (rules 4 and 8).")
 @click.option("--limit", type=click.IntRange(1, 10000), default=100)
 def callbacks_list(limit):
     """Pending callbacks in queue order, with their due times (Caracas)."""
-    from ivr.domain.business_hours import to_caracas
-    from ivr.services.callbacks import callback_queue
-
-    with session_scope() as session:
+    with command_transaction() as tx:
         now = utcnow()
-        for case, contract in callback_queue(session, now, limit):
+        for case, contract in callback_queue(tx, now, limit):
             due = to_caracas(case.due_at).strftime("%Y-%m-%d %H:%M") if case.due_at else "-"
             flags = ",".join(f for f, on in (("URGENT", case.urgent),
                                              ("OVERDUE", bool(case.due_at and case.due_at < now)),
@@ -232,16 +197,12 @@ def callbacks_list(limit):
 @click.argument("number")
 def callbacks_done(number):
     """Mark a case's callback as made."""
-    from ivr.services.cases import find_case
-
-    with session_scope() as session:
-        case = find_case(session, number)
+    with command_transaction() as tx:
+        case = find_case(tx, number)
         if case is None:
             raise directory.DirectoryError(f"no case {number!r}")
-        if case.callback_state != "pending":
+        if not callback_made(tx, case, utcnow()):
             raise directory.DirectoryError(f"case {number} has no pending callback")
-        case.callback_state = "done"
-        case.updated_at = utcnow()
     click.echo(f"callback for case {number} done")
 
 
@@ -249,12 +210,8 @@ def callbacks_done(number):
 @with_appcontext
 def reap_command():
     """Free analysts whose leases expired without a status callback (correctness needs no cron)."""
-    import logging
-
-    from ivr.services.routing import reap_expired_leases
-
-    with session_scope() as session:
-        freed = reap_expired_leases(session, utcnow())
+    with command_transaction() as tx:
+        freed = reap_expired_leases(tx, utcnow())
     log = logging.getLogger("ivr.reap")
     for analyst_id, call_sid in freed:
         log.warning("lease expired: analyst %s, call %s", analyst_id, call_sid)

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case as sql_case
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from ivr.domain.business_hours import Schedule, to_naive_utc
 from ivr.services.cases import CALLBACK_PENDING, callbacks_waiting, change_case
 from ivr.services.directory import contract_hours
-from ivr.store.models import Case, Company
+from ivr.store.callbacks import mark_callback_made, pending_callbacks
 from ivr.store.tx import Rec, Tx
 
 # Business hours to call back, by severity: 1 operation stopped, 2 partly affected, 3 a question.
@@ -52,24 +48,15 @@ def schedule_callback(tx: Tx, schedule: Schedule, case: Rec, now: datetime, **ch
                                        case.urgent))
 
 
-def callback_queue(session: Session, now: datetime, limit: int = 100) -> list[tuple[Case, bool]]:
-    """Pending callbacks in order: urgent, overdue, contract clients, severity, age."""
-    contract = Company.contract_hours.is_not(None)
-    overdue = sql_case((Case.due_at < now, 0), else_=1)
-    rows = session.execute(
-        select(Case, contract)
-        .outerjoin(Company, Company.id == Case.company_id)
-        .where(Case.callback_state == "pending")
-        .order_by(
-            sql_case((Case.urgent.is_(True), 0), else_=1),
-            overdue,
-            sql_case((contract, 0), else_=1),
-            sql_case((Case.severity.is_(None), 2), else_=Case.severity),
-            Case.created_at,
-        )
-        .limit(limit)
-    ).all()
-    return [(case, bool(has_contract)) for case, has_contract in rows]
+def callback_queue(tx: Tx, now: datetime, limit: int = 100) -> list[tuple[Rec, bool]]:
+    """Pending callbacks in order: urgent, overdue, contract clients, severity, age; each case
+    with whether its company has a contract."""
+    return [(case, bool(case.has_contract)) for case in pending_callbacks(tx, now, limit)]
+
+
+def callback_made(tx: Tx, case, now: datetime) -> bool:
+    """Mark a case's pending callback as made; False when it had none pending."""
+    return mark_callback_made(tx, case.id, now)
 
 
 def callbacks_due_count(tx: Tx, now: datetime) -> int:

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy.orm import Session
-
 from ivr.domain.case_numbers import random_case_number
 from ivr.services.directory import (
     DirectoryError,
@@ -16,11 +14,11 @@ from ivr.services.directory import (
     company_of_contact_phone,
 )
 from ivr.store import cases
-from ivr.store.models import Case
 from ivr.store.tx import Rec, Tx
 
 INCOMPLETE, RECEIVED, IN_PROGRESS, RESOLVED = "incomplete", "received", "in_progress", "resolved"
-STATUSES = (INCOMPLETE, RECEIVED, IN_PROGRESS, "visit_scheduled", "waiting_client", RESOLVED)
+VISIT_SCHEDULED = "visit_scheduled"
+STATUSES = (INCOMPLETE, RECEIVED, IN_PROGRESS, VISIT_SCHEDULED, "waiting_client", RESOLVED)
 OPEN_STATUSES = tuple(s for s in STATUSES if s != RESOLVED)
 CALLBACK_PENDING, CALLBACK_DONE = "pending", "done"
 RECORDING_IN_PROGRESS = "in-progress"
@@ -174,37 +172,38 @@ def callbacks_waiting(tx: Tx) -> int:
     return cases.count_by_callback_state(tx, CALLBACK_PENDING)
 
 
-def set_status(session: Session, case: Case, status: str, now: datetime) -> None:
-    """Set a case's status (operators); a resolved case leaves the callback queue."""
+def set_status(tx: Tx, case, status: str, now: datetime) -> Rec:
+    """Set a case's status (operators); a resolved case leaves the callback queue. The case's
+    row as written."""
     if status not in STATUSES:
         raise CaseError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-    case.status = status
-    if status == "resolved" and case.callback_state == "pending":
-        case.callback_state = "done"
-    case.updated_at = now
+    changes = {"status": status}
+    if status == RESOLVED and case.callback_state == CALLBACK_PENDING:
+        changes["callback_state"] = CALLBACK_DONE
+    return change_case(tx, case, now, **changes)
 
 
 def schedule_visit(
-    session: Session,
-    case: Case,
+    tx: Tx,
+    case,
     at: datetime,
     cost: Decimal,
     visit_status: str | None,
     now: datetime,
-) -> None:
-    """Arrange a visit (rule 7): when (naive UTC), the cost estimate and the visit's status."""
+) -> Rec:
+    """Arrange a visit (rule 7): when (naive UTC), the cost estimate and the visit's status.
+    The case's row as written."""
     if visit_status is not None and visit_status not in VISIT_STATUSES:
         raise CaseError(f"visit status must be one of {', '.join(VISIT_STATUSES)}, "
                         f"not {visit_status!r}")
     if not cost.is_finite() or cost < 0 or cost > MAX_VISIT_COST:
         raise CaseError(f"cost {cost} must be a positive amount below {MAX_VISIT_COST}")
     visit_status = visit_status or case.visit_status or "proposed"
-    case.visit_at = at
-    case.visit_cost = cost.quantize(Decimal("0.01"))
-    case.visit_status = visit_status
-    if visit_status in VISIT_STATUSES_TOLD and case.status != "resolved":
-        case.status = "visit_scheduled"
-    case.updated_at = now
+    changes = {"visit_at": at, "visit_cost": cost.quantize(Decimal("0.01")),
+               "visit_status": visit_status}
+    if visit_status in VISIT_STATUSES_TOLD and case.status != RESOLVED:
+        changes["status"] = VISIT_SCHEDULED
+    return change_case(tx, case, now, **changes)
 
 
 def save_recording(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from ivr.services import directory
-from ivr.store.models import Analyst, Contact, EmergencyContact
+from ivr.store import analysts
+from ivr.store import directory as store
+from ivr.store.directory import AVAILABLE
+from ivr.store.tx import Tx
 
 # Rule 1.2 of the procedure: the published emergency cells, in order.
 EMERGENCY = (("Filippo Maniscalco", "(0414) 014.39.13"), ("Birmania Muñoz", "(0414) 032.01.51"))
@@ -25,25 +25,24 @@ CONTACTS = (
 )
 
 
-def load_demo_data(session: Session, now: datetime) -> int:
+def load_demo_data(tx: Tx, now: datetime) -> int:
     """Add whatever demo rows are missing; return how many were added."""
     added = 0
     for name, phone in EMERGENCY:
-        number = directory.require_phone(phone)
-        if not session.scalar(select(EmergencyContact.id).where(EmergencyContact.phone == number)):
-            directory.add_emergency(session, name, phone, None, now)
+        if store.emergency_contact_by_phone(tx, directory.require_phone(phone)) is None:
+            directory.add_emergency(tx, name, phone, None, now)
             added += 1
     for name, phone, pin in ANALYSTS:
-        if not session.scalar(select(Analyst.id).where(Analyst.phone == phone)):
-            analyst = directory.add_analyst(session, name, phone, pin, now)
-            directory.set_analyst_status(session, analyst, "available", now)
+        if analysts.analyst_by_phone(tx, phone) is None:
+            analyst = directory.add_analyst(tx, name, phone, pin, now)
+            directory.set_analyst_status(tx, analyst, AVAILABLE, now)
             added += 1
     for name, hours in COMPANIES:
-        if directory.find_company(session, name) is None:
-            directory.add_company(session, name, hours, now)
+        if directory.find_company(tx, name) is None:
+            directory.add_company(tx, name, hours, now)
             added += 1
     for company, name, phone, position, email in CONTACTS:
-        if not session.scalar(select(Contact.id).where(Contact.phone == phone)):
-            directory.add_contact(session, company, name, phone, position, email, now)
+        if store.contact_by_phone(tx, phone) is None:
+            directory.add_contact(tx, company, name, phone, position, email, now)
             added += 1
     return added

@@ -1,4 +1,5 @@
-"""People and places the line knows: companies, contacts, analysts, emergency phones, closures."""
+"""People and places the line knows: companies, contacts, analysts, emergency phones, closures
+and opening hours. Checks what operators type; the statements are in ivr/store/directory.py."""
 
 from __future__ import annotations
 
@@ -9,14 +10,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
+from ivr.domain.business_hours import DEFAULT_WINDOWS
 from ivr.domain.phones import parse_phone
-from ivr.store.models import Analyst, Closure, Company, Contact, EmergencyContact
-from ivr.store.tx import Q, Rec, Tx, as_tx
-
-ANALYST_STATUSES = ("available", "unavailable", "away")
+from ivr.store import analysts
+from ivr.store import directory as store
+from ivr.store.directory import ANALYST_STATUSES
+from ivr.store.tx import Rec, Tx
 
 
 class DirectoryError(ValueError):
@@ -58,33 +57,7 @@ def require_phone(text: str, what: str = "phone") -> str:
     return number
 
 
-# The webhooks' lookups (plain SQL, ivr/sql.py).
-_CONTACT = ("c.id AS contact_id, c.name AS name, c.position AS position, c.email AS email,"
-            " co.id AS company_id, co.name AS company_name,"
-            " co.contract_hours AS contract_hours")
-_CONTACT_BY_PHONE = Q(
-    f"SELECT {_CONTACT} FROM contacts c"  # noqa: S608 - constants
-    " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone"
-)
-_WHO_IS_CALLING = Q(
-    f"SELECT {_CONTACT}, NULL AS analyst_id FROM contacts c"  # noqa: S608 - constants
-    " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone"
-    " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.id FROM analysts a"
-    " WHERE a.phone = :phone"
-)
-_COMPANY_ID_BY_KEY = Q("SELECT id FROM companies WHERE name_key = :key")
-_COMPANY_OF_CONTACT = Q("SELECT company_id FROM contacts WHERE phone = :phone")
-_CONTRACT_HOURS = Q("SELECT contract_hours FROM companies WHERE id = :id")
-
-
-def company_of_contact_phone(tx: Tx, phone: str) -> int | None:
-    """The company of the contact whose phone this is."""
-    return tx.value(_COMPANY_OF_CONTACT, phone=phone)
-
-
-def contract_hours(tx: Tx, company_id: int) -> int | None:
-    """A company's contract response time in business hours (None: no contract)."""
-    return tx.value(_CONTRACT_HOURS, id=company_id)
+# --- who is calling (the webhooks' lookups) ----------------------------------------------------
 
 
 def _contact(row: Rec) -> KnownContact:
@@ -94,20 +67,18 @@ def _contact(row: Rec) -> KnownContact:
 
 def find_contact(tx: Tx, phone: str | None) -> KnownContact | None:
     """The contact whose phone is this caller ID, with their company."""
-    tx = as_tx(tx)
     if not phone:
         return None
-    row = tx.row(_CONTACT_BY_PHONE, phone=phone)
+    row = store.contact_by_phone(tx, phone)
     return _contact(row) if row else None
 
 
 def who_is_calling(tx: Tx, phone: str | None) -> tuple[KnownContact | None, int | None]:
     """The contact and the analyst (id) whose phone this caller ID is, in one query."""
-    tx = as_tx(tx)
     if not phone:
         return None, None
     contact, analyst_id = None, None
-    for row in tx.rows(_WHO_IS_CALLING, phone=phone):
+    for row in store.contact_or_analyst_by_phone(tx, phone):
         if row.analyst_id is not None:
             analyst_id = row.analyst_id
         else:
@@ -117,60 +88,56 @@ def who_is_calling(tx: Tx, phone: str | None) -> tuple[KnownContact | None, int 
 
 def company_id_by_name(tx: Tx, name: str) -> int | None:
     """The known company a spoken or typed name matches."""
-    tx = as_tx(tx)
-    key = name_key(name)
-    return tx.value(_COMPANY_ID_BY_KEY, key=key) if key else None
+    company = find_company(tx, name)
+    return company.id if company else None
 
 
-def find_company(session: Session, name: str) -> Company | None:
+# --- companies and contacts --------------------------------------------------------------------
+
+
+def find_company(tx: Tx, name: str) -> Rec | None:
     """A company by its (spoken or typed) name."""
     key = name_key(name)
-    if not key:
-        return None
-    return session.scalars(select(Company).where(Company.name_key == key)).first()
+    return store.company_by_key(tx, key) if key else None
 
 
-def add_company(session: Session, name: str, contract_hours: int | None, now: datetime) -> Company:
+def add_company(tx: Tx, name: str, contract_hours: int | None, now: datetime) -> Rec:
     """Add a client company, optionally with a contract response time in business hours."""
     name = name.strip()
     if not name_key(name):
         raise DirectoryError("company name is empty")
-    require_fits(name, Company.name, "company name")
-    require_fits(name_key(name), Company.name_key, "company name")
+    require_fits(name, store.COMPANIES.c.name, "company name")
+    require_fits(name_key(name), store.COMPANIES.c.name_key, "company name")
     if contract_hours is not None and not 0 < contract_hours <= 720:
         raise DirectoryError("contract hours must be between 1 and 720")
-    if find_company(session, name):
+    if find_company(tx, name):
         raise DirectoryError(f"company {name!r} already exists")
-    company = Company(name=name, name_key=name_key(name), contract_hours=contract_hours,
-                      created_at=now)
-    session.add(company)
-    session.flush()
-    return company
+    return store.insert_company(tx, name, name_key(name), contract_hours, now)
 
 
 def add_contact(
-    session: Session, company: str, name: str, phone: str, position: str | None,
+    tx: Tx, company: str, name: str, phone: str, position: str | None,
     email: str | None, now: datetime,
-) -> Contact:
+) -> Rec:
     """Add a person of a company whose calls the line will recognise."""
-    found = find_company(session, company)
+    found = find_company(tx, company)
     if found is None:
         raise DirectoryError(f"no company named {company!r}")
     if not name.strip():
         raise DirectoryError("contact name is empty")
     number = require_phone(phone)
-    if session.scalar(select(Contact.id).where(Contact.phone == number)):
+    if store.contact_by_phone(tx, number):
         raise DirectoryError(f"phone {phone!r} already belongs to a contact")
     if email and "@" not in email:
         raise DirectoryError(f"{email!r} is not an e-mail address")
-    require_fits(name.strip(), Contact.name, "contact name")
-    require_fits(position, Contact.position, "position")
-    require_fits(email, Contact.email, "e-mail address")
-    contact = Contact(company_id=found.id, name=name.strip(), position=position or None,
-                      phone=number, email=email or None, created_at=now)
-    session.add(contact)
-    session.flush()
-    return contact
+    require_fits(name.strip(), store.CONTACTS.c.name, "contact name")
+    require_fits(position, store.CONTACTS.c.position, "position")
+    require_fits(email, store.CONTACTS.c.email, "e-mail address")
+    return store.insert_contact(tx, found.id, name.strip(), position or None, number,
+                                email or None, now)
+
+
+# --- analysts ----------------------------------------------------------------------------------
 
 
 def hash_pin(pin: str) -> str:
@@ -192,104 +159,70 @@ def check_pin(stored: str | None, pin: str) -> bool:
     return hmac.compare_digest(computed, digest)
 
 
-def add_analyst(session: Session, name: str, phone: str, pin: str | None, now: datetime) -> Analyst:
+def add_analyst(tx: Tx, name: str, phone: str, pin: str | None, now: datetime) -> Rec:
     """Add an analyst, unavailable until they say otherwise."""
     if not name.strip():
         raise DirectoryError("analyst name is empty")
-    require_fits(name.strip(), Analyst.name, "analyst name")
+    require_fits(name.strip(), store.ANALYSTS.c.name, "analyst name")
     number = require_phone(phone)
-    if session.scalar(select(Analyst.id).where(Analyst.phone == number)):
+    if analysts.analyst_by_phone(tx, number):
         raise DirectoryError(f"phone {phone!r} already belongs to an analyst")
     if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
         raise DirectoryError("PIN must be 4 to 8 digits")
-    analyst = Analyst(
-        name=name.strip(), phone=number, pin_hash=hash_pin(pin) if pin else None,
-        status="unavailable", idle_since=now, missed_in_row=0, away_notice=False, created_at=now,
-    )
-    session.add(analyst)
-    session.flush()
-    return analyst
+    return analysts.insert_analyst(tx, name.strip(), number, hash_pin(pin) if pin else None, now)
 
 
-def find_analyst(session: Session, ref: str) -> Analyst:
+def find_analyst(tx: Tx, ref: str) -> Rec:
     """An analyst by id or phone number."""
     analyst = None
     if ref.isdigit() and len(ref) < 10:
-        analyst = session.get(Analyst, int(ref))
+        analyst = analysts.analyst_by_id(tx, int(ref))
     if analyst is None:
         phone = parse_phone(ref)
         if phone:
-            analyst = session.scalars(select(Analyst).where(Analyst.phone == phone)).first()
+            analyst = analysts.analyst_by_phone(tx, phone)
     if analyst is None:
         raise DirectoryError(f"no analyst {ref!r}")
     return analyst
 
 
-def set_analyst_status(session: Session, analyst: Analyst, status: str, now: datetime) -> None:
-    """Make an analyst available, unavailable or away."""
+def set_analyst_status(tx: Tx, analyst, status: str, now: datetime) -> Rec:
+    """Make an analyst available, unavailable or away; the analyst's row as written."""
     if status not in ANALYST_STATUSES:
         raise DirectoryError(f"status must be one of {', '.join(ANALYST_STATUSES)}")
-    if status == "available" and analyst.status != "available":
-        analyst.idle_since = now
-        analyst.missed_in_row = 0
-    analyst.status = status
-    if status != "away":
-        analyst.away_notice = False
+    row = analysts.update_analyst_status(tx, analyst.id, status, now)
+    if row is None:
+        raise DirectoryError(f"no analyst {analyst.id}")
+    return row
 
 
-def add_emergency(
-    session: Session, name: str, phone: str, position: int | None, now: datetime
-) -> EmergencyContact:
+# --- emergency phones --------------------------------------------------------------------------
+
+
+def add_emergency(tx: Tx, name: str, phone: str, position: int | None, now: datetime) -> Rec:
     """Add an emergency phone at a place in the ringing order (last by default)."""
     if not name.strip():
         raise DirectoryError("emergency contact name is empty")
-    require_fits(name.strip(), EmergencyContact.name, "emergency contact name")
+    require_fits(name.strip(), store.EMERGENCY_CONTACTS.c.name, "emergency contact name")
     number = require_phone(phone)
-    if session.scalar(select(EmergencyContact.id).where(EmergencyContact.phone == number)):
+    if store.emergency_contact_by_phone(tx, number):
         raise DirectoryError(f"phone {phone!r} is already an emergency contact")
-    last = session.scalar(select(func.max(EmergencyContact.position))) or 0
+    last = store.last_emergency_position(tx)
     if position is None:
         position = last + 1
     if position < 1:
         raise DirectoryError("position must be 1 or more")
     position = min(position, last + 1)  # past the end means last: the order has no gaps
-    taken = session.scalars(
-        select(EmergencyContact).where(EmergencyContact.position >= position)
-        .order_by(EmergencyContact.position.desc())
-    ).all()
-    for other in taken:  # make room, from the end so the unique order never clashes
-        other.position += 1
-        session.flush()
-    contact = EmergencyContact(name=name.strip(), phone=number, position=position, active=True,
-                               created_at=now)
-    session.add(contact)
-    session.flush()
-    return contact
+    store.make_room_in_emergency_order(tx, position)
+    return store.insert_emergency_contact(tx, name.strip(), number, position, now)
 
 
-_EMERGENCY_PHONES_IN_ORDER = Q(
-    "SELECT * FROM emergency_contacts WHERE active = TRUE ORDER BY position")
-
-
-_EMERGENCY_CONTACT = Q("SELECT * FROM emergency_contacts WHERE id = :id")
-
-
-def emergency_contact(tx: Tx, contact_id: int) -> Rec | None:
-    """An emergency phone by id."""
-    return tx.row(_EMERGENCY_CONTACT, id=contact_id)
-
-
-def emergency_phones_in_order(tx: Tx) -> list[Rec]:
+def emergency_contacts(tx: Tx) -> list[Rec]:
     """The active emergency phones in ringing order."""
-    return tx.rows(_EMERGENCY_PHONES_IN_ORDER)
+    return store.active_emergency_contacts(tx)
 
 
-def emergency_contacts(session: Session) -> list[EmergencyContact]:
-    """The active emergency phones in ringing order."""
-    return list(session.scalars(
-        select(EmergencyContact).where(EmergencyContact.active.is_(True))
-        .order_by(EmergencyContact.position)
-    ))
+# --- closures and opening hours ----------------------------------------------------------------
 
 
 def _hhmm(text: str | None, what: str) -> str | None:
@@ -303,8 +236,8 @@ def _hhmm(text: str | None, what: str) -> str | None:
 
 
 def add_closure(
-    session: Session, day: str, starts: str | None, ends: str | None, reason: str, now: datetime
-) -> Closure:
+    tx: Tx, day: str, starts: str | None, ends: str | None, reason: str, now: datetime
+) -> Rec:
     """Close the centre for a whole day or between two times of a day."""
     try:
         parsed = date.fromisoformat(day)
@@ -317,47 +250,54 @@ def add_closure(
         raise DirectoryError("the closure must end after it starts")
     if not reason.strip():
         raise DirectoryError("a closure needs a reason (callers hear it)")
-    require_fits(reason.strip(), Closure.reason, "reason")
-    closure = Closure(day=parsed, starts=start, ends=end, reason=reason.strip(), created_at=now)
-    session.add(closure)
-    session.flush()
-    return closure
+    require_fits(reason.strip(), store.CLOSURES.c.reason, "reason")
+    return store.insert_closure(tx, parsed, start, end, reason.strip(), now)
 
 
-# --- analysts, as the phone menu and routing see them ----------------------------------------
-_ANALYST = Q("SELECT * FROM analysts WHERE id = :id")
-_ANALYST_BY_PHONE = Q("SELECT * FROM analysts WHERE phone = :phone")
+def remove_closure(tx: Tx, closure_id: int) -> None:
+    """Remove a closure by id."""
+    if not store.delete_closure(tx, closure_id):
+        raise DirectoryError(f"no closure {closure_id}")
+
+
+def seed_business_hours(tx: Tx) -> None:
+    """Store the procedure's opening hours when the database has none (they are data)."""
+    if store.business_hours(tx):
+        return
+    for window in DEFAULT_WINDOWS:
+        store.insert_business_hours(tx, window.weekday, window.opens.strftime("%H:%M"),
+                                    window.closes.strftime("%H:%M"))
+
+
+# --- what the webhooks read and change ---------------------------------------------------------
+
+
+def company_of_contact_phone(tx: Tx, phone: str) -> int | None:
+    """The company of the contact whose phone this is."""
+    row = store.contact_by_phone(tx, phone)
+    return row.company_id if row else None
+
+
+def contract_hours(tx: Tx, company_id: int) -> int | None:
+    """A company's contract response time in business hours (None: no contract)."""
+    return store.contract_hours(tx, company_id)
+
+
+def emergency_contact(tx: Tx, contact_id: int) -> Rec | None:
+    """An emergency phone by id."""
+    return store.emergency_contact_by_id(tx, contact_id)
 
 
 def get_analyst(tx: Tx, analyst_id: int | None) -> Rec | None:
     """An analyst by id."""
-    return None if analyst_id is None else tx.row(_ANALYST, id=analyst_id)
+    return None if analyst_id is None else analysts.analyst_by_id(tx, analyst_id)
 
 
 def analyst_by_phone(tx: Tx, phone: str | None) -> Rec | None:
     """The analyst whose registered phone this is."""
-    return tx.row(_ANALYST_BY_PHONE, phone=phone) if phone else None
+    return analysts.analyst_by_phone(tx, phone) if phone else None
 
 
 def away_notice_heard(tx: Tx, analyst_id: int) -> None:
     """The analyst has heard that the line set them away."""
-    tx.update("analysts", analyst_id, away_notice=False)
-
-
-def status_change(analyst, status: str, now: datetime) -> dict:
-    """The columns that make an analyst available, unavailable or away."""
-    if status not in ANALYST_STATUSES:
-        raise DirectoryError(f"status must be one of {', '.join(ANALYST_STATUSES)}")
-    changes: dict = {"status": status}
-    if status == "available" and analyst.status != "available":
-        changes.update(idle_since=now, missed_in_row=0)
-    if status != "away":
-        changes["away_notice"] = False
-    return changes
-
-
-def change_analyst_status(tx: Tx, analyst: Rec, status: str, now: datetime) -> Rec:
-    """Make an analyst available, unavailable or away; the analyst as they are now."""
-    changes = status_change(analyst, status, now)
-    tx.update("analysts", analyst.id, **changes)
-    return analyst.replace(**changes)
+    analysts.update_analyst(tx, analyst_id, away_notice=False)

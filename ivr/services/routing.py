@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ivr.services.cases import change_case, get_case, taken_by
-from ivr.services.directory import emergency_phones_in_order
 from ivr.store import analysts, calls
+from ivr.store.directory import AVAILABLE, AWAY, active_emergency_contacts
 from ivr.store.tx import Rec, Tx
 
 LEASE_MARGIN_SECONDS = 15
@@ -24,7 +24,6 @@ LEASE_MARGIN_SECONDS = 15
 MISSED_OUTCOMES = frozenset({"no-answer", "busy", "failed", "voicemail"})
 NOT_TAKEN = MISSED_OUTCOMES | {"declined", "canceled"}
 LEG_ENDED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-AVAILABLE, AWAY = "available", "away"
 RINGING, ACCEPTED, DECLINED = "ringing", "accepted", "declined"
 
 
@@ -77,9 +76,9 @@ def count_miss(tx: Tx, analyst_id: int, limit: int) -> bool:
     missed = analyst.missed_in_row + 1
     away = missed >= limit and analyst.status == AVAILABLE
     if away:
-        analysts.update(tx, analyst_id, missed_in_row=missed, status=AWAY, away_notice=True)
+        analysts.update_analyst(tx, analyst_id, missed_in_row=missed, status=AWAY, away_notice=True)
     else:
-        analysts.update(tx, analyst_id, missed_in_row=missed)
+        analysts.update_analyst(tx, analyst_id, missed_in_row=missed)
     return away
 
 
@@ -110,7 +109,7 @@ def ringing_attempt(tx: Tx, call, callee: str) -> Rec | None:
 def next_emergency_contact(tx: Tx, call_sid: str) -> Rec | None:
     """The first active emergency phone, in order, not yet rung in this call."""
     tried = calls.emergency_contacts_tried(tx, call_sid)
-    for contact in emergency_phones_in_order(tx):
+    for contact in active_emergency_contacts(tx):
         if contact.id not in tried:
             return contact
     return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from ivr.store.directory import AVAILABLE, AWAY, UNAVAILABLE
 from ivr.store.tx import Q, Rec, Tx
 
 CANDIDATES = 10
@@ -48,7 +49,6 @@ _EXTEND = Q("UPDATE analysts SET lease_until = :until, missed_in_row = 0"
             " WHERE id = :id AND lease_call_sid = :sid")
 _RELEASE = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
              " WHERE id = :id AND lease_call_sid = :sid")
-_ANALYST = Q("SELECT * FROM analysts WHERE id = :id")
 _ANALYST_FOR_UPDATE = Q("SELECT * FROM analysts WHERE id = :id FOR UPDATE")
 _REAP = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
           " WHERE id = :id AND lease_until IS NOT NULL AND lease_until <= :now")
@@ -107,12 +107,8 @@ def get(tx: Tx, analyst_id: int | None, for_update: bool = False) -> Rec | None:
     """An analyst by id (locked for this transaction on PostgreSQL when `for_update`)."""
     if analyst_id is None:
         return None
-    return tx.row(_ANALYST_FOR_UPDATE if for_update and tx.pg else _ANALYST, id=analyst_id)
+    return tx.row(_ANALYST_FOR_UPDATE if for_update and tx.pg else _ANALYST_BY_ID, id=analyst_id)
 
-
-def update(tx: Tx, analyst_id: int, **values) -> None:
-    """Write some columns of an analyst."""
-    tx.update("analysts", analyst_id, **values)
 
 
 def expired_leases(tx: Tx, now: datetime) -> list[Rec]:
@@ -123,3 +119,57 @@ def expired_leases(tx: Tx, now: datetime) -> list[Rec]:
 def reap(tx: Tx, analyst_id: int, now: datetime) -> None:
     """Clear an analyst's lease if it has expired."""
     tx.run(_REAP, id=analyst_id, now=now)
+
+
+# --- analysts as people: who they are, their status -------------------------------------------
+
+_ANALYST_BY_ID = Q("SELECT * FROM analysts WHERE id = :id")
+_ANALYST_BY_PHONE = Q("SELECT * FROM analysts WHERE phone = :phone")
+_ANALYSTS = Q("SELECT * FROM analysts ORDER BY id")
+_NEW_ANALYST = Q(
+    "INSERT INTO analysts (name, phone, pin_hash, status, idle_since, missed_in_row,"
+    " away_notice, created_at)"
+    " VALUES (:name, :phone, :pin_hash, :status, :now, 0, FALSE, :now) RETURNING *")
+# One statement, each column from the row as it was: becoming available (from another status)
+# starts a new idle period and forgets missed calls; any status but away drops the away notice.
+_SET_STATUS = Q(
+    "UPDATE analysts SET"
+    " idle_since = CASE WHEN :to_available AND status <> :status THEN :now ELSE idle_since END,"
+    " missed_in_row = CASE WHEN :to_available AND status <> :status THEN 0"
+    " ELSE missed_in_row END,"
+    " away_notice = CASE WHEN :to_away THEN away_notice ELSE FALSE END,"
+    " status = :status"
+    " WHERE id = :id RETURNING *")
+
+
+def analyst_by_id(tx: Tx, analyst_id: int) -> Rec | None:
+    """An analyst by id."""
+    return tx.row(_ANALYST_BY_ID, "analysts", id=analyst_id)
+
+
+def analyst_by_phone(tx: Tx, phone: str) -> Rec | None:
+    """The analyst whose registered phone (E.164) this is."""
+    return tx.row(_ANALYST_BY_PHONE, "analysts", phone=phone)
+
+
+def update_analyst(tx: Tx, analyst_id: int, **values) -> None:
+    """Write some columns of an analyst."""
+    tx.update("analysts", analyst_id, **values)
+
+
+def all_analysts(tx: Tx) -> list[Rec]:
+    """Every analyst, by id."""
+    return tx.rows(_ANALYSTS, "analysts")
+
+
+def insert_analyst(tx: Tx, name: str, phone: str, pin_hash: str | None, now: datetime) -> Rec:
+    """Store an analyst, unavailable and idle since now; the row as stored."""
+    return tx.row(_NEW_ANALYST, "analysts", name=name, phone=phone, pin_hash=pin_hash,
+                  status=UNAVAILABLE, now=now)
+
+
+def update_analyst_status(tx: Tx, analyst_id: int, status: str, now: datetime) -> Rec | None:
+    """Set an analyst's status (one of ANALYST_STATUSES); the row as written (None: no such
+    analyst). A row of this analyst read earlier in the transaction gets the new values."""
+    return tx.row(_SET_STATUS, "analysts", id=analyst_id, status=status, now=now,
+                  to_available=status == AVAILABLE, to_away=status == AWAY)

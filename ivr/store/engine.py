@@ -1,4 +1,4 @@
-"""Engine, sessions and schema management for SQLite and PostgreSQL."""
+"""Engine and schema management for SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, exc, inspect
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "schema.sql"
@@ -165,11 +164,6 @@ class _WriterLock:
         if getattr(self._held, "yes", False):
             self._held.yes = False
             self._lock.release()
-
-
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def sql_statements(text: str, dialect: str) -> list[str]:

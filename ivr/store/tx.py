@@ -267,6 +267,10 @@ class Tx:
                                    f"WHERE {PRIMARY_KEYS.get(table, 'id')} = :key")
         return self.row(q, table, key=key)
 
+    def begin(self) -> None:
+        """Take the connection and begin now (on SQLite, as the writer), before any statement."""
+        self._begin()
+
     def update(self, table: str, key, **values) -> int:
         """Write some columns of one row by primary key now (an explicit UPDATE); rows changed."""
         if not values:

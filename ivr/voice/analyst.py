@@ -9,9 +9,9 @@ from ivr.services.calls import change_call
 from ivr.services.directory import (
     analyst_by_phone,
     away_notice_heard,
-    change_analyst_status,
     check_pin,
     get_analyst,
+    set_analyst_status,
 )
 from ivr.store.tx import Rec
 from ivr.voice.blueprint import bp
@@ -67,7 +67,7 @@ def analyst_menu(call: Rec):
     s = speaker()
     if choice in ("1", "2"):
         status = "available" if choice == "1" else "unavailable"
-        analyst = change_analyst_status(db(), analyst, status, now())
+        analyst = set_analyst_status(db(), analyst, status, now())
         s.say(response, "analyst_done")
         s.say(response, "analyst_hello", name=analyst.name,
               status=s.text(f"analyst_status_{analyst.status}"))

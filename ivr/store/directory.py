@@ -1,0 +1,186 @@
+"""Statements about the people and places the line knows: companies, contacts, analysts (as
+people: not their leases, which are routing's), emergency phones, closures, opening hours.
+
+Every surface (webhooks, command line, tests) reads and writes these tables through the
+functions here, on a `Tx`. A row of one table comes back as that table's `Rec` (`SELECT *`), a
+join's row as a read-only `Rec`. Writes are explicit statements; an INSERT or UPDATE returns
+the row as written.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ivr.store.models import Analyst, BusinessHours, Closure, Company, Contact, EmergencyContact
+from ivr.store.tx import Q, Rec, Tx
+
+# Analyst statuses, the one definition (ivr/domain/statuses.py takes them over when it lands).
+AVAILABLE = "available"
+UNAVAILABLE = "unavailable"
+AWAY = "away"
+ANALYST_STATUSES = (AVAILABLE, UNAVAILABLE, AWAY)
+
+# The tables, for their column lengths (services refuse text longer than its column).
+COMPANIES = Company.__table__
+CONTACTS = Contact.__table__
+ANALYSTS = Analyst.__table__
+EMERGENCY_CONTACTS = EmergencyContact.__table__
+CLOSURES = Closure.__table__
+BUSINESS_HOURS = BusinessHours.__table__
+
+
+# --- companies ---------------------------------------------------------------------------------
+
+_CONTRACT_HOURS = Q("SELECT contract_hours FROM companies WHERE id = :id")
+_COMPANY_BY_KEY = Q("SELECT * FROM companies WHERE name_key = :key")
+_NEW_COMPANY = Q(
+    "INSERT INTO companies (name, name_key, contract_hours, created_at)"
+    " VALUES (:name, :key, :contract_hours, :now) RETURNING *")
+
+
+def contract_hours(tx: Tx, company_id: int) -> int | None:
+    """A company's contract response time in business hours (None: no contract)."""
+    return tx.value(_CONTRACT_HOURS, id=company_id)
+
+
+def company_by_key(tx: Tx, key: str) -> Rec | None:
+    """The company whose matching key (see services.directory.name_key) this is."""
+    return tx.row(_COMPANY_BY_KEY, "companies", key=key)
+
+
+def insert_company(tx: Tx, name: str, key: str, contract_hours: int | None,
+                   now: datetime) -> Rec:
+    """Store a company; the row as stored."""
+    return tx.row(_NEW_COMPANY, "companies", name=name, key=key, contract_hours=contract_hours,
+                  now=now)
+
+
+# --- contacts ----------------------------------------------------------------------------------
+
+_CONTACT = ("c.id AS contact_id, c.name AS name, c.position AS position, c.email AS email,"
+            " co.id AS company_id, co.name AS company_name,"
+            " co.contract_hours AS contract_hours")
+_CONTACT_BY_PHONE = Q(
+    f"SELECT {_CONTACT} FROM contacts c"  # noqa: S608 - constants
+    " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone")
+_WHO_IS_CALLING = Q(
+    f"SELECT {_CONTACT}, NULL AS analyst_id FROM contacts c"  # noqa: S608 - constants
+    " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone"
+    " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.id FROM analysts a"
+    " WHERE a.phone = :phone")
+_NEW_CONTACT = Q(
+    "INSERT INTO contacts (company_id, name, position, phone, email, created_at)"
+    " VALUES (:company_id, :name, :position, :phone, :email, :now) RETURNING *")
+
+
+def contact_by_phone(tx: Tx, phone: str) -> Rec | None:
+    """The contact with this phone and their company: contact_id, name, position, email,
+    company_id, company_name, contract_hours."""
+    return tx.row(_CONTACT_BY_PHONE, phone=phone)
+
+
+def contact_or_analyst_by_phone(tx: Tx, phone: str) -> list[Rec]:
+    """In one query, the contact (as contact_by_phone) and the analyst (analyst_id set, the
+    rest NULL) whose phone this is: no row, one or both."""
+    return tx.rows(_WHO_IS_CALLING, phone=phone)
+
+
+def insert_contact(tx: Tx, company_id: int, name: str, position: str | None, phone: str,
+                   email: str | None, now: datetime) -> Rec:
+    """Store a contact of a company; the row as stored."""
+    return tx.row(_NEW_CONTACT, "contacts", company_id=company_id, name=name, position=position,
+                  phone=phone, email=email, now=now)
+
+
+# --- emergency phones --------------------------------------------------------------------------
+
+_EMERGENCY_BY_ID = Q("SELECT * FROM emergency_contacts WHERE id = :id")
+_EMERGENCY_BY_PHONE = Q("SELECT * FROM emergency_contacts WHERE phone = :phone")
+_EMERGENCY_CONTACTS = Q("SELECT * FROM emergency_contacts ORDER BY position")
+_ACTIVE_EMERGENCY_CONTACTS = Q(
+    "SELECT * FROM emergency_contacts WHERE active = TRUE ORDER BY position")
+_LAST_EMERGENCY_POSITION = Q("SELECT MAX(position) FROM emergency_contacts")
+_EMERGENCY_FROM = Q("SELECT id FROM emergency_contacts WHERE position >= :position"
+                    " ORDER BY position DESC")
+_EMERGENCY_DOWN_ONE = Q("UPDATE emergency_contacts SET position = position + 1 WHERE id = :id")
+_NEW_EMERGENCY = Q(
+    "INSERT INTO emergency_contacts (name, phone, position, active, created_at)"
+    " VALUES (:name, :phone, :position, TRUE, :now) RETURNING *")
+
+
+def emergency_contact_by_id(tx: Tx, contact_id: int) -> Rec | None:
+    """An emergency phone by id."""
+    return tx.row(_EMERGENCY_BY_ID, id=contact_id)
+
+
+def emergency_contact_by_phone(tx: Tx, phone: str) -> Rec | None:
+    """The emergency contact with this phone."""
+    return tx.row(_EMERGENCY_BY_PHONE, "emergency_contacts", phone=phone)
+
+
+def emergency_contacts(tx: Tx) -> list[Rec]:
+    """Every emergency contact, active or not, in ringing order."""
+    return tx.rows(_EMERGENCY_CONTACTS, "emergency_contacts")
+
+
+def active_emergency_contacts(tx: Tx) -> list[Rec]:
+    """The active emergency phones in ringing order."""
+    return tx.rows(_ACTIVE_EMERGENCY_CONTACTS, "emergency_contacts")
+
+
+def last_emergency_position(tx: Tx) -> int:
+    """The last place taken in the ringing order (0: nobody)."""
+    return tx.value(_LAST_EMERGENCY_POSITION) or 0
+
+
+def make_room_in_emergency_order(tx: Tx, position: int) -> None:
+    """Move every emergency contact at `position` or later one place down, from the end, so
+    that the order's unique positions never clash on the way."""
+    for contact_id in tx.column(_EMERGENCY_FROM, position=position):
+        tx.run(_EMERGENCY_DOWN_ONE, id=contact_id)
+
+
+def insert_emergency_contact(tx: Tx, name: str, phone: str, position: int,
+                             now: datetime) -> Rec:
+    """Store an active emergency phone at a free place of the order; the row as stored."""
+    return tx.row(_NEW_EMERGENCY, "emergency_contacts", name=name, phone=phone,
+                  position=position, now=now)
+
+
+# --- closures and opening hours ----------------------------------------------------------------
+
+_CLOSURES = Q("SELECT * FROM closures ORDER BY day, starts")
+_NEW_CLOSURE = Q(
+    "INSERT INTO closures (day, starts, ends, reason, created_at)"
+    " VALUES (:day, :starts, :ends, :reason, :now) RETURNING *")
+_DELETE_CLOSURE = Q("DELETE FROM closures WHERE id = :id")
+_BUSINESS_HOURS = Q("SELECT * FROM business_hours ORDER BY weekday, opens")
+_NEW_BUSINESS_HOURS = Q(
+    "INSERT INTO business_hours (weekday, opens, closes) VALUES (:weekday, :opens, :closes)")
+
+
+def closures(tx: Tx) -> list[Rec]:
+    """Every closure by day and start (day: ISO text on SQLite, a date on PostgreSQL)."""
+    return tx.rows(_CLOSURES, "closures")
+
+
+def insert_closure(tx: Tx, day: date, starts: str | None, ends: str | None, reason: str,
+                   now: datetime) -> Rec:
+    """Store a closure (starts and ends 'HH:MM', both None for the whole day); the row."""
+    return tx.row(_NEW_CLOSURE, "closures", day=day, starts=starts, ends=ends, reason=reason,
+                  now=now)
+
+
+def delete_closure(tx: Tx, closure_id: int) -> bool:
+    """Remove a closure; whether there was one."""
+    return tx.run(_DELETE_CLOSURE, id=closure_id) == 1
+
+
+def business_hours(tx: Tx) -> list[Rec]:
+    """The opening windows (weekday 0 = Monday, opens and closes 'HH:MM', Caracas time)."""
+    return tx.rows(_BUSINESS_HOURS, "business_hours")
+
+
+def insert_business_hours(tx: Tx, weekday: int, opens: str, closes: str) -> None:
+    """Store one opening window."""
+    tx.run(_NEW_BUSINESS_HOURS, weekday=weekday, opens=opens, closes=closes)
