@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from ivr.domain.business_hours import CARACAS
 from ivr.domain.phones import parse_phone
 from ivr.sim.simulator import (
     DEFAULT_CALLER,
@@ -64,7 +65,6 @@ class FlaskTransport:
 
 def caracas_moment(text: str) -> datetime:
     """'2027-02-08 09:00' read as Caracas wall time, as an aware datetime."""
-    from ivr.domain.business_hours import CARACAS
 
     try:
         local = datetime.fromisoformat(text.strip())

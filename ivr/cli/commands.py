@@ -20,10 +20,12 @@ from ivr.services import directory
 from ivr.services.callbacks import callback_made, callback_queue
 from ivr.services.cases import find_case
 from ivr.services.demo import load_demo_data
+from ivr.services.replay import replay_spool
 from ivr.services.routing import reap_expired_leases
 from ivr.store import analysts as analyst_rows
 from ivr.store import directory as store
 from ivr.store.schema import init_db
+from ivr.store.spool import Spool
 
 
 def _phone_shown(number: str) -> str:
@@ -222,10 +224,10 @@ def reap_command():
 @with_appcontext
 def spool_replay_command():
     """Replay into the database what callers gave while it was unavailable."""
-    from ivr.voice.offline import replay_spool
-
+    state = current_app.extensions["ivr"]
     try:
-        applied = replay_spool(current_app._get_current_object())
+        applied = replay_spool(state.engine, Spool(state.settings.spool_dir), state.schedules,
+                               state.settings)
     except SQLAlchemyError as error:
         click.echo(f"error: database unavailable ({type(error).__name__}); spool kept", err=True)
         sys.exit(1)

@@ -9,6 +9,7 @@ from flask import current_app, g, request
 from ivr.domain.clock import utcnow
 from ivr.state import AppState
 from ivr.store.tx import Tx
+from ivr.voice.twiml import Speaker
 
 
 def app_state() -> AppState:
@@ -28,8 +29,6 @@ def speaker():
     """The prompt speaker for this application (built once)."""
     state = app_state()
     if state.speaker is None:
-        from ivr.voice.twiml import Speaker
-
         state.speaker = Speaker(state.catalogue, state.settings)
     return state.speaker
 
