@@ -11,10 +11,12 @@ import multiprocessing
 import os
 
 wsgi_app = "wsgi:app"
+ROOT = os.path.dirname(os.path.abspath(__file__))
 
 # GUNICORN_BIND: where to listen; behind the TLS reverse proxy, a loopback address (or a
-# unix socket: "unix:/run/ivr/gunicorn.sock").
-bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
+# unix socket: "unix:/run/ivr/gunicorn.sock"). `make run` sets 127.0.0.1:5000; `-b` on the
+# command line overrides it too. In development mode only loopback is allowed (on_starting).
+bind = [os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"]
 
 # Threaded workers: a webhook spends part of its time waiting for the database, and threads of
 # one process queue for SQLite's write lock on an in-process lock that wakes the next writer
@@ -65,6 +67,29 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # Load the app in each worker (not the master): database engines and threads are per process.
 preload_app = False
+
+
+def on_starting(server):
+    """Check the settings once, in the master, before anything listens: a bad one stops
+    gunicorn with one line naming it (a ConfigError is a RuntimeError, which gunicorn prints
+    as "Error: ..."), and development mode (a token made for this checkout) binds loopback."""
+    from gunicorn.util import parse_address
+
+    from ivr.config import ConfigError, is_loopback, load_settings
+
+    # The instance folder Flask gives the app (the repository's instance/).
+    settings = load_settings(instance_path=os.path.join(ROOT, "instance"))
+    if settings.env != "development":
+        return
+    for address in server.cfg.bind:
+        parsed = parse_address(address)
+        if isinstance(parsed, str):
+            continue  # a unix socket: local
+        if not isinstance(parsed, tuple) or not is_loopback(parsed[0]):
+            raise ConfigError(
+                f"development mode listens on loopback only, not {address}: bind "
+                "127.0.0.1:PORT (GUNICORN_BIND), or set IVR_ENV=production with "
+                "TWILIO_AUTH_TOKEN and SECRET_KEY")
 
 
 def post_worker_init(worker):

@@ -8,7 +8,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ivr.config import load_settings
+from ivr.config import is_loopback, load_settings
 from ivr.logs import configure_logging
 from ivr.prompts import load_catalogue
 from ivr.state import AppState, ScheduleCache
@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     env = dict(os.environ)
     env.update(test_config or {})
     settings = load_settings(env, instance_path=app.instance_path)
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # the database, spool, secrets
     app.config.update(SECRET_KEY=str(settings.secret_key), TESTING=settings.env == "testing")
     if settings.proxy_hops:
         # Trust X-Forwarded-Proto/Host/Port from that many proxies so signatures validate.
@@ -34,6 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
             x_host=settings.proxy_hops, x_port=settings.proxy_hops,
         )
+    if settings.env == "development":
+        # Outermost, so that it sees the socket's peer and not a forwarded address.
+        app.wsgi_app = LoopbackOnly(app.wsgi_app)
     engine = make_engine(settings.database_url, connect_timeout=settings.db_connect_timeout)
     app.extensions["ivr"] = AppState(
         settings=settings,
@@ -54,3 +57,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(voice.audio_bp)
     cli.init_app(app)
     return app
+
+
+class LoopbackOnly:
+    """WSGI middleware: answer only this machine (development mode, whatever the bind)."""
+
+    REFUSAL = (b"Development mode answers only this machine (127.0.0.1, ::1). To serve others, "
+               b"set IVR_ENV=production with TWILIO_AUTH_TOKEN and SECRET_KEY.\n")
+
+    def __init__(self, wsgi_app):
+        """Wrap the application."""
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        """Refuse a request from another machine with 403; pass the others on."""
+        peer = environ.get("REMOTE_ADDR") or ""
+        if peer and not is_loopback(peer):  # a unix socket has no peer address: local
+            start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8"),
+                                             ("Content-Length", str(len(self.REFUSAL)))])
+            return [self.REFUSAL]
+        return self.wsgi_app(environ, start_response)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ivr.domain.phones import parse_phone
 
 DEFAULT_FALLBACK_NUMBERS = ("+584140143913", "+584140320151")  # the procedure's rule 1.2 cells
+# Development mode's own secrets, made once per checkout in the instance folder.
+DEV_TOKEN_FILE = "dev-token"  # noqa: S105 - a file name, not a secret
+DEV_SECRET_KEY_FILE = "dev-secret-key"  # noqa: S105 - a file name, not a secret
+MIN_SECRET_KEY_LENGTH = 32
+# The built-in token of earlier versions: public in the repository's history, so never trusted.
+RETIRED_TOKENS = frozenset({"development-token"})
 
 
 class ConfigError(RuntimeError):
@@ -91,22 +99,26 @@ def normalise_database_url(url: str) -> str:
 def load_settings(env: dict | None = None, instance_path: str = "instance") -> Settings:
     """Build Settings from the environment; outside development, secrets are required."""
     env = dict(os.environ if env is None else env)
-    mode = env.get("IVR_ENV", "development")
+    mode = env.get("IVR_ENV") or "development"
     if mode not in ("development", "production", "testing"):
         raise ConfigError("IVR_ENV must be development, testing or production")
     token = env.get("TWILIO_AUTH_TOKEN", "")
     secret = env.get("SECRET_KEY", "")
-    if mode == "production":
-        missing = [n for n, v in (("TWILIO_AUTH_TOKEN", token), ("SECRET_KEY", secret)) if not v]
-        if missing:
-            raise ConfigError(
-                f"{' and '.join(missing)} must be set when IVR_ENV=production "
-                "(see README, Configuration)"
-            )
+    if token in RETIRED_TOKENS:
+        raise ConfigError(
+            f"TWILIO_AUTH_TOKEN={token} is the old public development token: unset it "
+            "(development makes its own in instance/dev-token) or set Twilio's Auth Token")
     if mode == "development":
-        # A fixed, public development token lets `make run` answer signed test calls.
-        token = token or "development-token"
-        secret = secret or "development-secret"
+        # No built-in token: one made at random for this checkout, which the call simulator
+        # reads too; development mode also listens on loopback only (wsgi, gunicorn.conf.py).
+        if not token.strip():
+            token = instance_secret(instance_path, DEV_TOKEN_FILE)
+        if not secret.strip():
+            secret = instance_secret(instance_path, DEV_SECRET_KEY_FILE)
+    else:
+        problems = _secret_problems(mode, token, secret)
+        if problems:
+            raise ConfigError("; ".join(problems))
     default_db = "sqlite:///" + os.path.join(os.path.abspath(instance_path), "ivr.sqlite3")
     base = (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None
     if base:
@@ -139,3 +151,84 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         spool_dir=env.get("SPOOL_DIR") or os.path.join(os.path.abspath(instance_path), "spool"),
         db_connect_timeout=_int(env, "DB_CONNECT_TIMEOUT", Settings.db_connect_timeout),
     )
+
+
+def _secret_problems(mode: str, token: str, secret: str) -> list[str]:
+    """What is wrong with the token and secret key outside development, one line each."""
+    problems = []
+    if not token.strip():
+        problems.append(
+            f"TWILIO_AUTH_TOKEN is not set (or blank) with IVR_ENV={mode}: set it to the Auth "
+            "Token of the Twilio Console (Account, API keys & tokens), see README, Configuration")
+    if mode == "production" and len(secret.strip()) < MIN_SECRET_KEY_LENGTH:
+        problems.append(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters with "
+            f"IVR_ENV=production (it has {len(secret.strip())}): set it to the output of "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'")
+    return problems
+
+
+def instance_secret(instance_path: str, name: str) -> str:
+    """The secret kept in the instance folder's file `name`, made once if it is not there."""
+    directory = os.path.abspath(instance_path)
+    path = os.path.join(directory, name)
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    except OSError as error:  # a symlink, a directory, no permission
+        raise ConfigError(f"cannot read {path}: {error.strerror}") from None
+    value = secrets.token_hex(32)
+    # Written in full to a private temporary file (O_EXCL: never an existing file or a
+    # symlink; 0600 from the start), then linked to its name, which fails if the name exists:
+    # two processes starting at once both end up with the one that was linked first, and
+    # nobody ever reads a half-written file.
+    temporary = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError as error:
+        raise ConfigError(f"cannot create {path}: {error.strerror}") from None
+    try:
+        try:
+            os.write(fd, (value + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.link(temporary, path)
+    except FileExistsError:
+        return _read_secret(path)
+    except OSError as error:
+        raise ConfigError(f"cannot create {path}: {error.strerror}") from None
+    finally:
+        os.unlink(temporary)
+    return value
+
+
+def _read_secret(path: str) -> str:
+    """A secret file's value, refused when other users can read it or when it is blank."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    try:
+        mode = os.fstat(fd).st_mode
+        raw = os.read(fd, 4096)
+    finally:
+        os.close(fd)
+    if mode & 0o077:
+        raise ConfigError(f"{path} is open to other users: chmod 600 {path}")
+    value = raw.decode("ascii", errors="replace").strip()
+    if not value:
+        raise ConfigError(f"{path} is empty: delete it and a new one is made")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host (an address or "localhost") is this machine's loopback interface."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
+from twilio.request_validator import RequestValidator
 
 from ivr import create_app
-from ivr.config import DEFAULT_FALLBACK_NUMBERS, ConfigError, load_settings
+from ivr.config import (
+    DEFAULT_FALLBACK_NUMBERS,
+    ConfigError,
+    instance_secret,
+    is_loopback,
+    load_settings,
+)
+from tests.conftest import call_params
+
+ROOT = Path(__file__).resolve().parent.parent
+OLD_PUBLIC_TOKEN = "development-token"  # the built-in token before issue 13
 
 TOKEN = "tw-token-do-not-print-0123456789"
 SECRET = "flask-secret-do-not-print-987654"
@@ -81,6 +98,269 @@ def test_development_has_working_defaults(tmp_path):
     """Development fills in a token and a secret so `make run` answers signed test calls."""
     s = settings(tmp_path, IVR_ENV="development")
     assert str(s.twilio_auth_token) and str(s.secret_key)
+
+
+# --- safe defaults (issue 13) ---------------------------------------------------------------
+
+
+def mode_of(path) -> int:
+    """A file's permission bits."""
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.mark.parametrize("env", [{}, {"IVR_ENV": "development"}, {"IVR_ENV": ""},
+                                 {"TWILIO_AUTH_TOKEN": "  ", "SECRET_KEY": ""}])
+def test_development_token_is_random_private_and_kept(tmp_path, env):
+    """No built-in token: development without one makes a random token once in
+    instance/dev-token (mode 0600, whatever the umask) and reads it back on every start."""
+    old_umask = os.umask(0o022)
+    try:
+        first = settings(tmp_path, **env)
+    finally:
+        os.umask(old_umask)
+    token, secret = str(first.twilio_auth_token), str(first.secret_key)
+    assert first.env == "development"
+    assert token != OLD_PUBLIC_TOKEN and re.fullmatch(r"[0-9a-f]{64}", token)
+    assert len(secret) >= 32 and secret != token
+    assert (tmp_path / "dev-token").read_text().strip() == token
+    assert (tmp_path / "dev-secret-key").read_text().strip() == secret
+    assert mode_of(tmp_path / "dev-token") == mode_of(tmp_path / "dev-secret-key") == 0o600
+    again = settings(tmp_path, **env)
+    assert (str(again.twilio_auth_token), str(again.secret_key)) == (token, secret)
+    assert token != str(settings(tmp_path / "elsewhere", **env).twilio_auth_token)
+
+
+def test_development_uses_a_given_token(tmp_path):
+    """A token in the environment wins, and no file is made for it."""
+    s = settings(tmp_path, IVR_ENV="development", TWILIO_AUTH_TOKEN=TOKEN, SECRET_KEY=SECRET)
+    assert (str(s.twilio_auth_token), str(s.secret_key)) == (TOKEN, SECRET)
+    assert not (tmp_path / "dev-token").exists()
+
+
+def test_development_token_created_once_under_a_race(tmp_path):
+    """Workers starting at once all end up with the same token, and no temporary file stays."""
+    with ThreadPoolExecutor(16) as pool:
+        tokens = set(pool.map(lambda _: instance_secret(str(tmp_path), "dev-token"), range(64)))
+    assert len(tokens) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev-token"]
+
+
+@pytest.mark.parametrize(("content", "mode", "message"), [
+    ("0123456789abcdef0123456789abcdef\n", 0o644, "chmod 600"),
+    ("0123456789abcdef0123456789abcdef\n", 0o640, "chmod 600"),
+    (" \n", 0o600, "is empty"),
+])
+def test_development_token_file_refused_when_unsafe(tmp_path, content, mode, message):
+    """A dev-token others can read, or a blank one, stops start-up with what to do."""
+    path = tmp_path / "dev-token"
+    path.write_text(content)
+    path.chmod(mode)
+    with pytest.raises(ConfigError, match=message) as error:
+        settings(tmp_path)
+    assert "\n" not in str(error.value)
+
+
+def test_development_token_file_not_followed_through_a_symlink(tmp_path):
+    """instance/dev-token is never read through a symlink (it could point at anything)."""
+    target = tmp_path / "elsewhere"
+    target.write_text("0123456789abcdef0123456789abcdef\n")
+    target.chmod(0o600)
+    (tmp_path / "dev-token").symlink_to(target)
+    with pytest.raises(ConfigError, match="dev-token"):
+        settings(tmp_path)
+
+
+@pytest.mark.parametrize("mode", ["development", "testing", "production"])
+def test_old_public_token_refused_everywhere(tmp_path, mode):
+    """The old built-in token is public (it is in the history): refused in every mode."""
+    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN"):
+        load_settings({"IVR_ENV": mode, "TWILIO_AUTH_TOKEN": OLD_PUBLIC_TOKEN,
+                       "SECRET_KEY": SECRET}, instance_path=str(tmp_path))
+
+
+@pytest.mark.parametrize("blank", ["", " ", "   ", "\t", "\n", " \r\n "])
+@pytest.mark.parametrize("mode", ["production", "testing"])
+def test_blank_token_refused_outside_development(tmp_path, blank, mode):
+    """A token of spaces is no token: one line naming TWILIO_AUTH_TOKEN and where to get it."""
+    with pytest.raises(ConfigError) as error:
+        load_settings({"IVR_ENV": mode, "TWILIO_AUTH_TOKEN": blank, "SECRET_KEY": SECRET},
+                      instance_path=str(tmp_path))
+    message = str(error.value)
+    assert message.startswith("TWILIO_AUTH_TOKEN") and "Twilio Console" in message
+    assert "\n" not in message and "SECRET_KEY" not in message
+
+
+@pytest.mark.parametrize("secret", ["", "x", "tooShortSecretQZ", "s" * 31, " " * 40,
+                                    " " + "s" * 30 + " "])
+def test_short_secret_key_refused_in_production(tmp_path, secret):
+    """Production needs a SECRET_KEY of at least 32 characters (blanks not counted)."""
+    with pytest.raises(ConfigError) as error:
+        load_settings({**PRODUCTION, "SECRET_KEY": secret}, instance_path=str(tmp_path))
+    message = str(error.value)
+    assert message.startswith("SECRET_KEY must be at least 32 characters")
+    assert "secrets.token_hex(32)" in message and "\n" not in message
+    if len(secret.strip()) > 3:
+        assert secret.strip() not in message  # the value is never shown
+
+
+def test_secret_key_of_32_characters_accepted(tmp_path):
+    """32 characters is enough."""
+    s = load_settings({**PRODUCTION, "SECRET_KEY": "s" * 32}, instance_path=str(tmp_path))
+    assert str(s.secret_key) == "s" * 32
+
+
+def test_testing_mode_keeps_short_secret_keys(tmp_path):
+    """The suite's configs (SECRET_KEY "x") still work in testing mode."""
+    s = load_settings({"IVR_ENV": "testing", "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "x"},
+                      instance_path=str(tmp_path))
+    assert str(s.secret_key) == "x"
+
+
+@pytest.mark.parametrize(("host", "expected"), [
+    ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("[::1]", True),
+    ("localhost", True), ("::ffff:127.0.0.1", True),
+    ("0.0.0.0", False),  # noqa: S104 - an address under test, nothing binds it
+    ("", False), ("::", False), ("192.168.1.10", False), ("10.0.0.1", False),
+    ("example.com", False), ("2001:db8::1", False),
+])
+def test_is_loopback(host, expected):
+    """Loopback addresses (and localhost), nothing else."""
+    assert is_loopback(host) is expected
+
+
+@pytest.fixture
+def default_app(database_url, tmp_path, monkeypatch):
+    """The app as `make run` builds it: IVR_ENV, TWILIO_AUTH_TOKEN and SECRET_KEY unset."""
+    for name in ("IVR_ENV", "TWILIO_AUTH_TOKEN", "SECRET_KEY", "PUBLIC_BASE_URL", "PROXY_HOPS"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app({"DATABASE_URL": database_url, "SPOOL_DIR": str(tmp_path / "spool")})
+    app.extensions["ivr"].schedules.path = str(tmp_path / "schedule-cache.json")
+    yield app
+    app.extensions["ivr"].engine.dispose()
+
+
+def signed_incoming(app, token: str, remote: str = "127.0.0.1"):
+    """POST /voice/incoming signed with a token, from a peer address."""
+    params = call_params("CA" + os.urandom(16).hex())
+    url = "http://localhost/voice/incoming"
+    signature = RequestValidator(token).compute_signature(url, params)
+    return app.test_client().post("/voice/incoming", data=params,
+                                  headers={"X-Twilio-Signature": signature},
+                                  environ_base={"REMOTE_ADDR": remote})
+
+
+def test_default_mode_refuses_the_old_public_token(default_app):
+    """The forgery of issue 13: with nothing configured, a webhook signed with the public
+    development-token is refused; one signed with instance/dev-token is answered."""
+    state = default_app.extensions["ivr"]
+    assert state.settings.env == "development"
+    assert signed_incoming(default_app, OLD_PUBLIC_TOKEN).status_code == 403
+    token = (Path(default_app.instance_path) / "dev-token").read_text().strip()
+    assert str(state.settings.twilio_auth_token) == token
+    answered = signed_incoming(default_app, token)
+    assert answered.status_code == 200 and answered.mimetype == "text/xml"
+
+
+@pytest.mark.parametrize(("remote", "status"), [
+    ("127.0.0.1", 200), ("::1", 200), ("192.0.2.7", 403), ("2001:db8::7", 403),
+])
+def test_default_mode_answers_loopback_only(default_app, remote, status):
+    """Development mode answers only this machine, even a request signed with its token."""
+    token = str(default_app.extensions["ivr"].settings.twilio_auth_token)
+    response = signed_incoming(default_app, token, remote)
+    assert response.status_code == status
+    if status == 403:
+        assert b"IVR_ENV=production" in response.data
+
+
+def test_production_mode_answers_other_machines(database_url, tmp_path):
+    """The loopback guard is development's only: production serves its proxy wherever it is."""
+    app = create_app({**PRODUCTION, "DATABASE_URL": database_url, "PUBLIC_BASE_URL": "",
+                      "PROXY_HOPS": "", "SPOOL_DIR": str(tmp_path / "spool")})
+    app.extensions["ivr"].schedules.path = str(tmp_path / "schedule-cache.json")
+    try:
+        assert signed_incoming(app, TOKEN, "192.0.2.7").status_code == 200
+    finally:
+        app.extensions["ivr"].engine.dispose()
+
+
+# --- start-up from the command line and gunicorn --------------------------------------------
+
+
+def clean_env(tmp_path, **extra) -> dict:
+    """The process environment without the line's settings, plus these."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("IVR_ENV", "TWILIO_AUTH_TOKEN", "SECRET_KEY", "GUNICORN_BIND",
+                        "PUBLIC_BASE_URL", "PROXY_HOPS", "DATABASE_URL")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'line.sqlite3'}",
+               SPOOL_DIR=str(tmp_path / "spool"), **extra)
+    return env
+
+
+def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    """A command of ours in the repository, its output captured."""
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,  # noqa: S603
+                          timeout=60)
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    ({"TWILIO_AUTH_TOKEN": " ", "SECRET_KEY": SECRET}, "TWILIO_AUTH_TOKEN"),
+    ({"TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "too-short"}, "SECRET_KEY"),
+])
+def test_flask_cli_refuses_bad_production_settings_in_one_line(tmp_path, extra, named):
+    """`flask --app wsgi ...` in production with a blank token or a short key: one error line
+    naming the variable, exit 1, nothing created."""
+    done = run([sys.executable, "-m", "flask", "--app", "wsgi", "init-db"],
+               clean_env(tmp_path, IVR_ENV="production", **extra))
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {named}"), done.stderr
+    assert not (tmp_path / "line.sqlite3").exists()
+
+
+@pytest.mark.parametrize(("extra", "args", "expected"), [
+    ({"GUNICORN_BIND": "0.0.0.0:5999"}, [], "development mode listens on loopback only"),
+    ({"GUNICORN_BIND": "127.0.0.1:5999"}, ["-b", "0.0.0.0:5999"],
+     "development mode listens on loopback only, not 0.0.0.0:5999"),
+    ({"GUNICORN_BIND": "[::]:5999"}, [], "development mode listens on loopback only"),
+    ({"IVR_ENV": "production", "TWILIO_AUTH_TOKEN": "  ", "SECRET_KEY": SECRET}, [],
+     "TWILIO_AUTH_TOKEN is not set (or blank)"),
+    ({"IVR_ENV": "production", "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "short"}, [],
+     "SECRET_KEY must be at least 32 characters"),
+])
+def test_gunicorn_refuses_to_start(tmp_path, extra, args, expected):
+    """gunicorn.conf.py checks the settings in the master before binding: development on a
+    non-loopback address (from GUNICORN_BIND or -b), or bad production secrets, stop it."""
+    done = run([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+                "--no-control-socket", *args], clean_env(tmp_path, **extra))
+    assert done.returncode == 1, done.stderr
+    assert f"Error: {expected}" in done.stderr
+    assert "Booting worker" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_gunicorn_without_the_config_file_stops_on_bad_settings(tmp_path):
+    """`gunicorn wsgi:app` without gunicorn.conf.py: the worker cannot boot, gunicorn stops
+    (instead of restarting it forever) and says why."""
+    env = clean_env(tmp_path, IVR_ENV="production", TWILIO_AUTH_TOKEN=" ", SECRET_KEY=SECRET)
+    empty = tmp_path / "empty.conf.py"  # or gunicorn reads ./gunicorn.conf.py by itself
+    empty.write_text("")
+    done = run([sys.executable, "-m", "gunicorn", "-c", str(empty), "--no-control-socket",
+                "-b", "127.0.0.1:0", "wsgi:app"], env)
+    assert done.returncode != 0
+    assert "TWILIO_AUTH_TOKEN is not set (or blank)" in done.stderr
+    assert done.stderr.count("Booting worker") == 1
+
+
+def test_make_run_serves_through_gunicorn_on_loopback():
+    """`make run`: init-db, demo-data, then gunicorn with the repository's config on
+    127.0.0.1:5000 (not Flask's development server)."""
+    done = run(["make", "--no-print-directory", "-n", "run"], dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    commands = [line for line in done.stdout.splitlines() if "wsgi" in line or "gunicorn" in line]
+    assert commands[-3].endswith("flask --app wsgi init-db")
+    assert commands[-2].endswith("flask --app wsgi demo-data")
+    assert commands[-1] == "GUNICORN_BIND=127.0.0.1:5000 .venv/bin/gunicorn -c gunicorn.conf.py"
+    assert not any(" run " in line or line.endswith(" run") for line in commands)
 
 
 def test_unknown_environment_refused(tmp_path):

@@ -562,7 +562,8 @@ def free_port() -> int:
 
 @pytest.mark.slow
 def test_calling_a_running_gunicorn(tmp_path):
-    """gunicorn with gunicorn.conf.py on a temporary SQLite database; the call goes over HTTP."""
+    """gunicorn with gunicorn.conf.py on a temporary SQLite database; the call goes over HTTP,
+    signed with the development token both read from instance/dev-token."""
     port = free_port()
     env = {**os.environ, "IVR_ENV": "development", "TWILIO_AUTH_TOKEN": "",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'line.sqlite3'}",
@@ -593,15 +594,17 @@ def test_calling_a_running_gunicorn(tmp_path):
                 assert server.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
-        done = flask("call", "--url", f"http://127.0.0.1:{port}", "--token",
-                     "development-token", "--script", "-;hangup")
+        # No --token: in development the server and the simulator read instance/dev-token.
+        done = flask("call", "--url", f"http://127.0.0.1:{port}", "--script", "-;hangup")
         assert done.returncode == 0, (done.stdout, done.stderr)
+        assert (ROOT / "instance" / "dev-token").stat().st_mode & 0o777 == 0o600
         assert f"· server http://127.0.0.1:{port}" in done.stdout
         assert "🔊 Gracias por llamar a CCO Apoyo Empresarial" in done.stdout
         assert "☎  caller stays silent" in done.stdout and "No escuché su respuesta" in done.stdout
-        wrong = flask("call", "--url", f"http://127.0.0.1:{port}", "--token", "wrong",
-                      "--script", "hangup")
-        assert wrong.returncode == 1 and "signature was refused" in wrong.stdout
+        for wrong_token in ("wrong", "development-token"):  # the old built-in one too
+            wrong = flask("call", "--url", f"http://127.0.0.1:{port}", "--token", wrong_token,
+                          "--script", "hangup")
+            assert wrong.returncode == 1 and "signature was refused" in wrong.stdout
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -7,6 +7,14 @@ from functools import lru_cache
 import phonenumbers
 
 DEFAULT_REGION = "VE"
+# The numbers a specialist may be asked to call back: Venezuelan landlines and mobiles. Not
+# premium-rate, toll-free, shared-cost or UAN numbers, satellite phones or other countries'
+# (a caller must not be able to make the centre ring a number that bills it).
+CALLBACK_TYPES = frozenset({
+    phonenumbers.PhoneNumberType.FIXED_LINE,
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+})
 
 
 @lru_cache(maxsize=4096)
@@ -29,12 +37,25 @@ def parse_phone(text: str | None, region: str = DEFAULT_REGION) -> str | None:
 
 
 def parse_keyed_phone(digits: str | None) -> str | None:
-    """Parse a number keyed on a Venezuelan phone pad ("04140143913", "584140143913")."""
-    if not digits or not digits.isdigit():
+    """A Venezuelan landline or mobile keyed as a callback number ("04140143913",
+    "584140143913"), in E.164; None for anything else, unparsable and refused alike."""
+    if not digits:
         return None
-    if digits.startswith("58") and len(digits) == 12:
-        return parse_phone("+" + digits)
-    return parse_phone(digits)
+    plus = digits.startswith("+")  # typed rather than keyed: a phone pad has no "+"
+    keyed = digits[1:] if plus else digits
+    if not (keyed.isascii() and keyed.isdigit()) or len(keyed) > 20:
+        return None
+    if plus or (keyed.startswith("58") and len(keyed) == 12):
+        keyed = "+" + keyed
+    try:
+        number = phonenumbers.parse(keyed, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) \
+            or phonenumbers.region_code_for_number(number) != DEFAULT_REGION \
+            or phonenumbers.number_type(number) not in CALLBACK_TYPES:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def mask_phone(number: str | None) -> str:

@@ -51,7 +51,7 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
     path = None
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         path = Path(url[len("sqlite:///"):])
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = create_engine(
         url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
         hide_parameters=True, **kwargs,  # errors are logged: no caller numbers in them
@@ -59,6 +59,11 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
 
     if path is not None:
         file_name = _SQLITE_FILES[engine] = str(path)
+
+        @event.listens_for(engine, "do_connect")
+        def _private_file(_dialect, _record, _cargs, _cparams):
+            """Before SQLite opens (and perhaps creates) the file, make it the owner's only."""
+            private_sqlite_file(file_name)
 
         @event.listens_for(engine, "checkout")
         def _file_still_there(_dbapi_connection, _record, _proxy):
@@ -102,6 +107,28 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
         writers.release()
 
     return engine
+
+
+def private_sqlite_file(file_name: str) -> None:
+    """Create a missing database file mode 0600, and take other users' access away from one
+    that has it. SQLite would create the file 0644 (less the umask); its -wal and -shm files
+    copy the database file's mode, so they follow. The cases, names and phones are in there."""
+    try:
+        fd = os.open(file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # no folder, no permission: SQLite's own error says so, as a database error
+    else:
+        os.close(fd)  # an empty file is an empty SQLite database
+        return
+    for name in (file_name, file_name + "-wal", file_name + "-shm"):
+        try:
+            mode = os.stat(name).st_mode
+            if mode & 0o007:  # left by an older version, which did not set the mode
+                os.chmod(name, mode & 0o770)
+        except OSError:
+            continue  # not there, or not ours: SQLite itself says what it cannot open
 
 
 def sqlite_file_gone(engine: Engine) -> bool:

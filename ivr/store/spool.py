@@ -32,7 +32,7 @@ class Spool:
     def append(self, record: dict) -> None:
         """Append one record durably (flushed and fsynced: a crash must not lose a report)."""
         line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # callers' words inside
         path = self._own_file()
         for _ in range(5):
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
