@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from ivr.domain.phones import parse_phone
 
 DEFAULT_FALLBACK_NUMBERS = ("+584140143913", "+584140320151")  # the procedure's rule 1.2 cells
+# Rule 1.1's lines, (0212) 471.32.39 and (0212) 714.39.34.
+DEFAULT_PUBLISHED_NUMBERS = ("+582124713239", "+582127143934")
 # Development mode's own secrets, made once per checkout in the instance folder.
 DEV_TOKEN_FILE = "dev-token"  # noqa: S105 - a file name, not a secret
 DEV_SECRET_KEY_FILE = "dev-secret-key"  # noqa: S105 - a file name, not a secret
@@ -42,6 +44,8 @@ class Settings:
     public_base_url: str | None = None
     proxy_hops: int = 0
     fallback_numbers: tuple[str, ...] = DEFAULT_FALLBACK_NUMBERS
+    # The line's own numbers: a caller ID equal to one of them is no caller ID at all.
+    published_numbers: tuple[str, ...] = DEFAULT_PUBLISHED_NUMBERS
     voice: str = "Polly.Mia-Neural"
     voice_language: str = "es-MX"
     speech_language: str = "es-US"
@@ -70,10 +74,10 @@ def _int(env: dict, name: str, default: int) -> int:
     return value
 
 
-def _fallback_numbers(raw: str | None) -> tuple[str, ...]:
-    """Parse the ordered, comma-separated FALLBACK_NUMBERS list."""
+def _phone_list(name: str, raw: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Parse an ordered, comma-separated list of phone numbers (FALLBACK_NUMBERS…)."""
     if not raw:
-        return DEFAULT_FALLBACK_NUMBERS
+        return default
     numbers = []
     for part in raw.split(","):
         part = part.strip()
@@ -81,10 +85,10 @@ def _fallback_numbers(raw: str | None) -> tuple[str, ...]:
             continue
         number = parse_phone(part)
         if number is None:
-            raise ConfigError(f"FALLBACK_NUMBERS: {part!r} is not a valid phone number")
+            raise ConfigError(f"{name}: {part!r} is not a valid phone number")
         numbers.append(number)
     if not numbers:
-        raise ConfigError("FALLBACK_NUMBERS is set but lists no phone number")
+        raise ConfigError(f"{name} is set but lists no phone number")
     return tuple(numbers)
 
 
@@ -137,7 +141,10 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         public_base_url=base,
         proxy_hops=_int(env, "PROXY_HOPS", 0) if env.get("PROXY_HOPS") not in (None, "", "0")
         else 0,
-        fallback_numbers=_fallback_numbers(env.get("FALLBACK_NUMBERS")),
+        fallback_numbers=_phone_list("FALLBACK_NUMBERS", env.get("FALLBACK_NUMBERS"),
+                                     DEFAULT_FALLBACK_NUMBERS),
+        published_numbers=_phone_list("PUBLISHED_NUMBERS", env.get("PUBLISHED_NUMBERS"),
+                                      DEFAULT_PUBLISHED_NUMBERS),
         voice=env.get("VOICE") or Settings.voice,
         voice_language=env.get("VOICE_LANGUAGE") or Settings.voice_language,
         speech_language=env.get("SPEECH_LANGUAGE") or Settings.speech_language,

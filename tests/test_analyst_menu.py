@@ -24,27 +24,47 @@ def post(twilio, sid: str, path: str, caller: str = analyst_phone(1), **extra):
     return twiml(twilio.post(path, call_params(sid, caller, **extra)))
 
 
+def pin_prompt(twilio, sid: str, caller: str = analyst_phone(1)):
+    """Call in and key the menu's hidden analysts' key (9); the PIN prompt."""
+    root = post(twilio, sid, "/voice/incoming", caller)
+    return post(twilio, sid, root.find("Gather").get("action"), caller, Digits="9")
+
+
 def log_in(twilio, sid: str):
-    """Call in from the analyst's phone and key the right PIN; the analyst menu document."""
-    root = post(twilio, sid, "/voice/incoming")
+    """Call in from the analyst's phone, key 9 and the right PIN; the analyst menu document."""
+    root = pin_prompt(twilio, sid)
     return post(twilio, sid, root.find("Gather").get("action"), Digits=PIN)
 
 
-def test_registered_number_is_asked_for_the_pin(twilio, clock, analyst):
-    """A call from an analyst's phone hears the PIN prompt (keys, ended by #), nothing else."""
+def test_everyone_hears_the_same_greeting(twilio, clock, analyst):
+    """The line sounds the same from an analyst's phone as from any other: no PIN prompt,
+    no "analistas" until the PIN is right."""
     clock(OPEN)
-    root = post(twilio, twilio.new_sid(), "/voice/incoming")
-    gather = root.find("Gather")
-    assert gather.get("action") == "/voice/analyst/pin?t=1"
-    assert (gather.get("input"), gather.get("finishOnKey")) == ("dtmf", "#")
-    assert spoken(root) == "Menú de analistas. Marque su clave y luego numeral."
+    heard = []
+    for caller in (analyst_phone(1), STRANGER):
+        root = post(twilio, twilio.new_sid(), "/voice/incoming", caller)
+        assert root.find("Gather").get("action") == "/voice/menu?t=1"
+        assert "analistas" not in spoken(root) and "clave" not in spoken(root)
+        heard.append(spoken(root))
+    assert heard[0] == heard[1]
+
+
+def test_hidden_key_asks_every_caller_for_a_pin(twilio, clock, analyst):
+    """9, not announced in the menu, asks for a PIN in the same words for anyone who keys it."""
+    clock(OPEN)
+    for caller in (analyst_phone(1), STRANGER):
+        root = pin_prompt(twilio, twilio.new_sid(), caller)
+        gather = root.find("Gather")
+        assert gather.get("action") == "/voice/analyst/pin?t=1"
+        assert (gather.get("input"), gather.get("finishOnKey")) == ("dtmf", "#")
+        assert spoken(root) == "Marque su clave y luego numeral."
 
 
 def test_silence_at_the_pin_goes_to_the_clients_menu(twilio, clock, analyst):
-    """An analyst calling as a client says nothing: the clients' menu follows."""
+    """Silence at the PIN prompt: back to the clients' menu."""
     clock(OPEN)
     sid = twilio.new_sid()
-    root = post(twilio, sid, "/voice/incoming")
+    root = pin_prompt(twilio, sid)
     redirect = root.find("Redirect")
     assert redirect.text == "/voice/menu?t=1&again=1"
     menu = post(twilio, sid, redirect.text)
@@ -61,18 +81,20 @@ def test_other_callers_get_the_clients_greeting(twilio, clock, analyst):
     assert "analistas" not in spoken(root)
 
 
-def test_wrong_pin_three_times_says_goodbye(twilio, clock, session, analyst):
-    """Two wrong PINs are asked again; the third ends the call, still not logged in."""
+def test_wrong_pin_three_times_goes_back_to_the_menu(twilio, clock, session, analyst):
+    """Two wrong PINs are asked again; the third goes back to the clients' menu, still not
+    logged in."""
     clock(OPEN)
     sid = twilio.new_sid()
-    action = post(twilio, sid, "/voice/incoming").find("Gather").get("action")
+    action = pin_prompt(twilio, sid).find("Gather").get("action")
     for attempt in (2, 3):
         root = post(twilio, sid, action, Digits="0000")
         assert spoken(root).startswith("Clave incorrecta.")
         action = root.find("Gather").get("action")
         assert action == f"/voice/analyst/pin?t={attempt}"
     root = post(twilio, sid, action, Digits="0000")
-    assert root.find("Gather") is None and root[-1].tag == "Hangup"
+    assert root.find("Gather") is None
+    assert root.find("Redirect").text == "/voice/menu?t=1&again=1"
     session.expire_all()
     assert session.get(Call, sid).analyst_id is None
 
@@ -151,12 +173,14 @@ def test_menu_without_the_pin_is_refused(twilio, clock, session, analyst, digit)
 
 
 def test_pin_from_another_number_is_refused(twilio, clock, session, analyst):
-    """The right PIN keyed from a number that is not the analyst's: goodbye, not logged in."""
+    """The right PIN keyed from a number that is not the analyst's: "Clave incorrecta", as
+    for anyone, not logged in."""
     clock(OPEN)
     sid = twilio.new_sid()
     post(twilio, sid, "/voice/incoming", STRANGER)
     root = post(twilio, sid, "/voice/analyst/pin?t=1", STRANGER, Digits=PIN)
-    assert root.find("Gather") is None and root[-1].tag == "Hangup"
+    assert spoken(root).startswith("Clave incorrecta.")
+    assert root.find("Gather").get("action") == "/voice/analyst/pin?t=2"
     root = post(twilio, sid, "/voice/analyst/menu?t=1", STRANGER, Digits="1")
     assert root[-1].tag == "Hangup"
     session.expire_all()

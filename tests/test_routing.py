@@ -212,6 +212,8 @@ def test_away_notice_told_once_at_next_analyst_menu_call(app, db, session, twili
     for _ in range(2):
         sid = twilio.new_sid()
         root = twiml(twilio.post("/voice/incoming", call_params(sid, analyst_phone(1))))
+        root = twiml(twilio.post(root.find("Gather").get("action"),
+                                 call_params(sid, analyst_phone(1), Digits="9")))
         action = root.find("Gather").get("action")
         heard.append(spoken(twiml(twilio.post(action, call_params(
             sid, analyst_phone(1), Digits=PIN)))))

@@ -53,11 +53,24 @@ class CallParams:
         )
 
 
-def touch_call(tx: Tx, params: CallParams, now: datetime) -> Rec:
+def caller_id(params: CallParams, published: tuple[str, ...] = ()) -> str | None:
+    """The caller's number, E.164, or None when withheld. A `From` equal to one of the line's
+    published numbers, to the number dialled or to the forwarding number is no caller ID: a
+    carrier that forwards the line may put its own number there, shared by every caller."""
+    number = parse_phone(params.from_raw)
+    if number is None or number in published:
+        return None
+    if number in (parse_phone(params.to), parse_phone(params.forwarded_from)):
+        return None
+    return number
+
+
+def touch_call(tx: Tx, params: CallParams, now: datetime,
+               published: tuple[str, ...] = ()) -> Rec:
     """Create the call's row or count one more webhook on it, in one statement."""
     status = params.status if params.status in STATUS_RANK else "in-progress"
     return calls.touch(tx, call_sid=params.call_sid, direction=params.direction or None,
-                       from_number=parse_phone(params.from_raw),
+                       from_number=caller_id(params, published),
                        from_raw=params.from_raw or None, to_number=params.to or None,
                        forwarded_from=params.forwarded_from or None, status=status, now=now)
 

@@ -9,26 +9,28 @@ from ivr.services.calls import change_call
 from ivr.services.directory import (
     analyst_by_phone,
     away_notice_heard,
-    check_pin,
     get_analyst,
+    pin_matches,
     set_analyst_status,
 )
 from ivr.store.tx import Rec
 from ivr.voice.blueprint import bp
-from ivr.voice.common import goodbye, webhook
+from ivr.voice.common import ask_pin, goodbye, webhook
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard
+from ivr.voice.urls import url_for
 
 
 @bp.post("/analyst/pin")
 @webhook
 def analyst_pin(call: Rec):
-    """Check the PIN (caller IDs can be spoofed), then the analyst menu."""
+    """The hidden menu key's PIN: an analyst's registered phone plus the right PIN opens the
+    analysts' menu (caller IDs can be faked); anything else sounds the same for everyone."""
     attempt = attempt_number()
     digits, _speech = heard(request)
     analyst = analyst_by_phone(db(), call.from_number)
     response = VoiceResponse()
-    if analyst is not None and check_pin(analyst.pin_hash, digits):
+    if pin_matches(analyst, digits):
         change_call(db(), call, analyst_id=analyst.id)
         s = speaker()
         s.say(response, "analyst_hello", name=analyst.name,
@@ -38,11 +40,11 @@ def analyst_pin(call: Rec):
                   missed=app_state().settings.missed_calls_to_away)
             away_notice_heard(db(), analyst.id)
         ask_analyst_menu(response, 1)
-    elif attempt >= MAX_TRIES or analyst is None:
-        goodbye(response)
+    elif attempt >= MAX_TRIES:
+        speaker().say(response, "analyst_pin_wrong")
+        response.redirect(url_for("voice.menu", t=1, again=1), method="POST")
     else:
-        speaker().ask(response, "voice.analyst_pin", ["analyst_pin_wrong", "analyst_pin_ask"],
-                      attempt + 1, num_digits=None, speech=False, finish_on_key="#", timeout=5)
+        ask_pin(response, attempt + 1, ["analyst_pin_wrong"])
     return response
 
 

@@ -41,7 +41,8 @@ def webhook(view=None, *, call: bool = True, bounded: bool = True):
 
 def begin_call() -> Rec:
     """Record this webhook on the call's row; return the row."""
-    return touch_call(db(), CallParams.from_form(request.form), now())
+    return touch_call(db(), CallParams.from_form(request.form), now(),
+                      app_state().settings.published_numbers)
 
 
 def schedule():
@@ -135,9 +136,12 @@ def go_person(response: VoiceResponse, is_open: bool, case_id: int | None = None
                       hints="yes_no", **args)
 
 
-def offer_analyst_menu(response: VoiceResponse) -> None:
-    """From an analyst's phone: ask the PIN; silence goes on to the clients' menu."""
-    # An analyst who stays silent is calling as a client: on to the clients' menu.
-    speaker().ask(response, "voice.analyst_pin", ["analyst_pin_ask"], 1, num_digits=None,
-                  speech=False, finish_on_key="#", timeout=5,
+# The analysts' key: not announced in the menu (ivr.voice.analyst answers the PIN).
+ANALYST_KEY = "9"
+
+
+def ask_pin(response: VoiceResponse, attempt: int, before=()) -> None:
+    """The PIN prompt: the same words for every caller (nothing says whose phone this is)."""
+    speaker().ask(response, "voice.analyst_pin", [*before, "analyst_pin_ask"], attempt,
+                  num_digits=None, speech=False, finish_on_key="#", timeout=6,
                   on_silence=url_for("voice.menu", t=1, again=1))

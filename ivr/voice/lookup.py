@@ -6,7 +6,6 @@ from flask import request
 
 from ivr.domain import speech_intents
 from ivr.domain.case_numbers import CaseNumberCheck, check_case_number, spoken_digits
-from ivr.domain.phones import parse_phone
 from ivr.domain.spanish_dates import describe_day, describe_deadline, describe_moment
 from ivr.domain.spoken_numbers import digits_from_speech
 from ivr.services.calls import change_call
@@ -96,7 +95,7 @@ def case_number(call: Rec):
         go_person(response, is_open())  # offered after a status told by caller ID
     elif case is not None:
         change_call(db(), call, case_id=case.id)
-        say_status(response, case)
+        say_status(response, case, call.from_number)
     elif attempt >= MAX_TRIES:
         speaker().say(response, "case_give_up")
         seq = next_report_seq(db(), call.call_sid)
@@ -112,10 +111,10 @@ def case_number(call: Rec):
     return response
 
 
-def status_words(case: Rec) -> str:
+def status_words(case: Rec, caller: str | None) -> str:
     """The case's status, visit and callback, as this caller may hear them."""
     s = speaker()
-    view = view_for_caller(db(), case, begin_call_from())
+    view = view_for_caller(db(), case, caller)
     parts = [s.text("case_found", digits=spoken_digits(view.number)),
              s.text(f"case_status_{view.status}")]
     if view.visit_at is not None:
@@ -127,14 +126,10 @@ def status_words(case: Rec) -> str:
     return " ".join(parts)
 
 
-def begin_call_from() -> str | None:
-    """The caller ID of this request, normalised."""
-    return parse_phone(request.form.get("From"))
 
-
-def say_status(response: VoiceResponse, case: Rec, attempt: int = 1) -> None:
-    """Read the status, then the case options."""
-    speaker().say_text(response, status_words(case))
+def say_status(response: VoiceResponse, case: Rec, caller: str | None, attempt: int = 1) -> None:
+    """Read the status (the visit only to the company's contacts), then the case options."""
+    speaker().say_text(response, status_words(case, caller))
     speaker().ask(response, "voice.case_option", ["case_options"], attempt, c=case.id)
 
 
@@ -156,7 +151,7 @@ def case_option(call: Rec):
     elif choice == "3":
         response.redirect(url_for("voice.menu", t=1, again=1), method="POST")
     elif choice == "*":
-        say_status(response, case, attempt)
+        say_status(response, case, call.from_number, attempt)
     elif attempt >= MAX_TRIES:
         goodbye(response)
     else:

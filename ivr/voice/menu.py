@@ -9,11 +9,11 @@ from ivr.domain.business_hours import OpenStatus
 from ivr.domain.spanish_dates import describe_moment
 from ivr.services.calls import change_call, record_status_callback
 from ivr.services.cases import next_report_seq
-from ivr.services.directory import who_is_calling
+from ivr.services.directory import find_contact
 from ivr.store.tx import Rec
 from ivr.voice import fallback as fb
 from ivr.voice.blueprint import bp
-from ivr.voice.common import call_arg_case_id, go_person, offer_analyst_menu, schedule, webhook
+from ivr.voice.common import ANALYST_KEY, ask_pin, call_arg_case_id, go_person, schedule, webhook
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard
 from ivr.voice.urls import url_for
@@ -40,13 +40,10 @@ def ask_menu(response: VoiceResponse, attempt: int, is_open: bool, before=()) ->
 @webhook
 def incoming(call: Rec):
     """Voice URL: greet the caller, say whether we are open, offer the menu."""
-    contact, analyst_id = who_is_calling(db(), call.from_number)
+    contact = find_contact(db(), call.from_number)
     if contact:
         change_call(db(), call, contact_id=contact.contact_id)
     response = VoiceResponse()
-    if contact is None and analyst_id is not None:
-        offer_analyst_menu(response)
-        return response
     status = schedule().status(now())
     s = speaker()
     if contact:
@@ -69,7 +66,11 @@ def menu(call: Rec):
     choice = digits[:1] if digits else speech_intents.menu_choice(speech)
     is_open = schedule().is_open(now())
     response = VoiceResponse()
-    if choice == "*" or (choice is None and request.args.get("again") and attempt == 1
+    if digits[:1] == ANALYST_KEY:
+        # Not announced: analysts key it from their registered phone. Every caller who keys
+        # it hears the same PIN prompt, so the line never tells whose phone is an analyst's.
+        ask_pin(response, 1)
+    elif choice == "*" or (choice is None and request.args.get("again") and attempt == 1
                          and not (digits or speech)):
         # "*", or coming back to the menu from another flow: the menu, with no reproach.
         ask_menu(response, attempt, is_open)
