@@ -269,21 +269,42 @@ def test_unknown_caller_id_must_key_a_number(twilio, clock, session, caller):
     assert_no_phone(walk.words, "+582124713239")
 
 
-def test_invalid_callback_number_asked_three_times(twilio, clock, session):
-    """An invalid (or no) number is asked for again, three times at most, then severity."""
+def test_silence_at_the_callback_number_asked_three_times(twilio, clock, session):
+    """No number keyed is asked for again, three times at most, then severity."""
     clock(CLOSED)
     walk = Walk(twilio, caller="anonymous")
     walk.post("/voice/report?r=1")
     case = the_case(session, walk.sid)
-    for attempt, digits in enumerate(["0414123", "", "0414*1234567"], start=1):
-        root = walk.post(f"/voice/report/callback-number?t={attempt}&c={case.id}",
-                         **({"Digits": digits} if digits else {}))
+    for attempt in (1, 2, 3):
+        root = walk.post(f"/voice/report/callback-number?t={attempt}&c={case.id}")
         if attempt < 3:
             ask(root, "/voice/report/callback-number", c=case.id, t=attempt + 1)
-            assert ("no es válido" if digits else "No escuché") in spoken(root)
+            assert "No escuché" in spoken(root)
     ask(walk.root, "/voice/report/severity", c=case.id, t=1)
     assert "no logramos entendernos" in spoken(walk.root)
     assert the_case(session, walk.sid).callback_number is None
+
+
+@pytest.mark.parametrize(("caller", "kept", "words"), [
+    ("anonymous", None, "Guarde su número de caso"),
+    ("+584125550123", "+584125550123", "Le llamaremos al número desde el que nos llama"),
+])
+@pytest.mark.parametrize("bad", ["0019005550100", "0088121234567", "09001234567", "0414123"])
+def test_number_we_cannot_call_is_asked_again_once_then_refused(twilio, clock, session, caller,
+                                                                 kept, words, bad):
+    """Premium, satellite, foreign or short numbers: asked again once, then refused with a
+    clear prompt; the case keeps the caller ID (when there is one)."""
+    clock(CLOSED)
+    walk = Walk(twilio, caller=caller)
+    walk.post("/voice/report?r=1")
+    case = the_case(session, walk.sid)
+    root = walk.post(f"/voice/report/callback-number?t=1&c={case.id}", Digits=bad)
+    ask(root, "/voice/report/callback-number", c=case.id, t=2)
+    assert "Ese número de teléfono no es válido" in spoken(root)
+    root = walk.post(f"/voice/report/callback-number?t=2&c={case.id}", Digits=bad)
+    ask(root, "/voice/report/severity", c=case.id, t=1)
+    assert words in spoken(root)
+    assert the_case(session, walk.sid).callback_number == kept
 
 
 def test_keyed_callback_numbers_are_normalised(twilio, clock, session):

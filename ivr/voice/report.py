@@ -33,6 +33,7 @@ from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number
 from ivr.voice.urls import url_for
 
 SPEECH_TRIES_BEFORE_RECORDING = 2
+CALLBACK_NUMBER_TRIES = 2  # a keyed number we cannot call is asked again once
 
 
 def start_case(call: Rec, seq: int | None) -> Rec:
@@ -226,8 +227,14 @@ def report_callback_number(call: Rec):
     elif reports.store_callback_number(db(), case, digits, now()):
         speaker().ask(response, "voice.report_extension", ["report_extension_ask"], 1,
                       num_digits=None, speech=False, finish_on_key="#", timeout=5, c=case.id)
-    elif attempt >= MAX_TRIES:
-        ask_severity(response, case, 1, before=["too_many_tries"])
+    elif (digits and attempt >= CALLBACK_NUMBER_TRIES) or attempt >= MAX_TRIES:
+        # A number we cannot call (foreign, premium, satellite…) is asked again once, then
+        # refused: the case keeps the caller ID, when there is one.
+        if case.caller_number:
+            reports.call_back_on_caller_id(db(), case, now())
+        refused = "report_callback_refused" if case.caller_number else \
+            "report_callback_refused_no_caller_id"
+        ask_severity(response, case, 1, before=[refused if digits else "too_many_tries"])
     else:
         ask_callback_number(response, case, attempt + 1,
                             ["report_callback_invalid" if digits else "no_input"])
