@@ -1,34 +1,50 @@
-# The README's commands. `make run` serves the line on 127.0.0.1:5000; `make test` runs the suite.
+# The README's commands. `make run` serves the line on 127.0.0.1:5000 (requirements.txt only);
+# `make test` runs the whole suite, `make test-fast` all but the tests marked slow (both with
+# requirements-dev.txt, which includes requirements.txt).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 export FLASK_APP := wsgi
 
-.PHONY: run test lint install bench clean
+.PHONY: run test test-fast lint install bench clean
 
-$(STAMP): requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+# Order-only: a new virtualenv interpreter must not make the stamps look out of date.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(BIN)/python
+	$(PIP) -r requirements.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# The development install covers the runtime one too, so it refreshes both stamps.
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(PIP) -r requirements-dev.txt
+	touch $(STAMP) $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 run: $(STAMP)
 	$(BIN)/flask --app wsgi init-db
 	$(BIN)/flask --app wsgi demo-data
 	GUNICORN_BIND=127.0.0.1:5000 $(BIN)/gunicorn -c gunicorn.conf.py
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-lint: $(STAMP)
+test-fast: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
 # Webhooks against a constant-TwiML baseline, SQLite and PostgreSQL, 1k and 1M cases (about 15
 # minutes; BENCH_ARGS=--quick for a short run). Writes bench/RESULTS.md.
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:

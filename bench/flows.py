@@ -1,5 +1,9 @@
 """The two call flows, replayed the way Twilio would: each next URL comes from the TwiML.
 
+Each step's request is fixed here (the same parameters on every run, so that results compare
+across revisions); where the answer leads is found by the project's one TwiML walker
+(`ivr.sim.walker.plan`, a dry run of the document that sends nothing).
+
 A *wave* is N calls of one flow taken through the flow step by step: every call makes step 1,
 then every call makes step 2, and so on, so that each webhook is measured on its own while
 the calls keep their real state (call rows, cases, dial attempts). The put-through steps
@@ -15,6 +19,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from ivr.sim.walker import Answer, Plan, ScriptError, plan, read_twiml, request_target
 
 ACCOUNT_SID = "AC" + "b3" * 16
 TWILIO_NUMBER = "+12125550100"
@@ -78,20 +84,25 @@ class OffPath(Exception):
     """The TwiML did not lead where the flow expects."""
 
 
+ANSWERED = Answer.form({"Digits": "1"})  # some input: the Gather or Record posts its action
+
+
 def _path(url: str | None) -> str:
     """The path of a URL from TwiML (relative or absolute)."""
     return urlsplit(url or "").path
 
 
-def _relative(url: str) -> str:
-    """Path and query of a URL, as the request line wants them."""
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
 def parse(body: bytes) -> ET.Element:
-    """The TwiML document."""
-    return ET.fromstring(body)  # noqa: S314 - our own server's answer, on loopback
+    """The TwiML document (NotTwiML when it is none)."""
+    return read_twiml(body)
+
+
+def _walk(root: ET.Element, url: str | None, *answers: Answer) -> Plan:
+    """Where the walker goes from this document (fetched from `url`) with these answers."""
+    try:
+        return plan(root, url or "/", *answers)
+    except ScriptError as error:  # the answers do not fit the document's questions
+        raise OffPath(str(error)) from None
 
 
 def describe(root: ET.Element) -> str:
@@ -116,62 +127,69 @@ def expect_gather(path: str, **args: str) -> Callable[[Call, ET.Element], None]:
     """Check: a Gather posting to `path` (with these query arguments); it is the next URL."""
     def check(call: Call, root: ET.Element) -> None:
         """Follow the Gather's action."""
-        gather = root.find("Gather")
-        action = gather.get("action") if gather is not None else None
-        if _path(action) != path:
+        walked = _walk(root, call.next_url, ANSWERED)
+        following = walked.next
+        if following is None or [q.kind for q in walked.asked] != ["gather"] \
+                or following.path != path:
             raise OffPath(f"expected Gather to {path}")
-        query = urlsplit(action).query
+        query = urlsplit(following.url).query
         for name, value in args.items():
             if f"{name}={value}" not in query.split("&"):
                 raise OffPath(f"expected {path} with {name}={value}")
-        call.next_url = _relative(action)
+        call.next_url = request_target(following.url)
     return check
 
 
 def expect_redirect(path: str) -> Callable[[Call, ET.Element], None]:
-    """Check: a Redirect to `path`; it is the next URL."""
+    """Check: a Redirect to `path` (no question on the way); it is the next URL."""
     def check(call: Call, root: ET.Element) -> None:
         """Follow the Redirect."""
-        redirect = root.find("Redirect")
-        target = (redirect.text or "").strip() if redirect is not None else ""
-        if _path(target) != path or root.find("Gather") is not None:
+        walked = _walk(root, call.next_url)
+        following = walked.next
+        if following is None or walked.asked or following.path != path:
             raise OffPath(f"expected Redirect to {path}")
-        call.next_url = _relative(target)
+        call.next_url = request_target(following.url)
     return check
 
 
 def expect_record(call: Call, root: ET.Element) -> None:
     """Check: the description's Record; its action and status callback come next."""
-    record = root.find("Record")
-    if record is None or _path(record.get("action")) != "/voice/report/recorded":
+    walked = _walk(root, call.next_url, Answer("record", seconds=34))
+    following = walked.next
+    if following is None or [q.kind for q in walked.asked] != ["record"] \
+            or following.path != "/voice/report/recorded":
         raise OffPath("expected Record to /voice/report/recorded")
-    call.next_url = _relative(record.get("action"))
-    call.recording_callback = _relative(record.get("recordingStatusCallback") or "")
+    call.next_url = request_target(following.url)
+    status = walked.callbacks(leg=False)
+    call.recording_callback = request_target(status[0].url) if status else ""
     if _path(call.recording_callback) != "/voice/recording-status":
         raise OffPath("expected a recordingStatusCallback")
 
 
 def expect_dial(call: Call, root: ET.Element) -> None:
     """Check: a Dial to one analyst with a whisper URL, a Dial action and a leg callback."""
-    dial = root.find("Dial")
-    number = dial.find("Number") if dial is not None else None
-    if number is None or _path(dial.get("action")) != "/voice/connect/result" \
-            or _path(number.get("url")) != "/voice/whisper":
+    walked = _walk(root, call.next_url, Answer("dial", "accept"))
+    following, whispers = walked.next, walked.leg_documents()
+    if following is None or following.path != "/voice/connect/result" \
+            or len(whispers) != 1 or whispers[0].path != "/voice/whisper":
         raise OffPath("expected Dial to an analyst")
-    call.dial_action = _relative(dial.get("action"))
-    call.whisper_url = _relative(number.get("url"))
-    call.leg_status_url = _relative(number.get("statusCallback") or "")
-    call.analyst_phone = (number.text or "").strip()
-    call.leg_sid = "CA" + uuid.uuid4().hex
+    call.dial_action = request_target(following.url)
+    call.whisper_url = request_target(whispers[0].url)
+    legs = walked.callbacks(leg=True)
+    call.leg_status_url = request_target(legs[0].url) if legs else ""
+    call.analyst_phone = whispers[0].params["To"]
+    call.leg_sid = whispers[0].params["CallSid"]
 
 
 def expect_whisper(call: Call, root: ET.Element) -> None:
     """Check: the whisper asks for 1 and hangs up on silence (voicemail never bridges)."""
-    gather = root.find("Gather")
-    if gather is None or _path(gather.get("action")) != "/voice/whisper/answer" \
-            or root.find("Hangup") is None:
+    pressed = _walk(root, call.whisper_url, Answer("keys", "1"))
+    accepted = pressed.next
+    voicemail = _walk(root, call.whisper_url, Answer("silence"))
+    if accepted is None or [q.kind for q in pressed.asked] != ["gather"] \
+            or accepted.path != "/voice/whisper/answer" or voicemail.ended != "hangup":
         raise OffPath("expected the whisper's Gather and Hangup")
-    call.whisper_answer_url = _relative(gather.get("action"))
+    call.whisper_answer_url = request_target(accepted.url)
 
 
 def expect_bridge(call: Call, root: ET.Element) -> None:

@@ -10,7 +10,7 @@ benchmark's.
     python -m bench.micro --database-url sqlite:///bench/out/ivr_bench.sqlite3 \
         --numbers bench/out/numbers-sqlite.json --calls 200 [--profile out.prof]
 
-The database must be seeded first (`flask --app wsgi bench-seed --numbers-file ...`, or a
+The database must be seeded first (`python -m bench.seed --numbers-file ...`, or a
 `make bench` run, which leaves bench/out/ivr_bench.sqlite3 and numbers-*.json behind).
 """
 
@@ -26,7 +26,6 @@ import secrets
 import statistics
 import sys
 import time
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import EnvironBuilder
 
 from bench.flows import FLOWS, CallFactory, OffPath, is_apology, parse
+from ivr.sim.walker import NotTwiML
 
 HOST = "127.0.0.1:8000"
 
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> dict:
                         if is_apology(root_el):
                             raise OffPath("apology")
                         step.check(call, root_el)
-                    except (OffPath, ET.ParseError) as error:
+                    except (OffPath, NotTwiML) as error:
                         call.off_path = f"{step.label}: {error}"
                         ok = False
                 if not ok:
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--numbers", required=True, help="numbers file written by bench-seed")
+    parser.add_argument("--numbers", required=True, help="numbers file written by bench.seed")
     parser.add_argument("--calls", type=int, default=200, help="calls of each flow measured")
     parser.add_argument("--warmup", type=int, default=20, help="calls of each flow not counted")
     parser.add_argument("--seed", type=int, default=int(time.time()))

@@ -317,7 +317,7 @@ def write_results(results: dict, path: Path) -> None:
               "also checks that no two calls of one chunk ring the same analyst.", "",
               *invariant_lines(configs), ""]
     if results.get("seeding"):
-        lines += ["## Seeding (`flask --app wsgi bench-seed`)", "",
+        lines += ["## Seeding (`python -m bench.seed`)", "",
                   "| database | cases | seconds (whole command) | cases/s | slowest tables |",
                   "|---|---|---|---|---|"]
         for s in results["seeding"]:

@@ -1,7 +1,7 @@
 """`make bench` (or `python -m bench.run`): the line's webhooks against a constant baseline.
 
 For each database (SQLite file, PostgreSQL database `ivr_bench`) and size (1,000 and
-1,000,000 cases) the database is made anew and seeded (`flask --app wsgi bench-seed`), the
+1,000,000 cases) the database is made anew and seeded (`python -m bench.seed`), the
 line is served by gunicorn with the project's `gunicorn.conf.py` on 127.0.0.1 next to the
 baseline app (`bench/baseline.py`) under the same settings, both pinned to one core while this
 driver runs on the other, and complete call flows are replayed at each concurrency: app
@@ -258,12 +258,12 @@ def pg_database_url(server: str, database: str) -> str:
 
 
 def seed(kind: str, url: str, size: int, args: argparse.Namespace, numbers: Path) -> dict:
-    """Run `flask --app wsgi bench-seed`; its output goes to the terminal too."""
+    """Run `python -m bench.seed`; its output goes to the terminal too."""
     env = server_env(url, token=secrets.token_hex(8))
     env["IVR_ENV"] = "development"  # seeding needs no token
-    cmd = [str(BIN / "flask"), "--app", "wsgi", "bench-seed", "--cases", str(size),
+    cmd = [sys.executable, "-m", "bench.seed", "--cases", str(size),
            "--analysts", str(args.analysts), "--numbers-file", str(numbers), "--reset"]
-    log(f"$ DATABASE_URL={url} {shlex.join(cmd[1:])}")
+    log(f"$ DATABASE_URL={url} python {shlex.join(cmd[1:])}")
     started = time.perf_counter()
     subprocess.run(cmd, env=env, cwd=ROOT, check=True)
     info = json.loads(numbers.read_text())

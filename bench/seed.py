@@ -1,9 +1,13 @@
-"""`flask --app wsgi bench-seed`: fill a benchmark database with many realistic cases, fast.
+"""`python -m bench.seed`: fill a benchmark database with many realistic cases, fast.
 
 Rows are generated in Python and written in bulk: COPY on PostgreSQL (psycopg's
 `cursor.copy`), `executemany` in chunks of 10,000 inside one transaction on SQLite. Explicit
 ids keep the foreign keys simple; PostgreSQL's identity sequences are moved past them after.
-Used by `bench/run.py`; never needed by the line itself.
+Used by `bench/run.py`; never needed by the line itself, so not one of its `flask` commands:
+the database is the one the line would use (`DATABASE_URL`, as for `flask --app wsgi`).
+
+    DATABASE_URL=sqlite:///bench/out/ivr_bench.sqlite3 IVR_ENV=development \
+        python -m bench.seed --cases 1000 --numbers-file bench/out/numbers.json --reset
 """
 
 from __future__ import annotations
@@ -19,8 +23,6 @@ from itertools import islice
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import MetaData, UniqueConstraint, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.schema import AddConstraint, DropConstraint
@@ -50,11 +52,6 @@ POSITIONS = ("Gerente de Sistemas", "Contador", "Asistente administrativo", "Caj
              "Jefe de almacén", "Gerente general", "Analista de compras", None)
 # Caller IDs of seeded cases; the benchmark's own callers use other prefixes (416, 426).
 CALLER_PREFIXES = ("412", "414", "424", "212", "241", "261")
-
-
-def state():
-    """The application's state."""
-    return current_app.extensions["ivr"]
 
 
 class Loader:
@@ -376,7 +373,7 @@ def finish(engine: Engine) -> None:
             raw.close()
 
 
-@click.command("bench-seed")
+@click.command("bench.seed")
 @click.option("--cases", "n_cases", type=click.IntRange(0, 9_000_000), required=True,
               help="How many cases to create.")
 @click.option("--analysts", "n_analysts", type=click.IntRange(1, 100_000), default=80,
@@ -392,11 +389,12 @@ def finish(engine: Engine) -> None:
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
 @click.option("--reset", is_flag=True,
               help="Drop every table first (only on a database whose name contains 'bench').")
-@with_appcontext
-def bench_seed_command(n_cases, n_analysts, n_companies, numbers_file, seven_digit_max,
-                       office_hours, seed, reset):
+def seed_command(n_cases, n_analysts, n_companies, numbers_file, seven_digit_max,
+                 office_hours, seed, reset):
     """Fill a benchmark database with N realistic cases, using bulk inserts."""
-    engine = state().engine
+    from ivr import create_app
+
+    engine = create_app().extensions["ivr"].engine  # configured from the environment
     name = _database_name(engine)
     if reset:
         if "bench" not in name.lower():
@@ -417,7 +415,7 @@ def bench_seed_command(n_cases, n_analysts, n_companies, numbers_file, seven_dig
     n_companies = n_companies or max(10, n_cases // 400)
     rng = random.Random(seed)
     now = utcnow().replace(microsecond=0)
-    click.echo(f"bench-seed: {n_cases:,} cases, {n_analysts} analysts, {n_companies:,} "
+    click.echo(f"bench.seed: {n_cases:,} cases, {n_analysts} analysts, {n_companies:,} "
                f"companies on {engine.dialect.name} ({name})")
     started = time.perf_counter()
     sample = min(SAMPLE, n_cases)
@@ -435,7 +433,7 @@ def bench_seed_command(n_cases, n_analysts, n_companies, numbers_file, seven_dig
                f"{time.perf_counter() - finish_started:6.1f} s")
     elapsed = time.perf_counter() - started
     rows = sum(count for _t, count, _s in seeder.timings)
-    click.echo(f"bench-seed: {rows:,} rows in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s, "
+    click.echo(f"bench.seed: {rows:,} rows in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s, "
                f"{n_cases / elapsed:,.0f} cases/s)")
     if numbers_file:
         Path(numbers_file).parent.mkdir(parents=True, exist_ok=True)
@@ -453,3 +451,6 @@ def bench_seed_command(n_cases, n_analysts, n_companies, numbers_file, seven_dig
         }), encoding="utf-8")
         click.echo(f"  sample numbers written to {numbers_file}")
 
+
+if __name__ == "__main__":
+    seed_command(prog_name="python -m bench.seed")

@@ -1,32 +1,42 @@
-"""Calls walked the way Twilio walks TwiML, verb by verb, for the fault and replay tests.
+"""Whole calls for the fault and replay tests, walked by the one walker (ivr.sim.walker).
 
-A `CallWalk` posts the Voice URL, then does what each answer says: `<Say>` is heard, a
-`<Gather>` is answered by the `Caller` (or falls through on silence), a `<Record>` posts its
-action with a RecordingSid (then the recording status callback), a `<Dial>` rings its
-`<Number>`s (running the whisper on the callee's leg), `<Redirect>` is followed, `<Hangup/>` or
-the end of the document ends the call, after which the final status callback is posted. It
-is thread-safe (one test client per walk) and notes every answer's status and time, every
-RecordingSid posted and every case number heard, instead of asserting inside threads.
-`database_gone` takes the database away from an application for a while.
+A `CallWalk` posts the Voice URL and lets the walker do what Twilio does with each answer; a
+`Caller` plays the person on the phone (and the people who answer a Dial) by returning the
+form fields Twilio would post. The walk is thread-safe (one walker per walk) and notes every
+answer's status and time, every RecordingSid posted and every case number the caller heard,
+instead of asserting inside threads. `database_gone` takes the database away from an
+application for a while.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+from ivr.sim.walker import (
+    Answer,
+    Exchange,
+    NotTwiML,
+    Observer,
+    Question,
+    Reply,
+    TooManySteps,
+    Walker,
+    read_twiml,
+    request_target,
+)
 from ivr.store.engine import make_engine
-from tests.conftest import call_params
+from tests.conftest import TOKEN
 
 # A case number read back digit by digit: "Su número de caso es 1, 2, 3, 4, 5, 6, 7."
 SPOKEN_NUMBER = re.compile(r"\b\d(?:, \d){6,8}\b")
 HANGUP = object()  # a Caller's answer that hangs up instead of answering
+RECORDING_SECONDS = 17  # how long a Caller speaks at a <Record>
 
 
 @contextlib.contextmanager
@@ -65,12 +75,69 @@ class Caller:
         return True
 
     def dial(self, number: ET.Element) -> str:
-        """What the phone rung by <Number> does: accept, decline, no-answer or busy."""
+        """What the phone rung by <Number> does: accept, decline, no-answer or busy (or
+        voicemail, fail: the walker's other choices)."""
         return "no-answer"
 
 
+class CallerAnswers:
+    """A Caller's decisions as the walker's answers."""
+
+    DIAL = {"accept": "accept", "decline": "decline", "no-answer": "ring", "busy": "busy"}
+
+    def __init__(self, caller: Caller):
+        """Ask this caller."""
+        self.caller = caller
+
+    def next(self, question: Question) -> Answer:
+        """The Caller's answer to a Gather, a Record or a ringing Number."""
+        if question.kind == "dial":
+            choice = self.caller.dial(question.verb)
+            return Answer("dial", self.DIAL.get(choice, choice))
+        path, args = split(question.action)
+        if question.kind == "record":
+            speaks = self.caller.record(path, args)
+            return Answer("record", seconds=RECORDING_SECONDS) if speaks else Answer("silence")
+        answer = self.caller.gather(path, args, question.verb)
+        if answer is HANGUP:
+            return Answer("hangup")
+        return Answer.form(answer or {})
+
+    def refused(self, answer: Answer, reason: str) -> None:
+        """A Caller that cannot answer the question is a mistake in the test."""
+        raise AssertionError(reason)
+
+
+class DeliverTransport:
+    """The walker's requests handed to a test's deliver(path_with_query, params) function."""
+
+    base = "http://localhost"
+
+    def __init__(self, deliver: Callable):
+        """deliver signs and posts (the conftest Twilio poster, or several of them)."""
+        self.deliver = deliver
+
+    def send(self, method: str, url: str, params: dict[str, str],
+             headers: dict[str, str]) -> Reply:
+        """Deliver one request (always a POST: every webhook of the line is one)."""
+        response = self.deliver(request_target(url), params)
+        return Reply(response.status_code, response.mimetype or "", response.data)
+
+
+class _CallerWalker(Walker):
+    """The walker, with recording status callbacks that carry the call's own fields too.
+
+    Twilio's recordingStatusCallback has no From; these tests have always sent it, and
+    tests/test_logs.py checks that every logged webhook shows the caller's masked number.
+    """
+
+    def recording_status_params(self, form: dict[str, str]) -> dict[str, str]:
+        """The call's fields, then the recording's."""
+        return {**self.call_params(), **super().recording_status_params(form)}
+
+
 @dataclass
-class Answer:
+class Posted:
     """One request of a call and how the application answered it."""
 
     path: str
@@ -81,8 +148,22 @@ class Answer:
     at: float = 0.0  # time.perf_counter() when it was posted
 
 
+def _ok(exchange: Exchange) -> bool:
+    """200 TwiML for a webhook, an empty 204 for a callback."""
+    reply = exchange.reply
+    if exchange.kind == "callback":
+        return reply.status == 204 and reply.body == b""
+    if reply.status != 200 or reply.content_type != "text/xml":
+        return False
+    try:
+        read_twiml(reply.body)
+    except NotTwiML:
+        return False
+    return True
+
+
 @dataclass
-class CallWalk:
+class CallWalk(Observer):
     """One call walked from the Voice URL to its end."""
 
     deliver: Callable  # deliver(path_with_query, params) -> response
@@ -90,194 +171,75 @@ class CallWalk:
     caller_id: str = "+584125550123"
     sid: str = field(default_factory=new_sid)
     max_webhooks: int = 80
-    answers: list[Answer] = field(default_factory=list)
+    answers: list[Posted] = field(default_factory=list)
     heard: list[str] = field(default_factory=list)
     recordings: list[str] = field(default_factory=list)
     case_numbers: list[str] = field(default_factory=list)
     path_log: list[str] = field(default_factory=list)
     ended: str = ""
-    sequence: int = 0
-    pending_recording: tuple[str, str] | None = None
     made: int = 0
+
+    def __post_init__(self):
+        """The walker that places this call."""
+        self.walker = _CallerWalker(
+            DeliverTransport(self.deliver), CallerAnswers(self.caller), token=TOKEN,
+            caller=self.caller_id, sid=self.sid, make_sid=self.make_sid,
+            max_steps=self.max_webhooks, observer=self)
 
     def make_sid(self, prefix: str) -> str:
         """A sid for this call's recordings and legs, the same on every run of the call."""
         self.made += 1
         return f"{prefix}{self.sid[2:24]}{self.made:010d}"
 
-    # --- requests -----------------------------------------------------------------------
+    # --- what the walker reports --------------------------------------------------------
 
-    def _post(self, url: str, params: dict, kind: str):
-        """Post one request; note its status and time; return the response."""
-        started = time.perf_counter()
-        response = self.deliver(url, params)
-        seconds = time.perf_counter() - started
-        path = split(url)[0]
-        if kind == "callback":
-            ok = response.status_code == 204 and response.data == b""
-        else:
-            ok = response.status_code == 200 and response.mimetype == "text/xml"
-        self.answers.append(Answer(path, response.status_code, seconds, kind, ok, started))
-        return response
+    def exchanged(self, exchange: Exchange) -> None:
+        """Note the request: its status and time; the caller's documents and recordings."""
+        ok = _ok(exchange)
+        self.answers.append(Posted(split(exchange.url)[0], exchange.reply.status,
+                                   exchange.seconds, exchange.kind, ok, exchange.at))
+        if exchange.kind == "twiml" and not exchange.leg:
+            self.path_log.append(request_target(exchange.url))
+            if "RecordingSid" in exchange.params:
+                self.recordings.append(exchange.params["RecordingSid"])
+
+    def said(self, text: str, leg: bool) -> None:
+        """What the caller hears (not the whisper); case numbers read back noted."""
+        if leg:
+            return
+        self.heard.append(text)
+        for spoken in SPOKEN_NUMBER.findall(text):
+            self.case_numbers.append(spoken.replace(", ", ""))
+
+    # --- requests -----------------------------------------------------------------------
 
     def params(self, **extra) -> dict:
         """The parameters of a request of this call."""
-        return call_params(self.sid, self.caller_id, **extra)
+        return {**self.walker.call_params(), **extra}
 
     def webhook(self, url: str, **extra) -> ET.Element | None:
-        """Post a TwiML webhook of this call; the parsed document, or None if unusable."""
-        response = self._post(url, self.params(**extra), "twiml")
-        self.path_log.append(url)
-        if not self.answers[-1].ok:
-            return None
-        try:
-            root = ET.fromstring(response.data)
-        except ET.ParseError:
-            self.answers[-1].ok = False
-            return None
-        self.hear(root)
-        return root
+        """Post one TwiML webhook of this call; the parsed document, or None if unusable."""
+        reply = self.walker.send(self.walker.url(url), self.params(**extra))
+        return read_twiml(reply.body) if self.answers[-1].ok else None
 
     def callback(self, url: str, params: dict) -> None:
         """Post a status callback (204 expected)."""
-        self._post(url, params, "callback")
-
-    def hear(self, node: ET.Element) -> None:
-        """Everything said in a document or a Gather; case numbers read back noted."""
-        for say in node.iter("Say"):
-            text = say.text or ""
-            self.heard.append(text)
-            for spoken in SPOKEN_NUMBER.findall(text):
-                self.case_numbers.append(spoken.replace(", ", ""))
+        self.walker.send(self.walker.url(url), params, kind="callback")
 
     # --- the walk -----------------------------------------------------------------------
 
     def run(self, url: str = "/voice/incoming") -> CallWalk:
-        """Walk the call from `url` to its end, then post the final status callback."""
-        root = self.webhook(url)
-        while root is not None and len(self.path_log) < self.max_webhooks:
-            step = self.next_step(root)
-            if step is None:
-                break
-            url, form = step
-            root = self.webhook(url, **form)
-            self.after_record_callbacks()
-        if root is None:
-            self.ended = self.ended or "error"
-        elif len(self.path_log) >= self.max_webhooks and not self.ended:
+        """Walk the call from `url` to its end; the walker posts the final status callback."""
+        try:
+            self.ended = self.walker.run(url).code
+        except TooManySteps:
             self.ended = "limit"
-        self.sequence += 1
-        self.callback("/voice/status", self.params(
-            CallStatus="completed", CallDuration="60", SequenceNumber=str(self.sequence)))
         return self
-
-    def next_step(self, root: ET.Element) -> tuple[str, dict] | None:
-        """What Twilio requests next after this document: (url, form) or None when it ends."""
-        for verb in root:
-            tag = verb.tag
-            if tag == "Gather":
-                path, args = split(verb.get("action"))
-                answer = self.caller.gather(path, args, verb)
-                if answer is HANGUP:
-                    self.ended = "caller-hung-up"
-                    return None
-                if answer:
-                    return verb.get("action"), answer
-            elif tag == "Record":
-                step = self.record(verb)
-                if step is not None:
-                    return step
-            elif tag == "Dial":
-                step = self.dial(verb)
-                if step is not None:
-                    return step
-            elif tag == "Redirect":
-                return verb.text, {}
-            elif tag in ("Hangup", "Reject"):
-                self.ended = tag.lower()
-                return None
-        self.ended = self.ended or "document-ended"
-        return None
-
-    def record(self, verb: ET.Element) -> tuple[str, dict] | None:
-        """Speak at a Record: its action gets the recording; then its status callback."""
-        path, args = split(verb.get("action"))
-        if not self.caller.record(path, args):
-            return None
-        recording = self.make_sid("RE")
-        self.recordings.append(recording)
-        form = {"RecordingSid": recording, "RecordingUrl": f"https://api.twilio.com/{recording}",
-                "RecordingDuration": "17", "Digits": "#"}
-        status_url = verb.get("recordingStatusCallback")
-        if status_url:
-            self.pending_recording = (status_url, recording)
-        return verb.get("action"), form
-
-    def after_record_callbacks(self) -> None:
-        """The recording status callback that Twilio posts later."""
-        pending = self.pending_recording
-        if pending:
-            url, recording = pending
-            self.pending_recording = None
-            self.callback(url, self.params(RecordingSid=recording, RecordingStatus="completed",
-                                           RecordingUrl=f"https://api.twilio.com/{recording}",
-                                           RecordingDuration="17"))
-
-    def dial(self, verb: ET.Element) -> tuple[str, dict] | None:
-        """Ring the Dial's numbers; the first to accept at its whisper takes the call."""
-        bridged_leg = None
-        status = "no-answer"
-        legs = []
-        for number in verb.findall("Number"):
-            leg = self.make_sid("CA")
-            choice = self.caller.dial(number)
-            legs.append((number, leg, choice))
-            if bridged_leg is None and choice in ("accept", "decline"):
-                # The phone answered: its whisper runs; only 1 bridges (a decline, like a
-                # voicemail, leaves DialCallStatus=completed with DialBridged=false).
-                status = "completed"
-                if self.whisper(number, leg, "1" if choice == "accept" else "2"):
-                    bridged_leg = leg
-            elif choice == "busy" and status == "no-answer":
-                status = "busy"
-        for number, leg, choice in legs:
-            status_url = number.get("statusCallback")
-            if status_url:
-                self.callback(status_url, call_params(
-                    leg, "+15005550006", To=number.text, Direction="outbound-dial",
-                    ParentCallSid=self.sid,
-                    CallStatus="completed" if choice in ("accept", "decline") else choice))
-        action = verb.get("action")
-        if action is None:
-            return None
-        form = {"DialCallStatus": status, "DialBridged": "true" if bridged_leg else "false"}
-        if bridged_leg:
-            form.update(DialCallSid=bridged_leg, DialCallDuration="30")
-        return action, form
-
-    def whisper(self, number: ET.Element, leg: str, key: str = "1") -> bool:
-        """Run the callee's leg: the whisper, then a key (1 accepts). Whether it was bridged."""
-        url = number.get("url")
-        if not url:
-            return True
-        params = call_params(leg, "+15005550006", To=number.text, Direction="outbound-dial",
-                             ParentCallSid=self.sid)
-        response = self._post(url, params, "twiml")
-        if not self.answers[-1].ok:
-            return False
-        root = ET.fromstring(response.data)
-        gather = root.find("Gather")
-        if gather is None:
-            return root.find("Hangup") is None
-        response = self._post(gather.get("action"), {**params, "Digits": key}, "twiml")
-        if not self.answers[-1].ok:
-            return False
-        return ET.fromstring(response.data).find("Hangup") is None
 
     # --- results ------------------------------------------------------------------------
 
     @property
-    def failures(self) -> list[Answer]:
+    def failures(self) -> list[Posted]:
         """Answers that were not 200 TwiML (or 204 for a callback)."""
         return [a for a in self.answers if not a.ok]
 

@@ -195,6 +195,7 @@ def fuzz_target(app, twilio, db, session, clock):
     return app, twilio, voice_routes(app), ids
 
 
+@pytest.mark.slow
 def test_fuzz_every_route(fuzz_target, clock):
     """Random signed webhooks: always TwiML (or 204), never the apology handler."""
     app, twilio, routes, ids = fuzz_target

@@ -267,6 +267,7 @@ def heard_numbers_exist(app, walks: list[CallWalk]) -> None:
     assert heard and heard <= numbers
 
 
+@pytest.mark.slow
 def test_triple_delivery_leaves_the_same_state(app, clock):
     """Each webhook three times, in a row or at once: the same database as delivered once."""
     reference, walks = run(app, clock, "once")

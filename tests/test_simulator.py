@@ -20,15 +20,16 @@ from twilio.request_validator import RequestValidator
 
 from ivr.domain.clock import utcnow
 from ivr.services.directory import add_analyst, set_analyst_status
-from ivr.sim.simulator import (
-    Output,
+from ivr.sim.simulator import Output, parse_answer, parse_script
+from ivr.sim.walker import (
+    Answer,
     Reply,
     ScriptAnswers,
     ScriptError,
-    Simulator,
     TooManySteps,
-    parse_answer,
-    parse_script,
+    Walker,
+    plan,
+    read_twiml,
 )
 from ivr.store.models import Analyst, Call, Case, DialAttempt, Recording
 
@@ -126,9 +127,9 @@ def walk(pages: dict, script: str, **options):
     """Run a call against a fake line; return (line, transcript lines, result)."""
     line = FakeLine(pages, options.pop("line_sign_base", None))
     lines: list[str] = []
-    simulator = Simulator(line, ScriptAnswers(parse_script(script)), Output(lines.append),
-                          token=TOKEN, **options)
-    result = simulator.run()
+    walker = Walker(line, ScriptAnswers(parse_script(script)), Output(lines.append),
+                    token=TOKEN, **options)
+    result = walker.run()
     return line, lines, result
 
 
@@ -346,6 +347,33 @@ def test_a_script_answering_the_wrong_question_stops():
     """rec:… at a Gather is a mistake in the script."""
     with pytest.raises(ScriptError, match="cannot answer the <Gather>"):
         walk({"/voice/incoming": GATHER}, "rec:20")
+
+
+def test_a_dry_run_names_the_requests_without_sending_them():
+    """plan() (the benchmark's flows): one document walked, every request only noted."""
+    record = read_twiml(b'<Response><Say>x</Say><Record action="/voice/rec?c=1" '
+                        b'recordingStatusCallback="rec-status"/></Response>')
+    walked = plan(record, "/voice/report/severity?t=1", Answer("record", seconds=9))
+    assert [q.kind for q in walked.asked] == ["record"] and walked.ended == ""
+    assert walked.next.url == "http://localhost/voice/rec?c=1"
+    assert walked.next.params["RecordingDuration"] == "9"
+    [status] = walked.callbacks(leg=False)  # due a moment later, still part of the plan
+    assert status.path == "/voice/report/rec-status"
+    assert status.params["RecordingSid"] == walked.next.params["RecordingSid"]
+    dial = plan(read_twiml(dial_pages()["/voice/incoming"].encode()), "/voice/incoming",
+                Answer("dial", "accept"))
+    assert [r.path for r in dial.leg_documents()] == ["/voice/w"]
+    assert [r.params["CallStatus"] for r in dial.callbacks(leg=True)] == [
+        "initiated", "ringing", "in-progress", "completed"]
+    assert (dial.next.path, dial.next.params["DialBridged"]) == ("/voice/after", "true")
+    gather = read_twiml(GATHER.encode())
+    assert plan(gather, "/voice/incoming", Answer("silence")).next.path == "/voice/again"
+    posted = plan(gather, "/voice/incoming", Answer.form({"Digits": "123"})).next
+    assert posted.url.endswith("/voice/next?t=2") and posted.params["Digits"] == "123"
+    hangup = plan(read_twiml(b"<Response><Hangup/></Response>"), "/voice/x")
+    assert (hangup.ended, hangup.next, hangup.requests) == ("hangup", None, [])
+    with pytest.raises(ScriptError, match="cannot answer the <Gather>"):
+        plan(gather, "/voice/incoming", Answer("record", seconds=3))
 
 
 def test_colours_only_when_asked():

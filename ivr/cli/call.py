@@ -1,4 +1,4 @@
-"""`flask --app wsgi call`: hear the line from a terminal (see ivr.sim.simulator)."""
+"""`flask --app wsgi call`: hear the line from a terminal (ivr.sim.walker walks the call)."""
 
 from __future__ import annotations
 
@@ -16,19 +16,22 @@ from flask.cli import with_appcontext
 from ivr.domain.business_hours import CARACAS
 from ivr.domain.phones import parse_phone
 from ivr.sim.simulator import (
-    DEFAULT_CALLER,
-    DEFAULT_TO,
     GRAMMAR,
     HttpTransport,
     Output,
     PromptAnswers,
+    TransportError,
+    parse_script,
+)
+from ivr.sim.walker import (
+    DEFAULT_CALLER,
+    DEFAULT_TO,
     Reply,
     ScriptAnswers,
     ScriptError,
-    Simulator,
     TooManySteps,
-    TransportError,
-    parse_script,
+    Walker,
+    request_target,
 )
 
 IN_PROCESS_BASE = "http://localhost"
@@ -48,8 +51,7 @@ class FlaskTransport:
         """One request, in an application context of its own (as under a real server)."""
         import time
 
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        path = request_target(url)
         started = time.perf_counter()
         # The CLI runs inside an app context; a request would reuse it (and its `g`, where
         # the app keeps the request's clock and session). A fresh context per request keeps
@@ -175,7 +177,11 @@ def call_command(caller, to, line, at, script, url, token, sign_url, max_steps, 
         advance = None
         when = "now"
         if moment is not None:
-            import time_machine
+            try:
+                import time_machine
+            except ImportError:  # a development tool (requirements-dev.txt), not the line's
+                fail("--at needs time-machine: pip install -r requirements-dev.txt "
+                     "(or make install)")
 
             traveller = time_machine.travel(moment, tick=False)
             coordinates = stack.enter_context(traveller)
@@ -190,11 +196,11 @@ def call_command(caller, to, line, at, script, url, token, sign_url, max_steps, 
         if script is None:
             out.line("note", "   Answer with keys (2, 123#), say:words, rec:20, dial:accept…; "
                              "Enter is silence; hangup or Ctrl-D hangs up.")
-        simulator = Simulator(transport, answers, out, token=token, sign_base=sign_base,
-                              caller=caller, to=to, forwarded_from=forwarded,
-                              max_steps=max_steps, advance=advance, verbose=verbose)
+        walker = Walker(transport, answers, out, token=token, sign_base=sign_base,
+                        caller=caller, to=to, forwarded_from=forwarded, max_steps=max_steps,
+                        advance=advance, verbose=verbose)
         try:
-            result = simulator.run()
+            result = walker.run()
         except ScriptError as error:
             fail(str(error))
         except TooManySteps as error:

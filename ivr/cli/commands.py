@@ -10,7 +10,6 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from bench.seed import bench_seed_command
 from ivr.cli.call import call_command
 from ivr.cli.cases import cases
 from ivr.cli.common import command_transaction, state
@@ -235,7 +234,7 @@ def spool_replay_command():
 
 
 COMMANDS = (init_db_command, demo_data_command, analysts, emergency, companies, contacts,
-            closures, callbacks, reap_command, spool_replay_command, bench_seed_command, cases,
+            closures, callbacks, reap_command, spool_replay_command, cases,
             call_command)
 
 

@@ -1,1 +1,1 @@
-"""A telephone in the terminal: the TwiML walker and the call simulator."""
+"""Calls without a phone: the TwiML walker (walker.py) and the terminal simulator around it."""
