@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ivr.store.engine import SCHEMA_FILE, run_sql_file, table_names
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class UpgradeRefused(RuntimeError):
+    """A migration found rows it cannot carry over; the message says which and what to do."""
 
 
 def alembic_config(connection) -> Config:
@@ -50,6 +56,33 @@ def init_db(engine: Engine) -> str:
 
 
 def upgrade(engine: Engine, target: str = "head") -> None:
-    """Run the migrations up to target."""
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), target)
+    """Run the migrations up to target, each in its own transaction.
+
+    A migration that fails leaves the database at the revision before it. On SQLite foreign
+    keys are off meanwhile: rebuilding a table that others reference (SQLite's way to add a
+    constraint) drops it first, and that pragma is ignored inside a transaction.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            with _sqlite_foreign_keys_off(conn):
+                command.upgrade(alembic_config(conn), target)
+        else:
+            command.upgrade(alembic_config(conn), target)
+            conn.rollback()  # what is left is at most the read of the current revision
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """Foreign keys off on this SQLite connection while the block runs, back on after."""
+    driver = conn.connection.driver_connection
+    if conn.in_transaction():
+        raise RuntimeError("foreign keys can only be switched outside a transaction")
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if conn.in_transaction():
+            conn.rollback()  # what is left is at most the read of the current revision
+        driver.execute("PRAGMA foreign_keys=ON")
+        if driver.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
+            conn.invalidate()  # never hand a connection without foreign keys back to the pool

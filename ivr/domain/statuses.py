@@ -1,0 +1,214 @@
+"""Every closed set of words (and severities) the line stores, each defined once.
+
+The members are `StrEnum`s (`IntEnum` for severities): they compare and hash like the plain
+strings the database returns, and both drivers bind them as those strings, so a query may pass
+`CaseStatus.RESOLVED` or a tuple of members as parameters. The schema's CHECK constraints are
+generated from the same definitions (`check_in`, used by ivr/store/tables.py), so a value
+written here and nowhere else is refused by the database, not stored.
+
+Pure Python: no Flask, no SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import IntEnum, StrEnum
+
+
+class CaseStatus(StrEnum):
+    """Where a case stands (cases.status)."""
+
+    INCOMPLETE = "incomplete"  # opened at the first step of a report, not finished yet
+    RECEIVED = "received"
+    IN_PROGRESS = "in_progress"
+    VISIT_SCHEDULED = "visit_scheduled"
+    WAITING_CLIENT = "waiting_client"
+    RESOLVED = "resolved"
+
+
+CASE_STATUSES: tuple[CaseStatus, ...] = tuple(CaseStatus)
+OPEN_CASE_STATUSES: tuple[CaseStatus, ...] = tuple(
+    s for s in CaseStatus if s is not CaseStatus.RESOLVED)
+
+
+class CallbackState(StrEnum):
+    """Whether a case waits in the callback queue (cases.callback_state)."""
+
+    NONE = "none"  # never queued (the line itself always queues a new case)
+    PENDING = "pending"
+    DONE = "done"
+
+
+CALLBACK_STATES: tuple[CallbackState, ...] = tuple(CallbackState)
+
+
+class Severity(IntEnum):
+    """How badly the caller is affected (cases.severity; NULL while unknown)."""
+
+    STOPPED = 1
+    PARTLY_AFFECTED = 2
+    QUESTION = 3
+
+
+SEVERITIES: tuple[Severity, ...] = tuple(Severity)
+
+
+class VisitStatus(StrEnum):
+    """The fate of an arranged visit (cases.visit_status; NULL when none was arranged)."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+VISIT_STATUSES: tuple[VisitStatus, ...] = tuple(VisitStatus)
+# Visits a caller is told about: arranged and still to come (None: a visit with no status yet).
+VISIT_STATUSES_TOLD: tuple[VisitStatus | None, ...] = (
+    None, VisitStatus.PROPOSED, VisitStatus.CONFIRMED)
+
+
+class AnalystStatus(StrEnum):
+    """What an analyst chose, or what missed calls made of them (analysts.status).
+
+    "Busy" is not a status: an analyst is busy while holding a live lease (lease_until).
+    """
+
+    AVAILABLE = "available"
+    UNAVAILABLE = "unavailable"
+    AWAY = "away"  # set after too many missed calls in a row
+
+
+ANALYST_STATUSES: tuple[AnalystStatus, ...] = tuple(AnalystStatus)
+
+
+class RecordingStatus(StrEnum):
+    """A recording's state as Twilio reports it (recordings.status)."""
+
+    IN_PROGRESS = "in-progress"  # also what a recording is before any status callback
+    COMPLETED = "completed"
+    FAILED = "failed"
+    ABSENT = "absent"
+
+
+RECORDING_STATUSES: tuple[RecordingStatus, ...] = tuple(RecordingStatus)
+# Final: a later "in-progress" never replaces them.
+RECORDING_FINAL: tuple[RecordingStatus, ...] = (
+    RecordingStatus.COMPLETED, RecordingStatus.FAILED, RecordingStatus.ABSENT)
+
+
+class RecordingKind(StrEnum):
+    """What a recording holds (recordings.kind).
+
+    Not checked by the database yet: the recording-status webhook stores the `k` argument of
+    its URL as it comes (tests/test_out_of_order.py posts a made-up one), so a CHECK would
+    turn such a request into an error. Once the voice layer maps unknown kinds to UNKNOWN, a
+    CHECK can follow.
+    """
+
+    DESCRIPTION = "description"
+    COMPANY = "company"
+    NAME = "name"
+    POSITION = "position"
+    ADDENDUM = "addendum"
+    EMERGENCY = "emergency"
+    UNKNOWN = "unknown"  # a status callback came before the action that names the kind
+
+
+RECORDING_KINDS: tuple[RecordingKind, ...] = tuple(RecordingKind)
+
+
+class CallStatus(StrEnum):
+    """Twilio's CallStatus of an inbound call (calls.status)."""
+
+    QUEUED = "queued"
+    INITIATED = "initiated"
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    BUSY = "busy"
+    FAILED = "failed"
+    NO_ANSWER = "no-answer"
+    CANCELED = "canceled"
+
+
+CALL_STATUSES: tuple[CallStatus, ...] = tuple(CallStatus)
+# The order a call lives through its statuses; the final ones share the last rank.
+CALL_STATUS_RANK: dict[CallStatus, int] = {
+    CallStatus.QUEUED: 0,
+    CallStatus.INITIATED: 1,
+    CallStatus.RINGING: 2,
+    CallStatus.IN_PROGRESS: 3,
+    CallStatus.COMPLETED: 4,
+    CallStatus.BUSY: 4,
+    CallStatus.FAILED: 4,
+    CallStatus.NO_ANSWER: 4,
+    CallStatus.CANCELED: 4,
+}
+FINAL_CALL_STATUSES: frozenset[CallStatus] = frozenset(
+    s for s, rank in CALL_STATUS_RANK.items() if rank == max(CALL_STATUS_RANK.values()))
+
+
+class CallOutcome(StrEnum):
+    """How routing ended for a call (calls.outcome; NULL while nothing is decided)."""
+
+    ANSWERED = "answered"  # an analyst took it
+    EMERGENCY_ANSWERED = "emergency-answered"  # an emergency phone took it
+    EMERGENCY_MESSAGE = "emergency-message"  # nobody did: the caller left a message
+    CALLBACK = "callback"  # nobody could: the case waits in the callback queue
+    ABANDONED = "abandoned"  # the caller hung up while being put through
+
+
+CALL_OUTCOMES: tuple[CallOutcome, ...] = tuple(CallOutcome)
+
+
+class DialOutcome(StrEnum):
+    """How one leg rung for a caller ended (dial_attempts.outcome)."""
+
+    RINGING = "ringing"  # not ended yet
+    ACCEPTED = "accepted"  # pressed 1 at the whisper (and bridged)
+    DECLINED = "declined"  # pressed something else
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    CANCELED = "canceled"  # the caller left first: nobody missed it
+    VOICEMAIL = "voicemail"  # answered, but nobody pressed 1
+
+
+DIAL_OUTCOMES: tuple[DialOutcome, ...] = tuple(DialOutcome)
+# Ways a leg ends without anyone taking the call, and those that count as a miss.
+MISSED_DIAL_OUTCOMES: frozenset[DialOutcome] = frozenset({
+    DialOutcome.NO_ANSWER, DialOutcome.BUSY, DialOutcome.FAILED, DialOutcome.VOICEMAIL})
+NOT_TAKEN_DIAL_OUTCOMES: frozenset[DialOutcome] = MISSED_DIAL_OUTCOMES | {
+    DialOutcome.DECLINED, DialOutcome.CANCELED}
+
+
+def sql_literal(value: str | int) -> str:
+    """A string or integer as an SQL literal ('it''s', 3); anything else is refused."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError(f"only strings and integers can be SQL literals here, not {value!r}")
+    if isinstance(value, int):
+        return str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_in(values: Iterable[str | int]) -> str:
+    """A parenthesised list of literals for IN: ('a', 'b'); NULL is refused (IN never
+    matches it: say IS NULL instead)."""
+    values = list(values)
+    if not values:
+        raise ValueError("an IN list needs at least one value")
+    if any(v is None for v in values):
+        raise ValueError("NULL in an IN list matches nothing; allow NULL with IS NULL instead")
+    return "(" + ", ".join(sql_literal(v) for v in values) + ")"
+
+
+def check_in(column: str, values: Iterable[str | int]) -> str:
+    """The condition of a CHECK that allows only `values` in `column`: `column IN (...)`.
+
+    A CHECK passes when its condition is NULL, so a nullable column still accepts NULL; a NOT
+    NULL column refuses it by its own constraint.
+    """
+    if not column.isidentifier():
+        raise ValueError(f"not a plain column name: {column!r}")
+    return f"{column} IN {sql_in(values)}"
