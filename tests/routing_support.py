@@ -65,7 +65,7 @@ def make_case(tx: Tx, number: str, *, created: str, severity: int | None = None,
     company_row = None
     if company is not None:
         company_row = add_company(tx, company, contract_hours, caracas_utc(created))
-    return tx.row(_SEEDED_CASE, "cases", number=number, severity=severity,
+    return tx.row(_SEEDED_CASE, number=number, severity=severity,
                   company_id=company_row.id if company_row else None,
                   company_name=company, sid=f"CAseed{number}", urgent=urgent, state=state,
                   due_at=caracas_utc(due) if due else None, created=caracas_utc(created))

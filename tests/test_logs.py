@@ -80,7 +80,7 @@ def test_one_masked_json_line_per_webhook(app, twilio, clock, caplog, json_lines
 
     import ivr.voice.menu as menu
 
-    monkeypatch.setattr(menu, "who_is_calling", lambda _session, phone: failing(phone))
+    monkeypatch.setattr(menu, "find_contact", lambda _session, phone: failing(phone))
     assert spy.post("/voice/incoming", call_params("CAbug" + "0" * 29, CALLER)
                     ).status_code == 200
     state = app.extensions["ivr"]

@@ -75,7 +75,7 @@ def test_exception_in_handler_answers_fallback(app, twilio, session, monkeypatch
         """Fail like a bug would."""
         raise RuntimeError("injected")
 
-    monkeypatch.setattr(menu, "who_is_calling", boom)
+    monkeypatch.setattr(menu, "find_contact", boom)
     state = app.extensions["ivr"]
     before = state.apologies
     root = twiml(twilio.post("/voice/incoming", call_params(twilio.new_sid())))

@@ -73,17 +73,6 @@ def find_contact(tx: Tx, phone: str | None) -> KnownContact | None:
     return _contact(row) if row else None
 
 
-def who_is_calling(tx: Tx, phone: str | None) -> tuple[KnownContact | None, int | None]:
-    """The contact and the analyst (id) whose phone this caller ID is, in one query."""
-    if not phone:
-        return None, None
-    contact, analyst_id = None, None
-    for row in store.contact_or_analyst_by_phone(tx, phone):
-        if row.analyst_id is not None:
-            analyst_id = row.analyst_id
-        else:
-            contact = _contact(row)
-    return contact, analyst_id
 
 
 def company_id_by_name(tx: Tx, name: str) -> int | None:

@@ -144,12 +144,12 @@ _SET_STATUS = Q(
 
 def analyst_by_id(tx: Tx, analyst_id: int) -> Rec | None:
     """An analyst by id."""
-    return tx.row(_ANALYST_BY_ID, "analysts", id=analyst_id)
+    return tx.row(_ANALYST_BY_ID, id=analyst_id)
 
 
 def analyst_by_phone(tx: Tx, phone: str) -> Rec | None:
     """The analyst whose registered phone (E.164) this is."""
-    return tx.row(_ANALYST_BY_PHONE, "analysts", phone=phone)
+    return tx.row(_ANALYST_BY_PHONE, phone=phone)
 
 
 def update_analyst(tx: Tx, analyst_id: int, **values) -> None:
@@ -159,17 +159,17 @@ def update_analyst(tx: Tx, analyst_id: int, **values) -> None:
 
 def all_analysts(tx: Tx) -> list[Rec]:
     """Every analyst, by id."""
-    return tx.rows(_ANALYSTS, "analysts")
+    return tx.rows(_ANALYSTS)
 
 
 def insert_analyst(tx: Tx, name: str, phone: str, pin_hash: str | None, now: datetime) -> Rec:
     """Store an analyst, unavailable and idle since now; the row as stored."""
-    return tx.row(_NEW_ANALYST, "analysts", name=name, phone=phone, pin_hash=pin_hash,
+    return tx.row(_NEW_ANALYST, name=name, phone=phone, pin_hash=pin_hash,
                   status=UNAVAILABLE, now=now)
 
 
 def update_analyst_status(tx: Tx, analyst_id: int, status: str, now: datetime) -> Rec | None:
     """Set an analyst's status (one of ANALYST_STATUSES); the row as written (None: no such
     analyst). A row of this analyst read earlier in the transaction gets the new values."""
-    return tx.row(_SET_STATUS, "analysts", id=analyst_id, status=status, now=now,
+    return tx.row(_SET_STATUS, id=analyst_id, status=status, now=now,
                   to_available=status == AVAILABLE, to_away=status == AWAY)

@@ -45,13 +45,13 @@ def contract_hours(tx: Tx, company_id: int) -> int | None:
 
 def company_by_key(tx: Tx, key: str) -> Rec | None:
     """The company whose matching key (see services.directory.name_key) this is."""
-    return tx.row(_COMPANY_BY_KEY, "companies", key=key)
+    return tx.row(_COMPANY_BY_KEY, key=key)
 
 
 def insert_company(tx: Tx, name: str, key: str, contract_hours: int | None,
                    now: datetime) -> Rec:
     """Store a company; the row as stored."""
-    return tx.row(_NEW_COMPANY, "companies", name=name, key=key, contract_hours=contract_hours,
+    return tx.row(_NEW_COMPANY, name=name, key=key, contract_hours=contract_hours,
                   now=now)
 
 
@@ -63,11 +63,6 @@ _CONTACT = ("c.id AS contact_id, c.name AS name, c.position AS position, c.email
 _CONTACT_BY_PHONE = Q(
     f"SELECT {_CONTACT} FROM contacts c"  # noqa: S608 - constants
     " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone")
-_WHO_IS_CALLING = Q(
-    f"SELECT {_CONTACT}, NULL AS analyst_id FROM contacts c"  # noqa: S608 - constants
-    " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone"
-    " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.id FROM analysts a"
-    " WHERE a.phone = :phone")
 _NEW_CONTACT = Q(
     "INSERT INTO contacts (company_id, name, position, phone, email, created_at)"
     " VALUES (:company_id, :name, :position, :phone, :email, :now) RETURNING *")
@@ -79,16 +74,12 @@ def contact_by_phone(tx: Tx, phone: str) -> Rec | None:
     return tx.row(_CONTACT_BY_PHONE, phone=phone)
 
 
-def contact_or_analyst_by_phone(tx: Tx, phone: str) -> list[Rec]:
-    """In one query, the contact (as contact_by_phone) and the analyst (analyst_id set, the
-    rest NULL) whose phone this is: no row, one or both."""
-    return tx.rows(_WHO_IS_CALLING, phone=phone)
 
 
 def insert_contact(tx: Tx, company_id: int, name: str, position: str | None, phone: str,
                    email: str | None, now: datetime) -> Rec:
     """Store a contact of a company; the row as stored."""
-    return tx.row(_NEW_CONTACT, "contacts", company_id=company_id, name=name, position=position,
+    return tx.row(_NEW_CONTACT, company_id=company_id, name=name, position=position,
                   phone=phone, email=email, now=now)
 
 
@@ -115,17 +106,17 @@ def emergency_contact_by_id(tx: Tx, contact_id: int) -> Rec | None:
 
 def emergency_contact_by_phone(tx: Tx, phone: str) -> Rec | None:
     """The emergency contact with this phone."""
-    return tx.row(_EMERGENCY_BY_PHONE, "emergency_contacts", phone=phone)
+    return tx.row(_EMERGENCY_BY_PHONE, phone=phone)
 
 
 def emergency_contacts(tx: Tx) -> list[Rec]:
     """Every emergency contact, active or not, in ringing order."""
-    return tx.rows(_EMERGENCY_CONTACTS, "emergency_contacts")
+    return tx.rows(_EMERGENCY_CONTACTS)
 
 
 def active_emergency_contacts(tx: Tx) -> list[Rec]:
     """The active emergency phones in ringing order."""
-    return tx.rows(_ACTIVE_EMERGENCY_CONTACTS, "emergency_contacts")
+    return tx.rows(_ACTIVE_EMERGENCY_CONTACTS)
 
 
 def last_emergency_position(tx: Tx) -> int:
@@ -143,7 +134,7 @@ def make_room_in_emergency_order(tx: Tx, position: int) -> None:
 def insert_emergency_contact(tx: Tx, name: str, phone: str, position: int,
                              now: datetime) -> Rec:
     """Store an active emergency phone at a free place of the order; the row as stored."""
-    return tx.row(_NEW_EMERGENCY, "emergency_contacts", name=name, phone=phone,
+    return tx.row(_NEW_EMERGENCY, name=name, phone=phone,
                   position=position, now=now)
 
 
@@ -161,13 +152,13 @@ _NEW_BUSINESS_HOURS = Q(
 
 def closures(tx: Tx) -> list[Rec]:
     """Every closure by day and start (day: ISO text on SQLite, a date on PostgreSQL)."""
-    return tx.rows(_CLOSURES, "closures")
+    return tx.rows(_CLOSURES)
 
 
 def insert_closure(tx: Tx, day: date, starts: str | None, ends: str | None, reason: str,
                    now: datetime) -> Rec:
     """Store a closure (starts and ends 'HH:MM', both None for the whole day); the row."""
-    return tx.row(_NEW_CLOSURE, "closures", day=day, starts=starts, ends=ends, reason=reason,
+    return tx.row(_NEW_CLOSURE, day=day, starts=starts, ends=ends, reason=reason,
                   now=now)
 
 
@@ -178,7 +169,7 @@ def delete_closure(tx: Tx, closure_id: int) -> bool:
 
 def business_hours(tx: Tx) -> list[Rec]:
     """The opening windows (weekday 0 = Monday, opens and closes 'HH:MM', Caracas time)."""
-    return tx.rows(_BUSINESS_HOURS, "business_hours")
+    return tx.rows(_BUSINESS_HOURS)
 
 
 def insert_business_hours(tx: Tx, weekday: int, opens: str, closes: str) -> None:

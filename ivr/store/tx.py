@@ -12,9 +12,8 @@ the schema and serve the command line.
   queued on the process's writer lock, ivr/db.py). Driver errors are raised as SQLAlchemy's
   (OperationalError, IntegrityError…), and a lost connection discards the pool, as the
   engine's own statements do.
-- `Rec`: a row of one table. Assigning a column marks it; the transaction writes the changed
-  columns back (one UPDATE per row) before its next statement and at commit. Rows read twice
-  in a transaction are the same object.
+- `Rec`: a row as read, read-only. Every write is an explicit statement (`Tx.update`, or a
+  store module's INSERT/UPDATE); nothing is written by assigning an attribute.
 """
 
 from __future__ import annotations
@@ -31,6 +30,13 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 from ivr.store.engine import sqlite_begin, sqlite_end, sqlite_file_gone
+from ivr.store.tables import (
+    DATE_COLUMNS,
+    DECIMAL_COLUMNS,
+    DECIMAL_SCALES,
+    PRIMARY_KEYS,
+    TIME_COLUMNS,
+)
 
 try:
     from psycopg.rows import dict_row
@@ -39,24 +45,17 @@ except ImportError:  # SQLite only
 
 # SQLite keeps times as text in SQLAlchemy's format (the ORM and the CLI write them too).
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
-TIME_COLUMNS = frozenset({
-    "created_at", "updated_at", "due_at", "visit_at", "started_at", "ended_at", "accepted_at",
-    "hunt_started_at", "lease_until", "idle_since"})
-DECIMAL_COLUMNS = frozenset({"visit_cost"})
-PRIMARY_KEYS = {"calls": "call_sid"}
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
-_WORD = re.compile(r"\w+")
 
 
 class Q:
     """One SQL statement with `:name` parameters, prepared for either paramstyle once."""
 
-    __slots__ = ("sql", "words", "_pyformat")
+    __slots__ = ("sql", "_pyformat")
 
     def __init__(self, sql: str):
         """Keep the statement (whitespace folded, so logs show it on one line)."""
         self.sql = " ".join(sql.split())
-        self.words = frozenset(_WORD.findall(self.sql))  # the tables it can touch among them
         self._pyformat: str | None = None
 
     def text(self, pyformat: bool) -> str:
@@ -73,15 +72,14 @@ class Q:
 
 
 class Rec:
-    """A row: columns as attributes; for a table's row, assignments are written back."""
+    """A row as read: columns as attributes, read-only. Writes are explicit statements of the
+    store's modules; `replace` gives a changed copy to go on with after one."""
 
-    __slots__ = ("_table", "_values", "_dirty")
+    __slots__ = ("_values",)
 
-    def __init__(self, table: str | None, values: dict):
-        """A row of `table` (None: a query's row, read-only)."""
-        object.__setattr__(self, "_table", table)
+    def __init__(self, values: dict):
+        """A row's values by column name."""
         object.__setattr__(self, "_values", values)
-        object.__setattr__(self, "_dirty", set())
 
     def __getattr__(self, name: str):
         """A column's value."""
@@ -91,24 +89,26 @@ class Rec:
             raise AttributeError(name) from None
 
     def __setattr__(self, name: str, value) -> None:
-        """Change a column (written back by the transaction)."""
-        if self._table is None or name not in self._values:
-            raise AttributeError(f"cannot set {name} on {self._table or 'a query row'}")
-        if self._values[name] != value or type(self._values[name]) is not type(value):
-            self._values[name] = value
-            self._dirty.add(name)
+        """Rows are read-only: a change is written by a store function."""
+        raise AttributeError(f"rows are read-only: write {name} through ivr.store")
 
     def replace(self, **values) -> Rec:
         """A copy with some columns changed (nothing is written: see the store's updates)."""
         unknown = set(values) - set(self._values)
         if unknown:
             raise AttributeError(f"no column {', '.join(sorted(unknown))}")
-        return Rec(None, {**self._values, **values})
+        return Rec({**self._values, **values})
+
+    def __eq__(self, other) -> bool:
+        """Rows are equal when their values are."""
+        return isinstance(other, Rec) and self._values == other._values
+
+    __hash__ = None  # values can change between reads: rows are not dictionary keys
 
     def __repr__(self) -> str:
-        """Table and key, not the values (they may hold phone numbers)."""
-        key = self._values.get(PRIMARY_KEYS.get(self._table, "id"))
-        return f"<{self._table or 'row'} {key}>"
+        """The key, not the values (they may hold phone numbers)."""
+        key = self._values.get("id", self._values.get("call_sid"))
+        return f"<row {key}>"
 
 
 class _Parked(threading.local):
@@ -199,44 +199,21 @@ class Tx:
         self._raw = None  # the pool's connection proxy
         self._cursor = None
         self._open = False  # inside a transaction
-        self._joined = False  # inside an ORM session's transaction (Tx.joined)
-        self._rows: dict[tuple[str, object], Rec] = {}
-
-    @classmethod
-    def joined(cls, session) -> Tx:
-        """Statements inside an ORM session's transaction (the command line, tests): rows
-        changed here are written back before the session commits."""
-        from sqlalchemy import event
-
-        tx = cls(session.get_bind())
-        tx._raw = session.connection().connection  # begins the session's transaction
-        tx._cursor = tx._raw.driver_connection.cursor(row_factory=dict_row) if tx.pg \
-            else tx._raw.driver_connection.cursor()
-        tx._open = tx._joined = True
-        event.listen(session, "before_commit", lambda _session: tx.flush() if tx._raw else None)
-        event.listen(session, "after_transaction_end",
-                     lambda _session, _transaction: tx._detach())
-        return tx
-
-    def _detach(self) -> None:
-        """The session's transaction ended: this one has no connection any more."""
-        self._raw = self._cursor = None
-        self._open = False
 
     # --- statements ------------------------------------------------------------------------
 
-    def rows(self, q: Q, table: str | None = None, **params) -> list[Rec]:
-        """Every row of a query (`table`: rows of that table, `SELECT *`, written back)."""
+    def rows(self, q: Q, **params) -> list[Rec]:
+        """Every row of a query."""
         cursor = self._execute(q, params)
-        return [self._rec(table, values) for values in self._dicts(cursor, cursor.fetchall())]
+        return [self._rec(values) for values in self._dicts(cursor, cursor.fetchall())]
 
-    def row(self, q: Q, table: str | None = None, **params) -> Rec | None:
+    def row(self, q: Q, **params) -> Rec | None:
         """The first row of a query, or None."""
         cursor = self._execute(q, params)
         row = cursor.fetchone()
         if row is None:
             return None
-        return self._rec(table, self._dicts(cursor, (row,))[0])
+        return self._rec(self._dicts(cursor, (row,))[0])
 
     def value(self, q: Q, **params):
         """The first column of the first row, or None (times as stored: text on SQLite)."""
@@ -253,19 +230,6 @@ class Tx:
     def run(self, q: Q, **params) -> int:
         """Run a statement; the number of rows it changed."""
         return self._execute(q, params).rowcount
-
-    def get(self, table: str, key) -> Rec | None:
-        """A table's row by primary key (the same object when read before)."""
-        if key is None:
-            return None
-        found = self._rows.get((table, key))
-        if found is not None:
-            return found
-        q = _BY_KEY.get(table)
-        if q is None:
-            q = _BY_KEY[table] = Q(f"SELECT * FROM {table} "  # noqa: S608 - our table names
-                                   f"WHERE {PRIMARY_KEYS.get(table, 'id')} = :key")
-        return self.row(q, table, key=key)
 
     def begin(self) -> None:
         """Take the connection and begin now (on SQLite, as the writer), before any statement."""
@@ -284,38 +248,13 @@ class Tx:
                 f"WHERE {PRIMARY_KEYS.get(table, 'id')} = :_key")
         return self._execute(q, {**values, "_key": key}).rowcount
 
-    def forget(self, table: str, key) -> None:
-        """Drop a row read earlier (a statement changed it behind its back)."""
-        self._rows.pop((table, key), None)
-
     # --- the transaction -------------------------------------------------------------------
-
-    def flush(self, before: Q | None = None) -> None:
-        """Write back the changed columns of the rows read in this transaction: all of them,
-        or (`before` a statement) those of the tables that statement names, so that changes
-        to one row made in several steps still go out as one UPDATE."""
-        for rec in self._rows.values():
-            if rec._dirty and (before is None or rec._table in before.words):
-                dirty = sorted(rec._dirty)
-                rec._dirty.clear()
-                key = PRIMARY_KEYS.get(rec._table, "id")
-                params = {name: rec._values[name] for name in dirty}
-                params["_key"] = rec._values[key]
-                sets = ", ".join(f"{name} = :{name}" for name in dirty)
-                q = _UPDATES.get((rec._table, sets))
-                if q is None:
-                    q = _UPDATES[(rec._table, sets)] = Q(
-                        f"UPDATE {rec._table} SET {sets} WHERE {key} = :_key")  # noqa: S608
-                self._execute(q, params, flush=False)
 
     def commit(self) -> None:
         """Write back the rows and commit."""
         if not self._open:
             return
-        if self._joined:
-            raise RuntimeError("commit the session this transaction joined")
         try:
-            self.flush()
             self._raw.driver_connection.commit()
         except self._dbapi_error() as error:
             raise self._wrap(error, "COMMIT") from error
@@ -323,9 +262,8 @@ class Tx:
             self._end()
 
     def rollback(self) -> None:
-        """Undo the transaction; forget the rows read in it."""
-        self._rows.clear()
-        if not self._open or self._joined:
+        """Undo the transaction."""
+        if not self._open:
             return
         try:
             self._raw.driver_connection.rollback()
@@ -336,9 +274,6 @@ class Tx:
 
     def close(self) -> None:
         """Roll back what is left; the thread keeps the connection for its next request."""
-        if self._joined:
-            self._rows.clear()
-            return
         ended = False
         try:
             if self._open:
@@ -359,8 +294,6 @@ class Tx:
 
     def _begin(self):
         """Check out a connection (once) and begin a transaction on it."""
-        if self._joined and self._raw is None:
-            raise RuntimeError("the session this transaction joined has ended its transaction")
         if self._raw is None:
             parked = _take_parked(self.engine)
             if parked is not None:
@@ -392,9 +325,7 @@ class Tx:
         if not self.pg:
             sqlite_end(self.engine)
 
-    def _execute(self, q: Q, params: dict, flush: bool = True):
-        if flush and self._rows:
-            self.flush(q)
+    def _execute(self, q: Q, params: dict):
         cursor = self._begin()
         try:
             cursor.execute(q.text(self.pg), self._bind(params) if params else params)
@@ -426,28 +357,22 @@ class Tx:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in rows]
 
-    def _rec(self, table: str | None, values: dict) -> Rec:
+    def _rec(self, values: dict) -> Rec:
+        """A row, its values as Python types (SQLite keeps times, dates and amounts as text)."""
         if not self.pg:
             for name in TIME_COLUMNS.intersection(values):
                 value = values[name]
                 if isinstance(value, str):
                     values[name] = datetime.fromisoformat(value)
+            for name in DATE_COLUMNS.intersection(values):
+                value = values[name]
+                if isinstance(value, str):
+                    values[name] = date.fromisoformat(value)
             for name in DECIMAL_COLUMNS.intersection(values):
                 if values[name] is not None:
-                    values[name] = Decimal(str(values[name])).quantize(Decimal("0.01"))
-        if table is None:
-            return Rec(None, values)
-        key = (table, values[PRIMARY_KEYS.get(table, "id")])
-        known = self._rows.get(key)
-        if known is not None:
-            # Read again (e.g. RETURNING after an update): keep the object, take the values,
-            # but not over columns changed here and not yet written.
-            for name, value in values.items():
-                if name not in known._dirty:
-                    known._values[name] = value
-            return known
-        rec = self._rows[key] = Rec(table, values)
-        return rec
+                    values[name] = Decimal(str(values[name])).quantize(
+                        Decimal(1).scaleb(-DECIMAL_SCALES[name]))
+        return Rec(values)
 
     def _wrap(self, error: Exception, statement: str) -> exc.DBAPIError:
         """The driver's error as SQLAlchemy's; a lost connection discards the pool."""
@@ -467,7 +392,6 @@ class Tx:
     def _lost(self, error: Exception) -> None:
         """The connection is gone: drop it and every pooled one (the server restarted)."""
         raw, self._raw, self._cursor = self._raw, None, None
-        self._rows.clear()
         _next_generation(self.engine)  # connections other threads keep are suspect too
         if self._open:
             self._open = False
@@ -493,15 +417,5 @@ def transaction(engine: Engine) -> Iterator[Tx]:
         tx.close()
 
 
-def as_tx(db) -> Tx:
-    """A Tx as it is, or the one inside an ORM session's current transaction."""
-    if isinstance(db, Tx):
-        return db
-    tx = db.info.get("ivr_tx")
-    if tx is None or tx._raw is None:
-        tx = db.info["ivr_tx"] = Tx.joined(db)
-    return tx
 
-
-_BY_KEY: dict[str, Q] = {}
 _UPDATES: dict[tuple[str, str], Q] = {}
