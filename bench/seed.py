@@ -29,11 +29,12 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from ivr.domain.case_numbers import make_case_number
 from ivr.domain.clock import utcnow
+from ivr.domain.statuses import AnalystStatus
 from ivr.services.directory import name_key
-from ivr.store.directory import AVAILABLE
 from ivr.store.models import Base
 from ivr.store.schema import init_db
 
+AVAILABLE = AnalystStatus.AVAILABLE
 CHUNK = 10_000
 # New numbers are issued with 7 digits (900,000 possible). A line with a million cases would
 # have moved on to 8 digits long before: the oldest cases keep 7 digits, up to a tenth of that

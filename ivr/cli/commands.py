@@ -15,6 +15,7 @@ from ivr.cli.cases import cases
 from ivr.cli.common import command_transaction, state
 from ivr.domain.business_hours import to_caracas
 from ivr.domain.clock import utcnow
+from ivr.domain.statuses import AnalystStatus
 from ivr.services import directory
 from ivr.services.callbacks import callback_made, callback_queue
 from ivr.services.cases import find_case
@@ -64,7 +65,7 @@ def analysts_add(name, phone, pin, available):
     with command_transaction() as tx:
         analyst = directory.add_analyst(tx, name, phone, pin, utcnow())
         if available:
-            analyst = directory.set_analyst_status(tx, analyst, store.AVAILABLE, utcnow())
+            analyst = directory.set_analyst_status(tx, analyst, AnalystStatus.AVAILABLE, utcnow())
     click.echo(f"analyst {analyst.id} added: {analyst.name} {analyst.phone} {analyst.status}")
 
 

@@ -6,22 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ivr.domain.phones import parse_phone
+from ivr.domain.statuses import CALL_STATUS_RANK, FINAL_CALL_STATUSES, CallStatus
 from ivr.store import calls
 from ivr.store.tx import Rec, Tx
 
-# Call statuses in the order a call lives through them; the final ones share the last rank.
-STATUS_RANK = {
-    "queued": 0,
-    "initiated": 1,
-    "ringing": 2,
-    "in-progress": 3,
-    "completed": 4,
-    "busy": 4,
-    "failed": 4,
-    "no-answer": 4,
-    "canceled": 4,
-}
-FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 4)
+STATUS_RANK, FINAL_STATUSES = CALL_STATUS_RANK, FINAL_CALL_STATUSES
 MAX_WEBHOOKS_PER_CALL = 120
 
 
@@ -68,7 +57,7 @@ def caller_id(params: CallParams, published: tuple[str, ...] = ()) -> str | None
 def touch_call(tx: Tx, params: CallParams, now: datetime,
                published: tuple[str, ...] = ()) -> Rec:
     """Create the call's row or count one more webhook on it, in one statement."""
-    status = params.status if params.status in STATUS_RANK else "in-progress"
+    status = params.status if params.status in STATUS_RANK else CallStatus.IN_PROGRESS
     return calls.touch(tx, call_sid=params.call_sid, direction=params.direction or None,
                        from_number=caller_id(params, published),
                        from_raw=params.from_raw or None, to_number=params.to or None,

@@ -7,6 +7,17 @@ from datetime import datetime
 from decimal import Decimal
 
 from ivr.domain.case_numbers import random_case_number
+from ivr.domain.statuses import (
+    CASE_STATUSES,
+    OPEN_CASE_STATUSES,
+    VISIT_STATUSES,
+    VISIT_STATUSES_TOLD,
+    CallbackState,
+    CaseStatus,
+    RecordingKind,
+    RecordingStatus,
+    VisitStatus,
+)
 from ivr.services.directory import (
     DirectoryError,
     KnownContact,
@@ -16,16 +27,12 @@ from ivr.services.directory import (
 from ivr.store import cases
 from ivr.store.tx import Rec, Tx
 
-INCOMPLETE, RECEIVED, IN_PROGRESS, RESOLVED = "incomplete", "received", "in_progress", "resolved"
-VISIT_SCHEDULED = "visit_scheduled"
-STATUSES = (INCOMPLETE, RECEIVED, IN_PROGRESS, VISIT_SCHEDULED, "waiting_client", RESOLVED)
-OPEN_STATUSES = tuple(s for s in STATUSES if s != RESOLVED)
-CALLBACK_PENDING, CALLBACK_DONE = "pending", "done"
-RECORDING_IN_PROGRESS = "in-progress"
-RECORDING_FINAL = ("completed", "failed", "absent")
-VISIT_STATUSES = ("proposed", "confirmed", "done", "cancelled")
-# Visits a caller is told about: arranged and still to come.
-VISIT_STATUSES_TOLD = (None, "proposed", "confirmed")
+INCOMPLETE, RECEIVED = CaseStatus.INCOMPLETE, CaseStatus.RECEIVED
+IN_PROGRESS = CaseStatus.IN_PROGRESS
+VISIT_SCHEDULED, RESOLVED = CaseStatus.VISIT_SCHEDULED, CaseStatus.RESOLVED
+STATUSES, OPEN_STATUSES = CASE_STATUSES, OPEN_CASE_STATUSES
+CALLBACK_PENDING, CALLBACK_DONE = CallbackState.PENDING, CallbackState.DONE
+RECORDING_IN_PROGRESS = RecordingStatus.IN_PROGRESS
 MAX_VISIT_COST = Decimal("9999999999.99")  # Numeric(12, 2)
 NUMBER_ATTEMPTS = 20
 
@@ -198,7 +205,7 @@ def schedule_visit(
                         f"not {visit_status!r}")
     if not cost.is_finite() or cost < 0 or cost > MAX_VISIT_COST:
         raise CaseError(f"cost {cost} must be a positive amount below {MAX_VISIT_COST}")
-    visit_status = visit_status or case.visit_status or "proposed"
+    visit_status = visit_status or case.visit_status or VisitStatus.PROPOSED
     changes = {"visit_at": at, "visit_cost": cost.quantize(Decimal("0.01")),
                "visit_status": visit_status}
     if visit_status in VISIT_STATUSES_TOLD and case.status != RESOLVED:
@@ -221,7 +228,7 @@ def save_recording(
     """Store what one request knows of a recording; the action and callbacks merge, any order."""
     cases.save_recording(tx, sid=recording_sid, call_sid=call_sid, case_id=case_id, kind=kind,
                          url=url, duration=duration, status=status,
-                         passing=RECORDING_IN_PROGRESS, unknown_kind="unknown", now=now)
+                         passing=RECORDING_IN_PROGRESS, unknown_kind=RecordingKind.UNKNOWN, now=now)
 
 
 def parse_duration(raw: str | None) -> int | None:

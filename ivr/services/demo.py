@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ivr.domain.statuses import AnalystStatus
 from ivr.services import directory
 from ivr.store import analysts
 from ivr.store import directory as store
-from ivr.store.directory import AVAILABLE
 from ivr.store.tx import Tx
 
 # Rule 1.2 of the procedure: the published emergency cells, in order.
@@ -35,7 +35,7 @@ def load_demo_data(tx: Tx, now: datetime) -> int:
     for name, phone, pin in ANALYSTS:
         if analysts.analyst_by_phone(tx, phone) is None:
             analyst = directory.add_analyst(tx, name, phone, pin, now)
-            directory.set_analyst_status(tx, analyst, AVAILABLE, now)
+            directory.set_analyst_status(tx, analyst, AnalystStatus.AVAILABLE, now)
             added += 1
     for name, hours in COMPANIES:
         if directory.find_company(tx, name) is None:

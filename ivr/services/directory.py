@@ -12,9 +12,9 @@ from datetime import date, datetime, time
 
 from ivr.domain.business_hours import DEFAULT_WINDOWS
 from ivr.domain.phones import parse_phone
+from ivr.domain.statuses import ANALYST_STATUSES
 from ivr.store import analysts
 from ivr.store import directory as store
-from ivr.store.directory import ANALYST_STATUSES
 from ivr.store.tx import Rec, Tx
 
 

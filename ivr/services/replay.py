@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from ivr.domain.case_numbers import CURRENT_LENGTH, make_case_number
 from ivr.domain.phones import parse_phone
+from ivr.domain.statuses import CallOutcome, DialOutcome
 from ivr.logs import scrubbed_traceback
 from ivr.services import reports, routing
 from ivr.services.callbacks import schedule_callback
@@ -38,7 +39,8 @@ log = logging.getLogger("ivr.offline")
 OFFLINE_SEQ = 0  # the origin_seq of a case made from a message left while offline
 # Dial actions are not run again (they would ring the next phone), but the leg they report is
 # closed: its analyst is freed even when no leg status callback ever comes.
-DIAL_ACTIONS = {"voice.connect_result": "answered", "voice.emergency_result": "emergency-answered"}
+DIAL_ACTIONS = {"voice.connect_result": CallOutcome.ANSWERED,
+                "voice.emergency_result": CallOutcome.EMERGENCY_ANSWERED}
 
 
 def offline_case_number(call_sid: str) -> str:
@@ -69,8 +71,7 @@ class Spooled:
 
     def hung_up(self) -> bool:
         """Whether the request only reported a hangup."""
-        return self.form.get("Digits") == "hangup" or self.form.get("CallStatus") in (
-            "completed", "canceled", "failed", "busy", "no-answer")
+        return reports.hung_up(self.form)
 
 
 def replay_spool(engine: Engine, spool: Spool, schedules, settings) -> int:
@@ -142,7 +143,7 @@ def close_dial_leg(tx: Tx, settings, req: Spooled) -> None:
         (req.form.get("DialBridged") or "").lower()[:8], req.hung_up(), req.now,
         settings.missed_calls_to_away)
     changes: dict = {"ring_seconds": call.ring_seconds + rang}
-    if outcome == "accepted":
+    if outcome == DialOutcome.ACCEPTED:
         changes.update(outcome=DIAL_ACTIONS[req.endpoint], answered_by=routing.answered_by(attempt))
     change_call(tx, call, **changes)
 

@@ -13,9 +13,9 @@ from datetime import datetime
 from ivr.domain import speech_intents
 from ivr.domain.business_hours import Schedule
 from ivr.domain.phones import parse_keyed_phone
+from ivr.domain.statuses import FINAL_CALL_STATUSES, RECORDING_FINAL
 from ivr.services.callbacks import schedule_callback
 from ivr.services.cases import (
-    RECORDING_FINAL,
     completed_status,
     parse_duration,
     save_recording,
@@ -33,6 +33,11 @@ MAX_TRIES = 3  # questions are asked at most this many times (ivr.voice.twiml as
 _EMAIL = re.compile(r"^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$")
 _EMAIL_WORDS = ((" arroba ", "@"), (" punto ", "."), (" guion bajo ", "_"), (" guion ", "-"),
                 (" guión bajo ", "_"), (" guión ", "-"))
+
+
+def hung_up(form: Mapping) -> bool:
+    """Whether a request only reports a hangup (its TwiML will be ignored)."""
+    return form.get("Digits") == "hangup" or form.get("CallStatus") in FINAL_CALL_STATUSES
 
 
 def heard(form: Mapping) -> tuple[str, str]:

@@ -14,17 +14,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ivr.domain.statuses import (
+    FINAL_CALL_STATUSES,
+    MISSED_DIAL_OUTCOMES,
+    NOT_TAKEN_DIAL_OUTCOMES,
+    AnalystStatus,
+    CallStatus,
+    DialOutcome,
+)
 from ivr.services.cases import change_case, get_case, taken_by
 from ivr.store import analysts, calls
-from ivr.store.directory import AVAILABLE, AWAY, active_emergency_contacts
+from ivr.store.directory import active_emergency_contacts
 from ivr.store.tx import Rec, Tx
 
 LEASE_MARGIN_SECONDS = 15
-# Ways a leg can end without anyone taking the call, and whether they count as "missed".
-MISSED_OUTCOMES = frozenset({"no-answer", "busy", "failed", "voicemail"})
-NOT_TAKEN = MISSED_OUTCOMES | {"declined", "canceled"}
-LEG_ENDED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-RINGING, ACCEPTED, DECLINED = "ringing", "accepted", "declined"
+MISSED_OUTCOMES, NOT_TAKEN = MISSED_DIAL_OUTCOMES, NOT_TAKEN_DIAL_OUTCOMES
+LEG_ENDED = FINAL_CALL_STATUSES  # a leg's status callback: it has ended
+RINGING, ACCEPTED, DECLINED = DialOutcome.RINGING, DialOutcome.ACCEPTED, DialOutcome.DECLINED
+AVAILABLE, AWAY = AnalystStatus.AVAILABLE, AnalystStatus.AWAY
 
 
 @dataclass(frozen=True)
@@ -142,20 +149,21 @@ def note_leg_sid(tx: Tx, attempt, dial_call_sid: str) -> None:
 def leg_outcome(attempt, dial_status: str, bridged: str) -> str:
     """How a leg ended, from our record of the whisper and Twilio's Dial result."""
     if bridged == "true" or (bridged == "" and attempt.outcome == ACCEPTED
-                             and dial_status in ("completed", "")):
-        return "accepted"
-    if attempt.outcome == "declined":
-        return "declined"
-    if attempt.outcome == "accepted":
+                             and dial_status in (CallStatus.COMPLETED, "")):
+        return ACCEPTED
+    if attempt.outcome == DECLINED:
+        return DECLINED
+    if attempt.outcome == ACCEPTED:
         # Pressed 1 but never bridged (the caller left first): not taken, and not missed.
-        return "canceled"
-    if dial_status == "completed":
+        return DialOutcome.CANCELED
+    if dial_status == CallStatus.COMPLETED:
         # Answered but nobody pressed 1 before the whisper hung up: a voicemail, or a
         # person who let the question time out.
-        return "voicemail"
-    if dial_status in ("busy", "no-answer", "failed", "canceled"):
-        return dial_status
-    return "no-answer"
+        return DialOutcome.VOICEMAIL
+    if dial_status in (DialOutcome.BUSY, DialOutcome.NO_ANSWER, DialOutcome.FAILED,
+                       DialOutcome.CANCELED):
+        return DialOutcome(dial_status)
+    return DialOutcome.NO_ANSWER
 
 
 def get_attempt(tx: Tx, attempt_id: int | None) -> Rec | None:
@@ -187,7 +195,8 @@ def close_leg(tx: Tx, call_sid: str, attempt, dial_status: str, bridged: str, hu
     The leg's outcome and the seconds it rang for nothing (0 when taken or closed before)."""
     outcome = leg_outcome(attempt, dial_status, bridged)
     if outcome in MISSED_OUTCOMES and hung_up:
-        outcome = "canceled"  # the caller left before anyone could take it: nobody missed it
+        # The caller left before anyone could take it: nobody missed it.
+        outcome = DialOutcome.CANCELED
     if not finish_attempt(tx, attempt, outcome, now):
         return attempt.outcome, 0
     if attempt.analyst_id is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from ivr.store.directory import AVAILABLE, AWAY, UNAVAILABLE
+from ivr.domain.statuses import AnalystStatus
 from ivr.store.tx import Q, Rec, Tx
 
 CANDIDATES = 10
@@ -165,11 +165,12 @@ def all_analysts(tx: Tx) -> list[Rec]:
 def insert_analyst(tx: Tx, name: str, phone: str, pin_hash: str | None, now: datetime) -> Rec:
     """Store an analyst, unavailable and idle since now; the row as stored."""
     return tx.row(_NEW_ANALYST, name=name, phone=phone, pin_hash=pin_hash,
-                  status=UNAVAILABLE, now=now)
+                  status=AnalystStatus.UNAVAILABLE, now=now)
 
 
 def update_analyst_status(tx: Tx, analyst_id: int, status: str, now: datetime) -> Rec | None:
     """Set an analyst's status (one of ANALYST_STATUSES); the row as written (None: no such
     analyst). A row of this analyst read earlier in the transaction gets the new values."""
     return tx.row(_SET_STATUS, id=analyst_id, status=status, now=now,
-                  to_available=status == AVAILABLE, to_away=status == AWAY)
+                  to_available=status == AnalystStatus.AVAILABLE,
+                  to_away=status == AnalystStatus.AWAY)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ivr.domain.statuses import CallbackState
 from ivr.store.tx import Q, Rec, Tx
 
 # Callback states of a case, the one definition (ivr/domain/statuses.py takes them over when it
 # lands).
-PENDING = "pending"
-DONE = "done"
+PENDING, DONE = CallbackState.PENDING, CallbackState.DONE
 
 # Urgent first, then overdue, then contract clients, then severity (unknown counts as 2, a
 # partly affected operation), then the oldest.

@@ -15,10 +15,6 @@ from ivr.store.models import Analyst, BusinessHours, Closure, Company, Contact, 
 from ivr.store.tx import Q, Rec, Tx
 
 # Analyst statuses, the one definition (ivr/domain/statuses.py takes them over when it lands).
-AVAILABLE = "available"
-UNAVAILABLE = "unavailable"
-AWAY = "away"
-ANALYST_STATUSES = (AVAILABLE, UNAVAILABLE, AWAY)
 
 # The tables, for their column lengths (services refuse text longer than its column).
 COMPANIES = Company.__table__

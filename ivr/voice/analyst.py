@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
+from ivr.domain.statuses import AnalystStatus
 from ivr.services.callbacks import callbacks_due_count
 from ivr.services.calls import change_call
 from ivr.services.directory import (
@@ -68,7 +69,7 @@ def analyst_menu(call: Rec):
     choice = digits[:1]
     s = speaker()
     if choice in ("1", "2"):
-        status = "available" if choice == "1" else "unavailable"
+        status = AnalystStatus.AVAILABLE if choice == "1" else AnalystStatus.UNAVAILABLE
         analyst = set_analyst_status(db(), analyst, status, now())
         s.say(response, "analyst_done")
         s.say(response, "analyst_hello", name=analyst.name,

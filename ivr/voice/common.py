@@ -77,8 +77,7 @@ def case_arg() -> Rec | None:
 
 def hung_up() -> bool:
     """Whether this request only reports a hangup (its TwiML will be ignored)."""
-    return request.form.get("Digits") == "hangup" or request.form.get("CallStatus") in (
-        "completed", "canceled", "failed", "busy", "no-answer")
+    return reports.hung_up(request.form)
 
 
 def call_arg_case_id() -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from ivr.domain.case_numbers import spoken_digits
+from ivr.domain.statuses import CallbackState, CallOutcome, CaseStatus, DialOutcome
 from ivr.services import reports, routing
 from ivr.services.callbacks import first_due_time, schedule_callback
 from ivr.services.calls import change_call, update_call
@@ -91,7 +92,7 @@ def dial_next_analyst(response: VoiceResponse, call: Rec, case: Rec,
             write_call(call, unwritten)
             dial_leg(response, ringing, phone, "voice.connect_result")
             return
-        routing.finish_attempt(db(), ringing, "canceled", now())  # its lease is gone
+        routing.finish_attempt(db(), ringing, DialOutcome.CANCELED, now())  # its lease is gone
     if call.attempts >= settings.hunt_max_attempts or \
             elapsed_ring_seconds(call) >= settings.hunt_max_seconds:
         send_to_callback(response, call, case, unwritten)
@@ -131,13 +132,13 @@ def send_to_callback(response: VoiceResponse, call: Rec, case: Rec,
                      unwritten: dict | None = None) -> None:
     """Nobody could take the call: the case waits in the callback queue (rule 4)."""
     changes = dict(unwritten or {})
-    if call.outcome != "answered":
-        changes["outcome"] = "callback"
+    if call.outcome != CallOutcome.ANSWERED:
+        changes["outcome"] = CallOutcome.CALLBACK
     write_call(call, changes)
-    if case.due_at is None or case.callback_state != "pending":
+    if case.due_at is None or case.callback_state != CallbackState.PENDING:
         case = schedule_callback(db(), schedule(), case, now())
     speaker().say(response, "nobody_free")
-    if case.status == "incomplete":
+    if case.status == CaseStatus.INCOMPLETE:
         # We know nothing of the fault yet: take the report, so the callback is useful.
         response.redirect(url_for("voice.report_start", r=case.origin_seq)
                           if case.origin_call_sid == call.call_sid
@@ -157,7 +158,7 @@ def attempt_arg() -> Rec | None:
 @webhook(bounded=False)
 def connect_result(call: Rec):
     """The analyst Dial's action: taken, or release and try the next one."""
-    return dial_result(call, "answered",
+    return dial_result(call, CallOutcome.ANSWERED,
                        lambda response, call, case: ask_keep_waiting(response, case))
 
 
@@ -170,13 +171,13 @@ def dial_result(call: Rec, answered: str, not_taken) -> VoiceResponse:
     outcome, ring_seconds = close_leg(call, attempt)
     response = VoiceResponse()
     changes: dict = {"ring_seconds": call.ring_seconds + ring_seconds}
-    if outcome == "accepted":
+    if outcome == DialOutcome.ACCEPTED:
         changes.update(outcome=answered, answered_by=routing.answered_by(attempt))
         goodbye(response)
     elif hung_up():
-        changes["outcome"] = call.outcome or "abandoned"
+        changes["outcome"] = call.outcome or CallOutcome.ABANDONED
     call = change_call(db(), call, **changes)
-    if outcome == "accepted" or hung_up():
+    if outcome == DialOutcome.ACCEPTED or hung_up():
         return response
     if case is None:
         response.hangup()
@@ -314,7 +315,7 @@ def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec,
         return
     contact = routing.next_emergency_contact(db(), call.call_sid)
     if contact is None:
-        write_call(call, {**unwritten, "outcome": "emergency-message"})
+        write_call(call, {**unwritten, "outcome": CallOutcome.EMERGENCY_MESSAGE})
         speaker().say(response, "emergency_nobody")
         ask_emergency_message(response, case)
         return
@@ -340,7 +341,7 @@ def ask_emergency_message(response: VoiceResponse, case: Rec) -> None:
 @webhook(bounded=False)
 def emergency_result(call: Rec):
     """The emergency Dial's action: answered, or the next phone in the list."""
-    return dial_result(call, "emergency-answered", dial_next_emergency)
+    return dial_result(call, CallOutcome.EMERGENCY_ANSWERED, dial_next_emergency)
 
 
 @bp.post("/emergency/recorded")

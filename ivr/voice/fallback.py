@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
+from ivr.domain.statuses import CallStatus
 from ivr.voice.twiml import VoiceResponse, twiml
 from ivr.voice.urls import url_for
 
@@ -47,7 +48,7 @@ def someone_took_it(form) -> bool:
     bridged = (form.get("DialBridged") or "").lower()
     if bridged:
         return bridged == "true"
-    return form.get("DialCallStatus") == "completed"
+    return form.get("DialCallStatus") == CallStatus.COMPLETED
 
 
 def fallback_next(speaker, numbers: tuple[str, ...]):

@@ -23,6 +23,7 @@ from ivr.domain.clock import utcnow
 from ivr.services import replay
 from ivr.store.spool import Spool
 from ivr.voice.blueprint import bp
+from ivr.voice.common import hung_up
 from ivr.voice.context import app_state, speaker
 from ivr.voice.fallback import dial_fallback, record_offline_message, someone_took_it
 from ivr.voice.fallback import fallback_accept as db_free_accept
@@ -68,7 +69,7 @@ def degraded_answer():
     endpoint = request.endpoint or ""
     if endpoint in SILENT_ENDPOINTS:
         return no_content()
-    if request.form.get("Digits") == "hangup" or request.form.get("CallStatus") == "completed":
+    if hung_up():
         return twiml(VoiceResponse())
     if endpoint == "voice.whisper":
         return db_free_whisper(speaker())
@@ -109,7 +110,7 @@ def offline_recorded():
     """A message left without the database: spooled, and the caller gets a case number."""
     spool_request()
     response = VoiceResponse()
-    if request.form.get("Digits") != "hangup" and request.form.get("CallStatus") != "completed":
+    if not hung_up():
         number = replay.offline_case_number((request.form.get("CallSid") or "")[:64])
         speaker().say(response, "offline_recorded", digits=spoken_digits(number))
         speaker().say(response, "goodbye")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from ivr.domain import speech_intents
+from ivr.domain.statuses import CallOutcome
 from ivr.services import reports
 from ivr.services.callbacks import first_due_time, schedule_callback
 from ivr.services.calls import change_call
@@ -313,7 +314,7 @@ def report_recorded(call: Rec):
         if not got_recording:
             speaker().say(response, "report_no_recording")
         say_case_number(response, case, "report_done")
-        after_report(response, case, already_queued=call.outcome == "callback")
+        after_report(response, case, already_queued=call.outcome == CallOutcome.CALLBACK)
     return response
 
 
