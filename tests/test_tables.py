@@ -22,9 +22,11 @@ from ivr.domain.statuses import (
     ANALYST_STATUSES,
     CALL_OUTCOMES,
     CALL_STATUSES,
+    CALLBACK_OUTCOMES,
     CALLBACK_STATES,
     CASE_STATUSES,
     DIAL_OUTCOMES,
+    GUESS_KINDS,
     OPEN_CASE_STATUSES,
     RECORDING_STATUSES,
     SEVERITIES,
@@ -48,6 +50,8 @@ CHECKED = {
     ("calls", "status"): CALL_STATUSES,
     ("calls", "outcome"): CALL_OUTCOMES,
     ("dial_attempts", "outcome"): DIAL_OUTCOMES,
+    ("guesses", "kind"): GUESS_KINDS,
+    ("callback_attempts", "outcome"): CALLBACK_OUTCOMES,
 }
 
 
@@ -85,7 +89,7 @@ def test_conversion_sets_are_derived_from_the_types():
     """The names a DB-API layer converts, from the column types; days included this time."""
     times, days, amounts = tables.TIME_COLUMNS, tables.DATE_COLUMNS, tables.DECIMAL_COLUMNS
     assert times == {"created_at", "updated_at", "due_at", "visit_at", "started_at", "ended_at",
-                     "accepted_at", "hunt_started_at", "lease_until", "idle_since"}
+                     "accepted_at", "hunt_started_at", "lease_until", "idle_since", "deactivated_at"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))

@@ -212,3 +212,25 @@ def check_in(column: str, values: Iterable[str | int]) -> str:
     if not column.isidentifier():
         raise ValueError(f"not a plain column name: {column!r}")
     return f"{column} IN {sql_in(values)}"
+
+
+class GuessKind(StrEnum):
+    """What a failed guess was at (guesses.kind): bounded per call, per caller ID, per analyst."""
+
+    CASE_NUMBER = "case"  # a well-formed case number that is no case
+    PIN = "pin"  # a wrong analyst PIN
+
+
+GUESS_KINDS: tuple[GuessKind, ...] = tuple(GuessKind)
+
+
+class CallbackOutcome(StrEnum):
+    """How a call back to a client went (callback_attempts.outcome): only SPOKE closes it."""
+
+    SPOKE = "spoke"
+    NO_ANSWER = "no-answer"
+    VOICEMAIL = "voicemail"
+    WRONG_NUMBER = "wrong-number"
+
+
+CALLBACK_OUTCOMES: tuple[CallbackOutcome, ...] = tuple(CallbackOutcome)

@@ -74,6 +74,7 @@ class Analyst(Base):
     missed_in_row: Mapped[int]
     away_notice: Mapped[bool]
     created_at: Mapped[datetime]
+    deactivated_at: Mapped[datetime | None]
 
 
 class Company(Base):
@@ -133,6 +134,8 @@ class Case(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     notes: Mapped[str | None]
+    prefilled_by_caller_id: Mapped[bool | None]
+    company_to_link: Mapped[bool | None]
 
 
 class Recording(Base):
@@ -196,3 +199,40 @@ class DialAttempt(Base):
     started_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+
+
+class CompanyAlias(Base):
+    """Another name callers use for a company."""
+
+    __table__ = tables.company_aliases
+
+    id: Mapped[int]
+    company_id: Mapped[int]
+    alias: Mapped[str]
+    alias_key: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class Guess(Base):
+    """A failed guess: a case number that is no case, or a wrong analyst PIN."""
+
+    __table__ = tables.guesses
+
+    id: Mapped[int]
+    kind: Mapped[str]
+    call_sid: Mapped[str]
+    caller: Mapped[str | None]
+    analyst_id: Mapped[int | None]
+    created_at: Mapped[datetime]
+
+
+class CallbackAttempt(Base):
+    """One call back to a client, and how it went."""
+
+    __table__ = tables.callback_attempts
+
+    id: Mapped[int]
+    case_id: Mapped[int]
+    outcome: Mapped[str]
+    note: Mapped[str | None]
+    created_at: Mapped[datetime]

@@ -34,9 +34,11 @@ from ivr.domain.statuses import (
     ANALYST_STATUSES,
     CALL_OUTCOMES,
     CALL_STATUSES,
+    CALLBACK_OUTCOMES,
     CALLBACK_STATES,
     CASE_STATUSES,
     DIAL_OUTCOMES,
+    GUESS_KINDS,
     RECORDING_STATUSES,
     SEVERITIES,
     VISIT_STATUSES,
@@ -96,6 +98,7 @@ analysts = Table(
     Column("missed_in_row", Integer, nullable=False),
     Column("away_notice", Boolean, nullable=False),  # tell them on their next menu call
     Column("created_at", DateTime, nullable=False),
+    Column("deactivated_at", DateTime),  # never rung, phone menu closed (history kept)
     UniqueConstraint("phone", name="uq_analysts_phone"),
     one_of("analysts", "status", ANALYST_STATUSES),
     Index("ix_analysts_status_idle", "status", "idle_since"),
@@ -152,6 +155,8 @@ cases = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("notes", Text),  # e.g. choices made while the database was down
+    Column("prefilled_by_caller_id", Boolean),  # identity taken from the caller ID (a hint)
+    Column("company_to_link", Boolean),  # the company said matched none surely: link it
     UniqueConstraint("number", name="uq_cases_number"),
     UniqueConstraint("origin_call_sid", "origin_seq", name="uq_cases_origin"),
     one_of("cases", "status", CASE_STATUSES),
@@ -229,6 +234,42 @@ dial_attempts = Table(
     Index("ix_dial_attempts_analyst", "analyst_id", "started_at"),
 )
 
+
+company_aliases = Table(
+    "company_aliases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("company_id", Integer, ForeignKey("companies.id"), nullable=False),
+    Column("alias", String(200), nullable=False),  # another name callers use
+    Column("alias_key", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("alias_key", name="uq_company_aliases_key"),
+    Index("ix_company_aliases_company", "company_id"),
+)
+
+guesses = Table(
+    "guesses", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("call_sid", String(64), nullable=False),
+    Column("caller", String(20)),  # E.164 caller ID, NULL when withheld
+    Column("analyst_id", Integer, ForeignKey("analysts.id")),  # whose PIN was tried
+    Column("created_at", DateTime, nullable=False),
+    one_of("guesses", "kind", GUESS_KINDS),
+    Index("ix_guesses_call", "call_sid", "kind"),
+    Index("ix_guesses_caller", "kind", "caller", "created_at"),
+    Index("ix_guesses_analyst", "kind", "analyst_id", "created_at"),
+)
+
+callback_attempts = Table(
+    "callback_attempts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("note", Text),
+    Column("created_at", DateTime, nullable=False),
+    one_of("callback_attempts", "outcome", CALLBACK_OUTCOMES),
+    Index("ix_callback_attempts_case", "case_id", "created_at"),
+)
 
 def _is_decimal(type_) -> bool:
     """Whether a column type holds exact amounts (Numeric returned as Decimal, not Float)."""
