@@ -89,7 +89,8 @@ def test_conversion_sets_are_derived_from_the_types():
     """The names a DB-API layer converts, from the column types; days included this time."""
     times, days, amounts = tables.TIME_COLUMNS, tables.DATE_COLUMNS, tables.DECIMAL_COLUMNS
     assert times == {"created_at", "updated_at", "due_at", "visit_at", "started_at", "ended_at",
-                     "accepted_at", "hunt_started_at", "lease_until", "idle_since", "deactivated_at"}
+                     "accepted_at", "hunt_started_at", "lease_until", "idle_since",
+                     "deactivated_at"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))
