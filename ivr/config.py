@@ -56,6 +56,10 @@ class Settings:
     hunt_max_attempts: int = 3
     hunt_max_seconds: int = 90
     missed_calls_to_away: int = 3
+    case_misses_per_call: int = 3  # case numbers that are no case, then no more lookups
+    case_misses_per_day: int = 10  # per caller ID (withheld ones together): then a person
+    pin_failures_to_lock: int = 5  # wrong PINs for one analyst within pin_lock_minutes…
+    pin_lock_minutes: int = 15  # …lock their phone menu this long
     spool_dir: str | None = None
     db_connect_timeout: int = 2
 
@@ -155,6 +159,10 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         hunt_max_attempts=_int(env, "HUNT_MAX_ATTEMPTS", Settings.hunt_max_attempts),
         hunt_max_seconds=_int(env, "HUNT_MAX_SECONDS", Settings.hunt_max_seconds),
         missed_calls_to_away=_int(env, "MISSED_CALLS_TO_AWAY", Settings.missed_calls_to_away),
+        case_misses_per_call=_int(env, "CASE_MISSES_PER_CALL", Settings.case_misses_per_call),
+        case_misses_per_day=_int(env, "CASE_MISSES_PER_DAY", Settings.case_misses_per_day),
+        pin_failures_to_lock=_int(env, "PIN_FAILURES_TO_LOCK", Settings.pin_failures_to_lock),
+        pin_lock_minutes=_int(env, "PIN_LOCK_MINUTES", Settings.pin_lock_minutes),
         spool_dir=env.get("SPOOL_DIR") or os.path.join(os.path.abspath(instance_path), "spool"),
         db_connect_timeout=_int(env, "DB_CONNECT_TIMEOUT", Settings.db_connect_timeout),
     )

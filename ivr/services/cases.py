@@ -88,7 +88,9 @@ def open_case(
             out_of_hours=out_of_hours, urgent=False, due_at=due_at,
             # From its first step a case waits for a callback (state pending): a caller who
             # hangs up half-way is still called back (nothing is lost).
-            callback_state=CALLBACK_PENDING, now=now)
+            callback_state=CALLBACK_PENDING, now=now,
+            # Who the caller is came from the caller ID (a hint): analysts see it marked.
+            prefilled=contact is not None)
         if case is not None:
             return case
         # Nothing inserted: this report's case exists (a replay, or a concurrent one), or

@@ -15,10 +15,10 @@ _LAST_SEQ = Q("SELECT MAX(origin_seq) FROM cases WHERE origin_call_sid = :sid")
 _NEW_CASE = Q(
     "INSERT INTO cases (number, status, company_id, contact_id, company_name, caller_name,"
     " caller_position, email, caller_number, origin_call_sid, origin_seq, out_of_hours, urgent,"
-    " callback_state, due_at, created_at, updated_at)"
+    " callback_state, due_at, prefilled_by_caller_id, created_at, updated_at)"
     " VALUES (:number, :status, :company_id, :contact_id, :company_name, :caller_name,"
     " :caller_position, :email, :caller_number, :sid, :seq, :out_of_hours, :urgent,"
-    " :callback_state, :due_at, :now, :now)"
+    " :callback_state, :due_at, :prefilled, :now, :now)"
     " ON CONFLICT DO NOTHING RETURNING *")
 _OPEN_CASES_OF_CALLER = Q(
     "SELECT * FROM cases WHERE caller_number = :phone AND status <> :closed"

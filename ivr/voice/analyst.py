@@ -14,6 +14,7 @@ from ivr.services.directory import (
     pin_matches,
     set_analyst_status,
 )
+from ivr.services.guesses import pin_failed, pin_locked
 from ivr.store.tx import Rec
 from ivr.voice.blueprint import bp
 from ivr.voice.common import ask_pin, goodbye, webhook
@@ -30,8 +31,16 @@ def analyst_pin(call: Rec):
     attempt = attempt_number()
     digits, _speech = heard(request)
     analyst = analyst_by_phone(db(), call.from_number)
+    settings = app_state().settings
+    limits = settings.pin_failures_to_lock, settings.pin_lock_minutes
+    # A locked menu (too many wrong PINs lately) refuses even the right PIN, in the same words.
+    locked = analyst is not None and pin_locked(db(), analyst.id, now(), *limits)
+    right = pin_matches(analyst, digits) and not locked
+    if not right and digits:
+        pin_failed(db(), call.call_sid, call.from_number, analyst.id if analyst else None,
+                   now(), *limits)
     response = VoiceResponse()
-    if pin_matches(analyst, digits):
+    if right:
         change_call(db(), call, analyst_id=analyst.id)
         s = speaker()
         s.say(response, "analyst_hello", name=analyst.name,

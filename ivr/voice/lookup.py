@@ -16,6 +16,7 @@ from ivr.services.cases import (
     update_case,
     view_for_caller,
 )
+from ivr.services.guesses import case_misses, case_number_missed
 from ivr.store.tx import Rec
 from ivr.voice.blueprint import bp
 from ivr.voice.common import (
@@ -89,11 +90,32 @@ def case_number(call: Rec):
     digits, speech = heard(request)
     number = digits if digits else (digits_from_speech(speech) or "")
     check = check_case_number(number)
-    case = find_case(db(), number) if check is CaseNumberCheck.OK else None
     response = VoiceResponse()
     if digits == "0":
         go_person(response, is_open())  # offered after a status told by caller ID
-    elif case is not None:
+        return response
+    case = None
+    if check is CaseNumberCheck.OK:
+        # Guessing is bounded: misses per call, then per caller ID a day (a hit on a stranger's
+        # number would tell its status); nobody is locked out of help, they reach a person.
+        settings = app_state().settings
+        in_call, today = case_misses(db(), call.call_sid, call.from_number, now())
+        if today >= settings.case_misses_per_day:
+            speaker().say(response, "case_lookup_person")
+            go_person(response, is_open())
+            return response
+        if in_call >= settings.case_misses_per_call:
+            offer_person_or_report(response)
+            return response
+        case = find_case(db(), number)
+        if case is None:
+            case_number_missed(db(), call.call_sid, call.from_number, now(), today,
+                               settings.case_misses_per_day)
+            if in_call + 1 >= settings.case_misses_per_call:
+                speaker().say(response, "case_not_found", digits=spoken_digits(number))
+                offer_person_or_report(response)
+                return response
+    if case is not None:
         change_call(db(), call, case_id=case.id)
         say_status(response, case, call.from_number)
     elif attempt >= MAX_TRIES:
@@ -109,6 +131,11 @@ def case_number(call: Rec):
         # A wrong check digit is caught before any lookup; the keypad is more reliable.
         ask_number(response, attempt + 1, prompt="case_invalid_keypad")
     return response
+
+
+def offer_person_or_report(response: VoiceResponse) -> None:
+    """No more lookups in this call: a person (0) or a new report (2), through the menu."""
+    speaker().ask(response, "voice.menu", ["case_lookup_limit"], 1, hints="menu")
 
 
 def status_words(case: Rec, caller: str | None) -> str:
