@@ -18,10 +18,10 @@ from ivr.domain.statuses import (
     RecordingStatus,
     VisitStatus,
 )
+from ivr.services.company_match import spoken_company
 from ivr.services.directory import (
     DirectoryError,
     KnownContact,
-    company_id_by_name,
     company_of_contact_phone,
 )
 from ivr.store import cases
@@ -156,9 +156,12 @@ def change_case(tx: Tx, case: Rec, now: datetime, **values) -> Rec:
 
 
 def set_company(tx: Tx, case_id: int, spoken_name: str, now: datetime) -> None:
-    """Store the company as said, linked to a known company when the name matches."""
-    update_case(tx, case_id, now, company_name=spoken_name[:200],
-                company_id=company_id_by_name(tx, spoken_name))
+    """Store the company as said, linked to the registered company it names (accents, legal
+    forms, aliases and small slips of speech recognition forgiven); when two or more could
+    be meant, the case is marked for an analyst to link."""
+    match = spoken_company(tx, spoken_name)
+    update_case(tx, case_id, now, company_name=spoken_name[:200], company_id=match.company_id,
+                company_to_link=True if match.unsure else None)
 
 
 def completed_status(case) -> dict:

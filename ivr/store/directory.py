@@ -171,3 +171,15 @@ def business_hours(tx: Tx) -> list[Rec]:
 def insert_business_hours(tx: Tx, weekday: int, opens: str, closes: str) -> None:
     """Store one opening window."""
     tx.run(_NEW_BUSINESS_HOURS, weekday=weekday, opens=opens, closes=closes)
+
+
+# --- names callers say ---------------------------------------------------------------------------
+
+_NAMES_AND_ALIASES = Q(
+    "SELECT c.id AS company_id, c.name AS name, a.alias AS alias FROM companies c"
+    " LEFT JOIN company_aliases a ON a.company_id = c.id ORDER BY c.id, a.id")
+
+
+def company_names_and_aliases(tx: Tx) -> list[Rec]:
+    """Every company's name with each of its aliases (alias NULL: none), by company."""
+    return tx.rows(_NAMES_AND_ALIASES)
