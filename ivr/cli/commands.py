@@ -81,7 +81,7 @@ def analysts_list():
 
 @analysts.command("set-status")
 @click.argument("analyst")
-@click.argument("status", type=click.Choice(directory.ANALYST_STATUSES))
+@click.argument("status", type=click.Choice([s.value for s in directory.ANALYST_STATUSES]))
 def analysts_set_status(analyst, status):
     """Set an analyst (id or phone) available, unavailable or away."""
     with command_transaction() as tx:
