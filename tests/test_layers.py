@@ -1,14 +1,19 @@
-"""The layers the tree shows: a domain free of Flask and SQL, views that import no other view.
+"""The layers the tree shows, and each thing written once.
 
-Read from the source (ast), not by importing: importing any `ivr` module loads the app factory.
+A domain free of Flask and SQL, views that import no other view, statements only in the store,
+each statement and each status word defined once. Imports are read from the source (ast).
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
+
+from ivr.domain import statuses
+from ivr.store.tx import Q
 
 IVR = Path(__file__).resolve().parent.parent / "ivr"
 VIEWS = {"analyst", "connect", "lookup", "menu", "offline", "report"}
@@ -82,3 +87,54 @@ def test_the_views_hold_no_sql():
         for path in modules(folder):
             source = path.read_text(encoding="utf-8")
             assert "Q(" not in source.replace("CallParams(", ""), path
+
+
+def store_statements() -> list[tuple[str, str]]:
+    """(module, SQL) of every statement the store defines, read from the modules."""
+    found = []
+    for path in modules("store"):
+        module = importlib.import_module(f"ivr.store.{path.stem}")
+        found.extend((path.stem, value.sql) for value in vars(module).values()
+                     if isinstance(value, Q))
+    return found
+
+
+def test_every_statement_is_defined_once():
+    """No two statements of the store are the same SQL (one place to change each)."""
+    statements = store_statements()
+    assert len(statements) > 40
+    seen: dict[str, str] = {}
+    for module, sql in statements:
+        assert sql not in seen, (module, seen.get(sql), sql)
+        seen[sql] = module
+
+
+# The status sets the database checks; their words appear as literals only in
+# ivr/domain/statuses.py (the simulator speaks Twilio's protocol and is left out).
+STATUS_SETS = (statuses.CASE_STATUSES, statuses.CALLBACK_STATES, statuses.ANALYST_STATUSES,
+               statuses.RECORDING_STATUSES, statuses.CALL_STATUSES, statuses.CALL_OUTCOMES,
+               statuses.DIAL_OUTCOMES, statuses.VISIT_STATUSES, statuses.GUESS_KINDS,
+               statuses.CALLBACK_OUTCOMES)
+
+
+@pytest.mark.parametrize("folder", ["services", "store", "voice", "cli"])
+def test_status_words_are_written_once(folder):
+    """Services, storage and surfaces name status words through ivr.domain.statuses, never as
+    string literals (in Python or inside SQL)."""
+    words = {str(word) for values in STATUS_SETS for word in values}
+    quoted = {f"'{word}'" for word in words}
+    for path in modules(folder):
+        if path.name == "tables.py":
+            continue  # column names, and the CHECKs built from the statuses
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # Names of click commands and options ("callbacks done") are words, not statuses.
+        names = {id(arg) for node in ast.walk(tree) if isinstance(node, ast.Call)
+                 and isinstance(node.func, ast.Attribute)
+                 and node.func.attr in ("command", "group", "option", "argument")
+                 for arg in node.args}
+        for node in ast.walk(tree):
+            if id(node) in names:
+                continue
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert node.value not in words, (path.name, node.lineno, node.value)
+                assert not any(q in node.value for q in quoted), (path.name, node.lineno)

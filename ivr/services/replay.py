@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from ivr.domain.case_numbers import CURRENT_LENGTH, make_case_number
 from ivr.domain.phones import parse_phone
-from ivr.domain.statuses import CallOutcome, DialOutcome
+from ivr.domain.statuses import CallOutcome, DialOutcome, RecordingKind
 from ivr.logs import scrubbed_traceback
 from ivr.services import reports, routing
 from ivr.services.callbacks import schedule_callback
@@ -126,7 +126,7 @@ def offline_case(tx: Tx, schedules, req: Spooled, heard: list[str]) -> None:
     if heard:
         note += " Opciones del llamante: " + ", ".join(heard) + "."
     changes = {"callback_number": case.callback_number or caller, "notes": case.notes or note}
-    if reports.store_recording(tx, req.form, case.id, "description", req.now,
+    if reports.store_recording(tx, req.form, case.id, RecordingKind.DESCRIPTION, req.now,
                                reports.recording_status(req.form)):
         changes.update(completed_status(case))
     schedule_callback(tx, schedule, case, req.now, **changes)
@@ -199,17 +199,17 @@ def _severity(tx, schedules, req, case):
 
 
 def _recorded(tx, schedules, req, case):
-    reports.store_recording(tx, req.form, case.id, "description", req.now)
+    reports.store_recording(tx, req.form, case.id, RecordingKind.DESCRIPTION, req.now)
     reports.finish_report(tx, schedules.get(tx), case, req.now)
 
 
 def _addendum(tx, _schedules, req, case):
-    if reports.store_recording(tx, req.form, case.id, "addendum", req.now):
+    if reports.store_recording(tx, req.form, case.id, RecordingKind.ADDENDUM, req.now):
         update_case(tx, case.id, req.now)
 
 
 def _emergency(tx, schedules, req, case):
-    reports.store_recording(tx, req.form, case.id, "emergency", req.now)
+    reports.store_recording(tx, req.form, case.id, RecordingKind.EMERGENCY, req.now)
     reports.finish_emergency_message(tx, schedules.get(tx), case, req.now)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from ivr.domain import speech_intents
 from ivr.domain.business_hours import Schedule
 from ivr.domain.phones import parse_keyed_phone
-from ivr.domain.statuses import FINAL_CALL_STATUSES, RECORDING_FINAL
+from ivr.domain.statuses import FINAL_CALL_STATUSES, RECORDING_FINAL, RecordingKind
 from ivr.services.callbacks import schedule_callback
 from ivr.services.cases import (
     completed_status,
@@ -25,9 +25,10 @@ from ivr.services.cases import (
 from ivr.store.tx import Rec, Tx
 
 # The identification questions, in order: (field, prompt, column).
-FIELDS = (("company", "report_company_ask", "company_name"),
-          ("name", "report_name_ask", "caller_name"),
-          ("position", "report_position_ask", "caller_position"))
+# A field's name is also the kind of its recording when speech fails.
+FIELDS = ((RecordingKind.COMPANY, "report_company_ask", "company_name"),
+          (RecordingKind.NAME, "report_name_ask", "caller_name"),
+          (RecordingKind.POSITION, "report_position_ask", "caller_position"))
 FIELD_INDEX = {name: i for i, (name, _p, _c) in enumerate(FIELDS)}
 MAX_TRIES = 3  # questions are asked at most this many times (ivr.voice.twiml asks them)
 _EMAIL = re.compile(r"^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$")

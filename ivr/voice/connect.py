@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from ivr.domain.case_numbers import spoken_digits
-from ivr.domain.statuses import CallbackState, CallOutcome, CaseStatus, DialOutcome
+from ivr.domain.statuses import CallbackState, CallOutcome, CaseStatus, DialOutcome, RecordingKind
 from ivr.services import reports, routing
 from ivr.services.callbacks import first_due_time, schedule_callback
 from ivr.services.calls import change_call, update_call
@@ -331,7 +331,8 @@ def ask_emergency_message(response: VoiceResponse, case: Rec) -> None:
     response.record(
         action=action, method="POST", max_length=app_state().settings.record_max_seconds,
         timeout=6, finish_on_key="#", play_beep=True, trim="trim-silence",
-        recording_status_callback=url_for("voice.recording_status", c=case.id, k="emergency"),
+        recording_status_callback=url_for("voice.recording_status", c=case.id,
+                                          k=RecordingKind.EMERGENCY),
         recording_status_callback_method="POST",
     )
     response.redirect(action, method="POST")
@@ -351,7 +352,7 @@ def emergency_recorded(call: Rec):
     case = case_arg()
     if case is None:
         return apologise_and_end()
-    store_recording(case, "emergency")
+    store_recording(case, RecordingKind.EMERGENCY)
     case = reports.finish_emergency_message(db(), schedule(), case, now())
     response = VoiceResponse()
     if not hung_up():

@@ -8,6 +8,7 @@ from ivr.domain import speech_intents
 from ivr.domain.case_numbers import CaseNumberCheck, check_case_number, spoken_digits
 from ivr.domain.spanish_dates import describe_day, describe_deadline, describe_moment
 from ivr.domain.spoken_numbers import digits_from_speech
+from ivr.domain.statuses import RecordingKind
 from ivr.services.calls import change_call
 from ivr.services.cases import (
     find_case,
@@ -211,7 +212,8 @@ def ask_addendum(response: VoiceResponse, case: Rec) -> None:
     response.record(
         action=action, method="POST", max_length=app_state().settings.record_max_seconds,
         timeout=6, finish_on_key="#", play_beep=True, trim="trim-silence",
-        recording_status_callback=url_for("voice.recording_status", c=case.id, k="addendum"),
+        recording_status_callback=url_for("voice.recording_status", c=case.id,
+                                          k=RecordingKind.ADDENDUM),
         recording_status_callback_method="POST",
     )
     response.redirect(action, method="POST")
@@ -224,7 +226,7 @@ def case_addendum(call: Rec):
     case = case_arg()
     if case is None:
         return goodbye_response()
-    saved = store_recording(case, "addendum")
+    saved = store_recording(case, RecordingKind.ADDENDUM)
     if saved:
         update_case(db(), case.id, now())
     response = VoiceResponse()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from ivr.domain import speech_intents
-from ivr.domain.statuses import CallOutcome
+from ivr.domain.statuses import CallOutcome, RecordingKind
 from ivr.services import reports
 from ivr.services.callbacks import first_due_time, schedule_callback
 from ivr.services.calls import change_call
@@ -293,7 +293,8 @@ def ask_description(response: VoiceResponse, case: Rec) -> None:
     response.record(
         action=action, method="POST", max_length=app_state().settings.record_max_seconds,
         timeout=6, finish_on_key="#", play_beep=True, trim="trim-silence",
-        recording_status_callback=url_for("voice.recording_status", c=case.id, k="description"),
+        recording_status_callback=url_for("voice.recording_status", c=case.id,
+                                          k=RecordingKind.DESCRIPTION),
         recording_status_callback_method="POST",
     )
     # No recording at all (silence): Twilio goes on to the next verb.
@@ -307,7 +308,7 @@ def report_recorded(call: Rec):
     case = case_arg()
     if case is None:
         return lost_report()
-    got_recording = store_recording(case, "description")
+    got_recording = store_recording(case, RecordingKind.DESCRIPTION)
     case = reports.finish_report(db(), schedule(), case, now())
     response = VoiceResponse()
     if not hung_up():
