@@ -1,13 +1,5 @@
-"""Analysts as the line rings them: free analysts claimed atomically, leases, misses.
-
-An analyst is *free* when available and holding no live lease. A claim is one UPDATE that picks
-the first free analyst not yet rung in the call and leases them, the condition checked again
-on the row it updates. On SQLite writers are serialised by BEGIN IMMEDIATE. On PostgreSQL the
-pick skips rows that other claims are locking (concurrent callers spread over analysts at
-once); when it finds nobody, a compare-and-set per candidate waits for such rows and checks
-them again, so a row merely being updated is never missed. An expired lease counts as free,
-so nothing depends on a cron.
-"""
+"""Analysts: every statement about the `analysts` table — who they are, their status, and
+the leases that routing claims (ivr/services/routing.py explains how a claim stays atomic)."""
 
 from __future__ import annotations
 

@@ -119,6 +119,22 @@ def goodbye_response() -> VoiceResponse:
     return response
 
 
+def ask_recording(response: VoiceResponse, prompt: str, endpoint: str, case: Rec,
+                  kind: str) -> None:
+    """Say `prompt`, then record for the case after the beep (# or silence ends it); the
+    recording's status callback names its kind. The Record action `endpoint` also runs after
+    a hangup, and after silence (Twilio goes on to the Redirect)."""
+    speaker().say(response, prompt)
+    action = url_for(endpoint, c=case.id)
+    response.record(
+        action=action, method="POST", max_length=app_state().settings.record_max_seconds,
+        timeout=6, finish_on_key="#", play_beep=True, trim="trim-silence",
+        recording_status_callback=url_for("voice.recording_status", c=case.id, k=kind),
+        recording_status_callback_method="POST",
+    )
+    response.redirect(action, method="POST")
+
+
 def store_recording(case: Rec, kind: str) -> bool:
     """Save the recording a Record action reports, if there is one."""
     return reports.store_recording(db(), request.form, case.id, kind, now())

@@ -14,6 +14,7 @@ from ivr.services.directory import emergency_contact, find_contact
 from ivr.store.tx import Rec
 from ivr.voice.blueprint import bp
 from ivr.voice.common import (
+    ask_recording,
     case_arg,
     goodbye,
     hung_up,
@@ -326,16 +327,8 @@ def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec,
 
 def ask_emergency_message(response: VoiceResponse, case: Rec) -> None:
     """Record the emergency on the case."""
-    speaker().say(response, "emergency_record")
-    action = url_for("voice.emergency_recorded", c=case.id)
-    response.record(
-        action=action, method="POST", max_length=app_state().settings.record_max_seconds,
-        timeout=6, finish_on_key="#", play_beep=True, trim="trim-silence",
-        recording_status_callback=url_for("voice.recording_status", c=case.id,
-                                          k=RecordingKind.EMERGENCY),
-        recording_status_callback_method="POST",
-    )
-    response.redirect(action, method="POST")
+    ask_recording(response, "emergency_record", "voice.emergency_recorded", case,
+                  RecordingKind.EMERGENCY)
 
 
 @bp.post("/emergency/result")

@@ -21,6 +21,7 @@ from ivr.services.guesses import case_misses, case_number_missed
 from ivr.store.tx import Rec
 from ivr.voice.blueprint import bp
 from ivr.voice.common import (
+    ask_recording,
     case_arg,
     go_person,
     goodbye,
@@ -207,16 +208,8 @@ def option_from_speech(speech: str) -> str | None:
 
 def ask_addendum(response: VoiceResponse, case: Rec) -> None:
     """Record more information for the case."""
-    speaker().say(response, "addendum_ask")
-    action = url_for("voice.case_addendum", c=case.id)
-    response.record(
-        action=action, method="POST", max_length=app_state().settings.record_max_seconds,
-        timeout=6, finish_on_key="#", play_beep=True, trim="trim-silence",
-        recording_status_callback=url_for("voice.recording_status", c=case.id,
-                                          k=RecordingKind.ADDENDUM),
-        recording_status_callback_method="POST",
-    )
-    response.redirect(action, method="POST")
+    ask_recording(response, "addendum_ask", "voice.case_addendum", case,
+                  RecordingKind.ADDENDUM)
 
 
 @bp.post("/case/addendum")

@@ -18,6 +18,7 @@ from ivr.services.directory import find_contact
 from ivr.store.tx import Rec
 from ivr.voice.blueprint import bp
 from ivr.voice.common import (
+    ask_recording,
     case_arg,
     goodbye,
     hung_up,
@@ -29,7 +30,7 @@ from ivr.voice.common import (
     store_recording,
     webhook,
 )
-from ivr.voice.context import app_state, db, now, speaker
+from ivr.voice.context import db, now, speaker
 from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number
 from ivr.voice.urls import url_for
 
@@ -288,17 +289,8 @@ def report_severity(call: Rec):
 
 def ask_description(response: VoiceResponse, case: Rec) -> None:
     """Record the fault: equipment, program and what they were doing (rule 3)."""
-    speaker().say(response, "report_description_ask")
-    action = url_for("voice.report_recorded", c=case.id)
-    response.record(
-        action=action, method="POST", max_length=app_state().settings.record_max_seconds,
-        timeout=6, finish_on_key="#", play_beep=True, trim="trim-silence",
-        recording_status_callback=url_for("voice.recording_status", c=case.id,
-                                          k=RecordingKind.DESCRIPTION),
-        recording_status_callback_method="POST",
-    )
-    # No recording at all (silence): Twilio goes on to the next verb.
-    response.redirect(action, method="POST")
+    ask_recording(response, "report_description_ask", "voice.report_recorded", case,
+                  RecordingKind.DESCRIPTION)
 
 
 @bp.post("/report/recorded")
