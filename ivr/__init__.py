@@ -17,17 +17,18 @@ from ivr.store.engine import make_engine, make_sessionmaker
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application; test_config overrides environment variables by name."""
-    from ivr.voice.forms import NoSessionForWebhooks, WebhookRequest
+    from ivr.voice.forms import MAX_CONTENT_LENGTH, NoSessionForWebhooks
     from ivr.voice.signature import SignatureCheck
 
     app = Flask(__name__, instance_relative_config=True)
-    app.request_class = WebhookRequest
     app.session_interface = NoSessionForWebhooks()
     env = dict(os.environ)
     env.update(test_config or {})
     settings = load_settings(env, instance_path=app.instance_path)
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(SECRET_KEY=str(settings.secret_key), TESTING=settings.env == "testing")
+    app.config.update(SECRET_KEY=str(settings.secret_key), TESTING=settings.env == "testing",
+                      # Werkzeug refuses a longer body with 413 before reading it.
+                      MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH)
     if settings.proxy_hops:
         # Trust X-Forwarded-Proto/Host/Port from that many proxies so signatures validate.
         app.wsgi_app = ProxyFix(
