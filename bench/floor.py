@@ -4,7 +4,7 @@ Every webhook of the line checks Twilio's signature over the form, records the r
 call's row in one transaction (the row that bounds loops and makes Twilio's retries of one
 webhook wait for each other), logs one line and answers TwiML. This app does exactly that and
 nothing else (no menus, no cases, no routing), with the line's own pieces: the signature check
-(ivr/voice/signature.py), the form loader (ivr/voice/forms.py), the call-row upsert
+(ivr/voice/signature.py), Werkzeug's form parser, the call-row upsert
 (ivr/calls.py) on the line's pooled connection (ivr/sql.py), the JSON log line; then it
 answers the baseline's constant document.
 
@@ -28,7 +28,7 @@ from ivr.logs import configure_logging
 from ivr.services.calls import CallParams, touch_call
 from ivr.store.engine import make_engine
 from ivr.store.tx import Tx
-from ivr.voice.forms import WebhookRequest
+from ivr.voice.forms import MAX_CONTENT_LENGTH
 from ivr.voice.signature import SignatureCheck
 
 log = logging.getLogger("ivr.webhook")
@@ -38,7 +38,7 @@ def create_floor_app() -> Flask:
     """The floor app on DATABASE_URL, checking signatures with TWILIO_AUTH_TOKEN."""
     configure_logging()
     app = Flask(__name__)
-    app.request_class = WebhookRequest
+    app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
     engine = make_engine(os.environ["DATABASE_URL"])
     signatures = SignatureCheck(os.environ["TWILIO_AUTH_TOKEN"])
 

@@ -8,26 +8,29 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ivr.cli import commands as cli
 from ivr.config import is_loopback, load_settings
 from ivr.logs import configure_logging
 from ivr.prompts import load_catalogue
 from ivr.state import AppState, ScheduleCache
 from ivr.store.engine import make_engine
+from ivr.voice import audio_bp, bp
+from ivr.voice.forms import MAX_CONTENT_LENGTH, NoSessionForWebhooks
+from ivr.voice.offline import SpoolReplayer
+from ivr.voice.signature import SignatureCheck
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application; test_config overrides environment variables by name."""
-    from ivr.voice.forms import NoSessionForWebhooks, WebhookRequest
-    from ivr.voice.signature import SignatureCheck
-
     app = Flask(__name__, instance_relative_config=True)
-    app.request_class = WebhookRequest
     app.session_interface = NoSessionForWebhooks()
     env = dict(os.environ)
     env.update(test_config or {})
     settings = load_settings(env, instance_path=app.instance_path)
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # the database, spool, secrets
-    app.config.update(SECRET_KEY=str(settings.secret_key), TESTING=settings.env == "testing")
+    app.config.update(SECRET_KEY=str(settings.secret_key), TESTING=settings.env == "testing",
+                      # Werkzeug refuses a longer body with 413 before reading it.
+                      MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH)
     if settings.proxy_hops:
         # Trust X-Forwarded-Proto/Host/Port from that many proxies so signatures validate.
         app.wsgi_app = ProxyFix(
@@ -47,14 +50,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     configure_logging(logging.INFO)
 
-    from ivr import voice
-    from ivr.cli import commands as cli
-    from ivr.voice.offline import SpoolReplayer
-
     app.extensions["ivr"].replayer = SpoolReplayer()
 
-    app.register_blueprint(voice.bp)
-    app.register_blueprint(voice.audio_bp)
+    app.register_blueprint(bp)
+    app.register_blueprint(audio_bp)
     cli.init_app(app)
     return app
 

@@ -41,13 +41,12 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """Send the application's logs to stderr as JSON lines (once per process)."""
-    # The lines name no source line, thread or process: logging need not look them up for
-    # every record (the logging HOWTO's "Optimization": one stack walk less per webhook).
-    logging._srcfile = None
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
+    """Send the application's logs to stderr as JSON lines (once per process).
+
+    Only the "ivr" logger is configured: the logging module's switches (which record
+    attributes are filled in) are left alone, since other loggers of the process, gunicorn's
+    `[%(process)d]` among them, format what those switches fill in.
+    """
     logger = logging.getLogger("ivr")
     logger.setLevel(level)
     if any(getattr(h, "ivr_json", False) for h in logger.handlers):

@@ -83,9 +83,10 @@ class Lookup(Reporter):
         self.known = known
 
     def gather(self, path, args, gather):
-        """Key a known case number."""
+        """Key a known case number (a report instead when the line says no more lookups)."""
         if path == "/voice/menu":
-            return {"Digits": "1"}
+            said = " ".join(say.text or "" for say in gather.iter("Say"))
+            return {"Digits": "2" if "No podemos buscar" in said else "1"}
         if path == "/voice/case/number":
             return {"Digits": self.known[-1] if self.known else "1234567"}
         if path == "/voice/case/confirm":

@@ -111,3 +111,68 @@ def test_one_masked_json_line_per_webhook(app, twilio, clock, caplog, json_lines
     assert TOKEN not in captured
     assert spy.signatures and not [s for s in spy.signatures if s in captured]
     assert "Zm9yZ2Vk" not in captured
+
+
+# Run as a fresh process, so that configure_logging runs for the first time there.
+_GLOBALS_SCRIPT = """
+import logging, sys
+import gunicorn.glogging
+
+before = dict(vars(logging))
+root_handlers, root_level = list(logging.root.handlers), logging.root.level
+from ivr.logs import configure_logging
+configure_logging()
+configure_logging()
+after = dict(vars(logging))
+changed = sorted(name for name in before.keys() | after.keys()
+                 if before.get(name, before) is not after.get(name, after))
+assert not changed, changed
+assert logging.root.handlers == root_handlers and logging.root.level == root_level
+print("unchanged", len(before))
+"""
+
+
+def test_logging_module_left_alone():
+    """configure_logging rebinds none of the logging module's globals (its switches, the
+    logger and record classes) and leaves the root logger as it was."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", _GLOBALS_SCRIPT], cwd=root, check=False,
+        capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("unchanged")
+
+
+def test_other_formats_still_work():
+    """After configure_logging (as create_app calls it), gunicorn's `[%(process)d]` lines and
+    formats naming the thread, the process or the source line come out whole."""
+    import os
+    import threading
+
+    import gunicorn.glogging
+
+    from ivr.logs import configure_logging
+
+    configure_logging()
+    assert logging.logProcesses and logging.logThreads and logging.logMultiprocessing
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logging.Formatter(
+        gunicorn.glogging.Logger.error_fmt + " %(thread)d %(processName)s "
+        "%(module)s:%(funcName)s:%(lineno)d", gunicorn.glogging.Logger.datefmt))
+    logger = logging.getLogger("gunicorn.error.test")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        logger.info("Booting worker")
+    finally:
+        logger.removeHandler(handler)
+    line = buffer.getvalue()
+    assert "--- Logging error ---" not in line
+    assert f"[{os.getpid()}] [INFO] Booting worker {threading.get_ident()} " in line, line
+    assert "test_logs:test_other_formats_still_work:" in line, line

@@ -398,11 +398,10 @@ class Tx:
             if not self.pg:
                 sqlite_end(self.engine)
         if raw is not None:
-            # What SQLAlchemy's own Connection does on a disconnect: close this connection and
-            # mark every older pooled one stale, so that each is closed at its next checkout.
-            self.engine.pool._invalidate(raw, error)
-        else:
-            self.engine.dispose()
+            raw.invalidate(error)  # closed, never handed out again
+        # Every other pooled connection went with the server: a fresh pool (public API; what
+        # SQLAlchemy's own Connection does by marking the old ones stale).
+        self.engine.dispose()
 
 
 @contextmanager

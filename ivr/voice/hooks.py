@@ -7,7 +7,7 @@ import time
 
 from flask import abort, current_app, g, request, send_from_directory
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ivr.domain.phones import mask_phone
 from ivr.logs import scrubbed_traceback
@@ -16,6 +16,7 @@ from ivr.store.engine import database_unavailable
 from ivr.voice.blueprint import audio_bp, bp
 from ivr.voice.context import app_state, speaker
 from ivr.voice.fallback import fallback_answer
+from ivr.voice.forms import REFUSED_MIMETYPES, may_hold_nul, read_form
 from ivr.voice.offline import degraded_answer
 from ivr.voice.twiml import no_content
 
@@ -24,6 +25,10 @@ log = logging.getLogger("ivr.webhook")
 
 # Callbacks answer 204: Twilio plays nothing from them.
 CALLBACK_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice.leg_status"})
+# Requests refused before their body was parsed: their log line reads no form.
+UNSUPPORTED, TOO_LARGE = "unsupported-media-type", "too-large"
+UNREAD_OUTCOMES = frozenset({UNSUPPORTED, TOO_LARGE})
+_NO_FORM = ImmutableMultiDict()
 
 
 
@@ -45,8 +50,17 @@ def require_twilio_signature():
     """Refuse any request that Twilio did not sign for this exact URL and these parameters."""
     g.started = time.perf_counter()
     req, state = request._get_current_object(), app_state()  # one proxy lookup each
+    if req.mimetype in REFUSED_MIMETYPES:
+        # Never parsed: a multipart body could be files, and Twilio sends none.
+        g.outcome = UNSUPPORTED
+        abort(415)
     signature = req.headers.get("X-Twilio-Signature", "")
-    params = req.form if req.method == "POST" else {}
+    try:
+        params = read_form(req) if req.method == "POST" else {}
+    except RequestEntityTooLarge:
+        # Over MAX_CONTENT_LENGTH: refused before reading it (or as it passed the cap).
+        g.outcome = TOO_LARGE
+        raise
     try:
         valid = state.signatures.valid(signed_url(req, state), params, signature)
     except ValueError:
@@ -61,7 +75,7 @@ def require_twilio_signature():
 
 def strip_nul_characters() -> None:
     """Drop NUL characters from the checked parameters: PostgreSQL text cannot hold them."""
-    if not request.may_hold_nul():
+    if not may_hold_nul(request):
         return
     for name in ("form", "args"):
         data = getattr(request, name)
@@ -112,13 +126,14 @@ def log_webhook(response):
     req, request_globals = request._get_current_object(), g._get_current_object()
     started = request_globals.get("started")
     elapsed = (time.perf_counter() - started) * 1000 if started else 0.0
-    form = req.form
+    outcome = request_globals.get("outcome", "ok")
+    form = _NO_FORM if outcome in UNREAD_OUTCOMES else req.form
     log.info(
         "webhook",
         extra={
             "call": (form.get("CallSid") or "")[:64],
             "step": req.endpoint,
-            "outcome": request_globals.get("outcome", "ok"),
+            "outcome": outcome,
             "status": response.status_code,
             "from": mask_phone(form.get("From")),
             "ms": round(elapsed, 1),
