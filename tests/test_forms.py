@@ -26,8 +26,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder
 
-from ivr.voice import strip_nul_characters
 from ivr.voice.forms import MAX_CONTENT_LENGTH, may_hold_nul
+from ivr.voice.hooks import strip_nul_characters
 from tests.conftest import call_params, twiml
 
 URLENCODED = "application/x-www-form-urlencoded"
