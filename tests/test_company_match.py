@@ -81,3 +81,19 @@ def test_contract_response_time_follows_the_spoken_company(twilio, clock, db, se
     # Opened Monday 09:00 Caracas: 3 hours to noon, lunch, 1 more hour: 15:00 Caracas, 19:00
     # UTC (a question's own 8 hours would have made it Tuesday 10:00).
     assert case.due_at == datetime(2026, 12, 7, 19, 0)
+
+
+def test_the_company_question_carries_the_names_as_hints(twilio, clock, db, session):
+    """Speech recognition hears registered names better: they are the question's hints."""
+    clock("2026-12-07 09:00")
+    add_company(db, "Farmacia El Ávila, C.A.", 4, utcnow())
+    db.commit()
+    forget_company_names(db.engine)
+    walk = Walk(twilio, caller=CALLER)
+    walk.post("/voice/report?r=1")
+    case = session.query(Case).filter_by(origin_call_sid=walk.sid).one()
+    gather = ask(walk.root, "/voice/report/field", f="company", c=case.id, t=1)
+    assert "Farmacia El Ávila" in gather.get("hints")
+    walk.answer(SpeechResult="Ana Prueba")  # the next question, the name, has no such hints
+    gather = ask(walk.root, "/voice/report/field", f="name", c=case.id, t=1)
+    assert "Farmacia" not in (gather.get("hints") or "")

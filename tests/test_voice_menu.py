@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
 from ivr.domain.clock import utcnow
 from ivr.services.directory import add_closure, add_company, add_contact
 from ivr.store.models import Call
+from ivr.store.tx import Q
 from tests.conftest import call_params, spoken, twiml
 
 OPEN_TIMES = ["2026-12-07 08:30", "2026-12-07 11:59", "2026-12-07 14:00", "2026-12-07 17:29"]
@@ -206,3 +209,16 @@ def test_webhook_loop_is_bounded(twilio, clock, session):
     assert root.find("Hangup") is not None
     assert session.scalar(select(Call.webhooks).where(Call.call_sid == sid)) <= (
         MAX_WEBHOOKS_PER_CALL + 1)
+
+
+def test_control_character_in_a_closure_reason_never_breaks_the_twiml(twilio, clock, db):
+    """A reason stored with a character XML forbids (written before the CLI refused them, or
+    straight into the database) is said without it: the document parses, callers are not sent
+    to the Fallback URL."""
+    db.run(Q("INSERT INTO closures (day, starts, ends, reason, created_at)"
+             " VALUES (:day, NULL, NULL, :reason, :now)"),
+           day=date(2026, 12, 9), reason="inventario\x0c anual\x1b", now=utcnow())
+    db.commit()
+    clock("2026-12-09 10:00")
+    _sid, root = incoming(twilio)
+    assert "inventario anual" in spoken(root)

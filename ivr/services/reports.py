@@ -30,7 +30,7 @@ FIELDS = ((RecordingKind.COMPANY, "report_company_ask", "company_name"),
           (RecordingKind.NAME, "report_name_ask", "caller_name"),
           (RecordingKind.POSITION, "report_position_ask", "caller_position"))
 FIELD_INDEX = {name: i for i, (name, _p, _c) in enumerate(FIELDS)}
-MAX_TRIES = 3  # questions are asked at most this many times (ivr.voice.twiml asks them)
+MAX_TRIES = 3  # a question is asked at most this many times
 _EMAIL = re.compile(r"^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$")
 _EMAIL_WORDS = ((" arroba ", "@"), (" punto ", "."), (" guion bajo ", "_"), (" guion ", "-"),
                 (" guión bajo ", "_"), (" guión ", "-"))

@@ -14,6 +14,7 @@ from ivr.services.cases import (
     next_report_seq,
     open_case,
 )
+from ivr.services.company_match import company_names
 from ivr.services.directory import find_contact
 from ivr.store.tx import Rec
 from ivr.voice.blueprint import bp
@@ -73,8 +74,10 @@ def report_start(call: Rec):
 def ask_field(response: VoiceResponse, case: Rec, index: int, attempt: int, before=()) -> None:
     """Ask one identification question by voice."""
     field, prompt, _column = reports.FIELDS[index]
+    # The company question hears the registered names better with them as hints.
+    hints = company_names(db()).hints if field == RecordingKind.COMPANY else None
     speaker().ask(response, "voice.report_field", [*before, prompt], attempt, num_digits=None,
-                  speech=True, f=field, c=case.id)
+                  speech=True, hint_words=hints or None, f=field, c=case.id)
 
 
 def record_field(response: VoiceResponse, case: Rec, index: int) -> None:

@@ -12,14 +12,15 @@ from __future__ import annotations
 from flask import Response
 
 from ivr.config import Settings
+from ivr.domain.text import strip_forbidden
 from ivr.prompts import Catalogue
+from ivr.services.reports import MAX_TRIES
 from ivr.voice.twiml_writer import Gather, VoiceResponse
 from ivr.voice.urls import url_for
 
 __all__ = ["MAX_TRIES", "Gather", "Speaker", "VoiceResponse", "attempt_number", "heard",
            "no_content", "twiml"]
 
-MAX_TRIES = 3
 
 
 class Speaker:
@@ -42,8 +43,10 @@ class Speaker:
             self.say_text(node, self.catalogue.text(prompt_id, **values))
 
     def say_text(self, node, text: str) -> None:
-        """Speak words already put together from several prompts."""
-        node.say(text, voice=self.voice, language=self.language)
+        """Speak words already put together from several prompts (characters XML forbids, from a
+        closure's reason or a contact's name, dropped: one would make the document unreadable
+        and every caller of the day would drop to the Fallback URL)."""
+        node.say(strip_forbidden(text), voice=self.voice, language=self.language)
 
     def text(self, prompt_id: str, **values) -> str:
         """A prompt's words, to be combined into a longer sentence."""
@@ -58,13 +61,15 @@ class Speaker:
         *,
         num_digits: int | None = 1,
         hints: str | None = None,
+        hint_words: str | None = None,
         speech: bool = True,
         finish_on_key: str | None = None,
         timeout: int | None = None,
         on_silence: str | None = None,
         **url_args,
     ) -> Gather:
-        """Ask a question: a Gather posting to endpoint, then a redirect there on silence."""
+        """Ask a question: a Gather posting to endpoint, then a redirect there on silence.
+        Speech hints: the catalogue's list `hints`, or `hint_words` as they are."""
         action = url_for(endpoint, t=attempt, **url_args)
         gather = response.gather(
             input="dtmf speech" if speech else "dtmf",
@@ -75,7 +80,7 @@ class Speaker:
             finish_on_key=finish_on_key,
             speech_timeout="auto" if speech else None,
             language=self.speech_language if speech else None,
-            hints=self.catalogue.hints.get(hints) if hints else None,
+            hints=hint_words or (self.catalogue.hints.get(hints) if hints else None),
         )
         for prompt in prompts:
             if isinstance(prompt, tuple):
