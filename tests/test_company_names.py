@@ -384,3 +384,20 @@ def test_domain_module_imports_neither_flask_nor_sqlalchemy() -> None:
     assert not {m for m in imported
                 if m.split(".")[0] in {"flask", "werkzeug", "sqlalchemy"}
                 or m.startswith(("ivr.store", "ivr.services", "ivr.voice"))}
+
+
+def test_many_companies_match_as_if_all_were_scored(monkeypatch) -> None:
+    """Past a few dozen companies only the names within reach are scored in full: among 300
+    more registered names, every spoken variant of the table gets exactly the answer (status,
+    company, guesses) that scoring every name gives."""
+    fillers = [(10_000 + n, f"{kind} {place} {n}", ()) for n, (kind, place) in enumerate(
+        (kind, place) for kind in ("Inversiones", "Distribuidora", "Servicios", "Comercial",
+                                   "Talleres", "Grupo")
+        for place in ("Oriente", "Maracay", "Valencia", "Mérida", "Lara", "Zulia", "Barinas",
+                      "Guárico", "Falcón", "Sucre") for _ in range(5))]
+    many = [*COMPANIES, *fillers]
+    assert len(many) > 300
+    prefiltered = [match_company(spoken, many) for spoken, _expected in SPOKEN]
+    monkeypatch.setattr(company_names, "_FULL_SCORING_UP_TO", 10**6)
+    for (spoken, _expected), fast in zip(SPOKEN, prefiltered, strict=True):
+        assert fast == match_company(spoken, many), spoken

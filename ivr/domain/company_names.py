@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from text_to_num import alpha2digit
 
 # A fuzzy score (0-100) at or above which a caller's words name a company, if no other
@@ -31,6 +31,8 @@ GUESS_SCORE = 70.0
 # The most a name can score when the caller gave only its kind ("inversiones") or a
 # different number ("Caracas 2001" for "Caracas 2000"): words like that can only be a guess.
 GUESS_CAP = 80.0
+# Up to this many companies every name is scored in full; past it, only those within reach.
+_FULL_SCORING_UP_TO = 20
 # How many guesses an unsure match carries.
 MAX_GUESSES = 3
 # A caller who names a company without its kind ("Santa Sofía" for "Clínica Santa Sofía") is
@@ -330,6 +332,57 @@ def _score(said: _Form, name: _Form) -> float:
     return score
 
 
+@lru_cache(maxsize=8)
+def _directory(candidates: tuple) -> tuple[tuple, dict[str, list[tuple[int, str]]]]:
+    """The candidates as (id, name, every name it goes by), and which companies each key of
+    those names belongs to (cached: the same list comes with every call)."""
+    companies = tuple(
+        (cid, name, (name, aliases) if isinstance(aliases, str) else (name, *aliases))
+        for cid, name, aliases in candidates)
+    by_key: dict[str, list[tuple[int, str]]] = {}
+    for cid, name, names in companies:
+        for key in dict.fromkeys(_name_key(n) for n in names):
+            by_key.setdefault(key, []).append((cid, name))
+    return companies, by_key
+
+
+@lru_cache(maxsize=8)
+def _reach_table(companies: tuple) -> tuple:
+    """For each registered name: its company's place, and its forms as the four strings the
+    reach test compares (cached: the same list comes with every call)."""
+    owners, words, joined, cores, joined_cores = [], [], [], [], []
+    for index, (_cid, _name, names) in enumerate(companies):
+        for name in names:
+            form = _name_form(name)
+            owners.append(index)
+            words.append(" ".join(form.words))
+            joined.append("".join(form.words))
+            cores.append(" ".join(form.core))
+            joined_cores.append("".join(form.core))
+    return owners, words, joined, cores, joined_cores
+
+
+def _within_reach(said: _Form, companies: tuple) -> list:
+    """The companies one of whose names could score GUESS_SCORE or more, found for all names at
+    once by rapidfuzz (C): every term of `_score` is at most one of these four plain ratios, so
+    a name below GUESS_SCORE on all four can be neither a guess nor decide a margin (a best
+    match at MATCH_SCORE is then ahead by more than MARGIN anyway). With a few hundred
+    companies this is what keeps a miss well under a millisecond."""
+    if len(companies) <= _FULL_SCORING_UP_TO:
+        return companies
+    owners, words, joined, cores, joined_cores = _reach_table(companies)
+    reach = set()
+    for query, choices, scorer in (
+            (" ".join(said.words), words, fuzz.token_sort_ratio),
+            ("".join(said.words), joined, fuzz.ratio),
+            (" ".join(said.core), cores, fuzz.token_sort_ratio),
+            ("".join(said.core), joined_cores, fuzz.ratio)):
+        if query:
+            reach.update(owners[index] for _choice, _score, index in process.extract(
+                query, choices, scorer=scorer, score_cutoff=GUESS_SCORE, limit=None))
+    return [company for index, company in enumerate(companies) if index in reach]
+
+
 def match_company(
     spoken: str, candidates: Iterable[tuple[int, str, Sequence[str]]]
 ) -> Match:
@@ -337,19 +390,17 @@ def match_company(
     said_key = company_key(spoken)
     if not said_key:
         return NO_MATCH
-    companies = [
-        (cid, name, (name, aliases) if isinstance(aliases, str) else (name, *aliases))
-        for cid, name, aliases in candidates
-    ]
-
-    exact = [Guess(cid, name, 100.0) for cid, name, names in companies
-             if any(_name_key(n) == said_key for n in names)]
+    companies, by_key = _directory(tuple(
+        (cid, name, aliases if isinstance(aliases, str) else tuple(aliases))
+        for cid, name, aliases in candidates))
+    exact = [Guess(cid, name, 100.0) for cid, name in by_key.get(said_key, ())]
     if len(exact) == 1:
         return Match("matched", exact[0].company_id, tuple(exact), "key")
     if exact:
         return Match("unsure", None, tuple(exact[:MAX_GUESSES]), "key")
 
     said = _spoken_form(spoken)
+    companies = _within_reach(said, companies)
     scored = sorted(
         (Guess(cid, name, round(max(_score(said, _name_form(n)) for n in names), 1))
          for cid, name, names in companies),
