@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import select
 
@@ -134,3 +136,25 @@ def test_emergency_contacts_in_order_then_message(twilio, clock, db, session):
     session.expire_all()
     case = session.scalars(select(Case)).one()
     assert case.urgent and case.status == "received" and case.callback_state == "pending"
+
+
+def test_no_emergency_phone_configured_is_said_plainly_and_logged(twilio, clock, caplog):
+    """With nobody on the emergency list the caller is not told "le comunicamos…" only to hear
+    at once that nobody answered: the message is taken straight away, and each such call logs
+    an error for the operator."""
+    clock("2026-12-07 21:00")
+    caplog.set_level(logging.ERROR, logger="ivr.routing")
+    root = twiml(twilio.post("/voice/emergency?r=1", call_params(twilio.new_sid())))
+    words = spoken(root)
+    assert "No logramos comunicarle" in words and "Le comunicamos" not in words
+    assert root.find("Record") is not None and root.find("Dial") is None
+    assert any("no emergency phone is configured" in r.getMessage() for r in caplog.records)
+
+
+def test_no_analyst_free_is_logged(twilio, clock, caplog):
+    """In hours with nobody to ring: the callback promise, and an error for the operator."""
+    clock("2026-12-07 09:00")
+    caplog.set_level(logging.ERROR, logger="ivr.routing")
+    root = twiml(twilio.post("/voice/connect?r=1", call_params(twilio.new_sid())))
+    assert root.find("Dial") is None and "Le comunicamos" not in spoken(root)
+    assert any("no analyst free" in r.getMessage() for r in caplog.records)

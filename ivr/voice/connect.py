@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import request
 
 from ivr.domain.case_numbers import spoken_digits
@@ -30,6 +32,7 @@ from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.twiml import VoiceResponse
 from ivr.voice.urls import url_for
 
+log = logging.getLogger("ivr.routing")
 STILL_SEARCHING_TIMEOUT = 3
 
 
@@ -75,13 +78,12 @@ def start_hunt(call: Rec, prompt: str, dial_next) -> VoiceResponse:
     unwritten = {name: value for name, value in
                  (("case_id", case.id), ("hunt_started_at", call.hunt_started_at or now()))
                  if getattr(call, name) != value}
-    speaker().say(response, prompt)
-    dial_next(response, call.replace(**unwritten), case, unwritten)
+    dial_next(response, call.replace(**unwritten), case, unwritten, announce=prompt)
     return response
 
 
 def dial_next_analyst(response: VoiceResponse, call: Rec, case: Rec,
-                      unwritten: dict | None = None) -> None:
+                      unwritten: dict | None = None, announce: str | None = None) -> None:
     """Ring the next free analyst, or give up to the callback queue. `call` is as it will be
     once `unwritten` (changes to it not yet written) is written with this step's own."""
     settings = app_state().settings
@@ -91,7 +93,7 @@ def dial_next_analyst(response: VoiceResponse, call: Rec, case: Rec,
         phone = routing.leased_phone(db(), ringing.analyst_id, call.call_sid)
         if phone is not None:
             write_call(call, unwritten)
-            dial_leg(response, ringing, phone, "voice.connect_result")
+            dial_leg(response, ringing, phone, "voice.connect_result", announce)
             return
         routing.finish_attempt(db(), ringing, DialOutcome.CANCELED, now())  # its lease is gone
     if call.attempts >= settings.hunt_max_attempts or \
@@ -101,11 +103,13 @@ def dial_next_analyst(response: VoiceResponse, call: Rec, case: Rec,
     claimed = routing.claim_analyst(db(), call.call_sid, now(), settings.dial_timeout,
                                     prefer=case.assigned_analyst_id)
     if claimed is None:
+        if not call.attempts:
+            log.error("nobody to ring: no analyst free for a caller (case %s)", case.number)
         send_to_callback(response, call, case, unwritten)
         return
     attempt = routing.start_attempt(db(), call, case, now(), analyst_id=claimed.analyst_id,
                                     call_changes=unwritten)
-    dial_leg(response, attempt, claimed.phone, "voice.connect_result")
+    dial_leg(response, attempt, claimed.phone, "voice.connect_result", announce)
 
 
 def write_call(call: Rec, unwritten: dict) -> None:
@@ -114,9 +118,13 @@ def write_call(call: Rec, unwritten: dict) -> None:
         update_call(db(), call.call_sid, **unwritten)
 
 
-def dial_leg(response: VoiceResponse, attempt: Rec, phone: str, action: str) -> None:
-    """One <Dial> with the whispered <Number> of an analyst or emergency phone."""
+def dial_leg(response: VoiceResponse, attempt: Rec, phone: str, action: str,
+             announce: str | None = None) -> None:
+    """One <Dial> with the whispered <Number> of an analyst or emergency phone (`announce`: a
+    prompt said first, only when someone is rung)."""
     settings = app_state().settings
+    if announce:
+        speaker().say(response, announce)
     dial = response.dial(
         action=url_for(action, a=attempt.id), method="POST", timeout=settings.dial_timeout,
         time_limit=settings.dial_time_limit, answer_on_bridge=True,
@@ -305,14 +313,14 @@ def emergency_start(call: Rec):
 
 
 def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec,
-                        unwritten: dict | None = None) -> None:
+                        unwritten: dict | None = None, announce: str | None = None) -> None:
     """Ring the next emergency phone, or take an urgent message."""
     unwritten = unwritten or {}
     ringing = routing.ringing_attempt(db(), call, "emergency_contact_id")
     if ringing is not None:
         write_call(call, unwritten)
         contact = emergency_contact(db(), ringing.emergency_contact_id)
-        dial_leg(response, ringing, contact.phone, "voice.emergency_result")
+        dial_leg(response, ringing, contact.phone, "voice.emergency_result", announce)
         return
     contact = routing.next_emergency_contact(db(), call.call_sid)
     if contact is None:
@@ -322,7 +330,7 @@ def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec,
         return
     attempt = routing.start_attempt(db(), call, case, now(), emergency_contact_id=contact.id,
                                     call_changes=unwritten)
-    dial_leg(response, attempt, contact.phone, "voice.emergency_result")
+    dial_leg(response, attempt, contact.phone, "voice.emergency_result", announce)
 
 
 def ask_emergency_message(response: VoiceResponse, case: Rec) -> None:
