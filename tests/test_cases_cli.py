@@ -90,7 +90,7 @@ def test_list_filters(runner, three_cases):
     assert "Empresa Demo" in line and "Ana Prueba" in line
     help_text = run(runner, "--help").stdout.split("Commands:")[1]
     commands = sorted(line.split()[0] for line in help_text.splitlines() if line.strip())
-    assert commands == ["list", "set-status", "show", "visit"]
+    assert commands == ["link", "list", "note", "set-status", "show", "visit"]
 
 
 def test_show_every_field_and_recordings(app, runner, db):
@@ -105,7 +105,10 @@ def test_show_every_field_and_recordings(app, runner, db):
     lines = ok(runner, "show", A)
     fields = {line.split(":")[0]: line.split(":", 1)[1].strip() for line in lines
               if not line.startswith(" ")}
-    assert set(Case.__table__.columns.keys()) <= set(fields)
+    # Ids of the rows a case refers to are shown as those rows' names.
+    named = {"company_id": "company", "contact_id": "contact",
+             "assigned_analyst_id": "assigned_analyst"}
+    assert {named.get(c.key, c.key) for c in Case.__table__.columns} <= set(fields)
     assert (fields["number"], fields["status"], fields["severity"]) == (A, "received", "1")
     assert (fields["caller_number"], fields["callback_number"]) == ("+584125550123",
                                                                     "+584141234567")
@@ -152,9 +155,9 @@ BAD_INPUT = [
     (["list", "--since", "2026-12-09", "--until", "2026-12-08"], "--since must not be after"),
     (["show", "9999999"], "no case '9999999'"),
     (["visit", B, "--at", "2026-12-09 10:00", "--cost", "45"], f"no case '{B}'"),
-    (["visit", A, "--at", "2026-12-09", "--cost", "45"], "is not a time like"),
+    (["visit", A, "--at", "2026-12-09", "--cost", "45"], "has no time"),
     (["visit", A, "--at", "mañana 10:00", "--cost", "45"], "is not a time like"),
-    (["visit", A, "--at", "2026-12-09 10:00", "--cost", "-1"], "cost -1 must be"),
+    (["visit", A, "--at", "2026-12-09 10:00", "--cost", "-1"], "--cost '-1' is not an amount"),
     (["visit", A, "--at", "2026-12-09 10:00", "--cost", "mucho"], "is not an amount"),
     (["visit", A, "--at", "2026-12-09 10:00", "--cost", "45", "--status", "maybe"],
      "visit status must be one of"),

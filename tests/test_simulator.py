@@ -407,7 +407,7 @@ def analysts(db):
     """Two available analysts."""
     rows = []
     for i, phone in enumerate(["+15005550101", "+15005550102"]):
-        analyst = add_analyst(db, f"Analista {i + 1}", phone, "1234", utcnow())
+        analyst = add_analyst(db, f"Analista {i + 1}", phone, "184263", utcnow())
         rows.append(set_analyst_status(db, analyst, "available", utcnow()))
     db.commit()
     return rows

@@ -16,7 +16,7 @@ def analysts(db):
     """Three available analysts, idle longest first."""
     rows = []
     for i, phone in enumerate(["+15005550101", "+15005550102", "+15005550103"]):
-        analyst = add_analyst(db, f"Analista {i + 1}", phone, "1234", utcnow())
+        analyst = add_analyst(db, f"Analista {i + 1}", phone, "184263", utcnow())
         rows.append(set_analyst_status(db, analyst, "available", utcnow()))
     db.commit()
     return rows
