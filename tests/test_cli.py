@@ -127,6 +127,31 @@ def test_demo_data_fills_in_what_is_missing(app, runner):
     assert ok(runner, "demo-data") == ["demo data: 0 rows added"]
 
 
+def test_demo_data_refused_in_production(app, database_url, tmp_path):
+    """Issue 13: demo-data in production would give the phone menu public PINs: refused in
+    one line, nothing written."""
+    before = row_counts(app)
+    prod = create_app({
+        "IVR_ENV": "production", "DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN,
+        "SECRET_KEY": "s" * 32, "PUBLIC_BASE_URL": "https://soporte.example.com",
+        "SPOOL_DIR": str(tmp_path / "spool")})
+    result = invoke(prod.test_cli_runner(), "demo-data")
+    assert result.exit_code == 1 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: demo-data is for trying the line") and \
+        "IVR_ENV=production" in line
+    assert row_counts(app) == before
+    prod.extensions["ivr"].engine.dispose()
+
+
+def test_demo_pins_follow_the_pin_rule(app, runner):
+    """The demo analysts' PINs are 6 digits, like every new PIN."""
+    ok(runner, "demo-data")
+    hashes = [r[0] for r in rows(app, select(Analyst.pin_hash).order_by(Analyst.id))]
+    assert [check_pin(h, pin) for h, pin in zip(hashes, ("130572", "240683", "350794"),
+                                                strict=True)] == [True] * 3
+
+
 # --- analysts -------------------------------------------------------------------------------
 
 

@@ -115,6 +115,7 @@ def _fetch_one(recording: Rec, path: str, url: str, account_sid: str, token: str
                                     timeout=TIMEOUT_SECONDS) as response:
             _save(response, path)
     except urllib.error.HTTPError as error:
+        error.close()  # it holds the connection
         if error.code in (401, 403):
             raise RecordingFetchError(
                 f"Twilio refused the account's credentials (HTTP {error.code}): check "
