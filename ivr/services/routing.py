@@ -11,6 +11,7 @@ so nothing depends on a cron.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +28,7 @@ from ivr.store import analysts, calls
 from ivr.store.directory import active_emergency_contacts
 from ivr.store.tx import Rec, Tx
 
+log = logging.getLogger("ivr.routing")
 LEASE_MARGIN_SECONDS = 15
 MISSED_OUTCOMES, NOT_TAKEN = MISSED_DIAL_OUTCOMES, NOT_TAKEN_DIAL_OUTCOMES
 LEG_ENDED = FINAL_CALL_STATUSES  # a leg's status callback: it has ended
@@ -114,9 +116,15 @@ def ringing_attempt(tx: Tx, call, callee: str) -> Rec | None:
 
 
 def next_emergency_contact(tx: Tx, call_sid: str) -> Rec | None:
-    """The first active emergency phone, in order, not yet rung in this call."""
+    """The first active emergency phone, in order, not yet rung in this call. With none
+    configured at all, an error is logged each time: a caller had nobody to ring."""
+    contacts = active_emergency_contacts(tx)
+    if not contacts:
+        log.error("no active emergency phone: an emergency call had nobody to ring "
+                  "(flask --app wsgi emergency add NAME PHONE)", extra={"call": call_sid})
+        return None
     tried = calls.emergency_contacts_tried(tx, call_sid)
-    for contact in active_emergency_contacts(tx):
+    for contact in contacts:
         if contact.id not in tried:
             return contact
     return None
