@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -12,12 +13,15 @@ from ivr.cli import commands as cli
 from ivr.config import is_loopback, load_settings
 from ivr.logs import configure_logging
 from ivr.prompts import load_catalogue
+from ivr.services import health
 from ivr.state import AppState, ScheduleCache
 from ivr.store.engine import make_engine
 from ivr.voice import audio_bp, bp
 from ivr.voice.forms import MAX_CONTENT_LENGTH, NoSessionForWebhooks
 from ivr.voice.offline import SpoolReplayer
 from ivr.voice.signature import SignatureCheck
+
+log = logging.getLogger("ivr.health")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -49,13 +53,27 @@ def create_app(test_config: dict | None = None) -> Flask:
         schedules=ScheduleCache(os.path.join(app.instance_path, "schedule-cache.json")),
     )
     configure_logging(logging.INFO)
-
     app.extensions["ivr"].replayer = SpoolReplayer()
 
     app.register_blueprint(bp)
     app.register_blueprint(audio_bp)
     cli.init_app(app)
+    if click.get_current_context(silent=True) is None:
+        # Serving (not an operator's command, which checks what it needs itself).
+        log_health(app.extensions["ivr"])
     return app
+
+
+def log_health(state: AppState) -> None:
+    """Log, as the line starts, each check of `flask --app wsgi check` that fails: what would
+    fail a caller is in the service's log before the first call (a few statements, once)."""
+    try:
+        findings = health.check_line(state.engine, state.settings)
+    except Exception:  # noqa: BLE001 - a check that breaks must never stop the line starting
+        log.exception("health check failed to run")
+        return
+    for finding in health.failures(findings):
+        log.warning("health: %s: %s", finding.check, finding.text)
 
 
 class LoopbackOnly:

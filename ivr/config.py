@@ -1,11 +1,20 @@
-"""Configuration read from the environment, checked once at start-up."""
+"""Configuration read from the environment, checked once at start-up.
+
+The service and the operator's commands read the same settings: the process's environment,
+over the file named by `IVR_ENV_FILE` when it is set (KEY=VALUE lines, as systemd's
+EnvironmentFile reads them). So `IVR_ENV_FILE=/etc/ivr.env flask --app wsgi …` acts on the
+service's database, not on a new local one.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from ivr.domain.phones import parse_phone
@@ -19,6 +28,10 @@ DEV_SECRET_KEY_FILE = "dev-secret-key"  # noqa: S105 - a file name, not a secret
 MIN_SECRET_KEY_LENGTH = 32
 # The built-in token of earlier versions: public in the repository's history, so never trusted.
 RETIRED_TOKENS = frozenset({"development-token"})
+DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+ENV_FILE_VARIABLE = "IVR_ENV_FILE"
+_ENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)")
+_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 
 
 class ConfigError(RuntimeError):
@@ -62,6 +75,14 @@ class Settings:
     pin_lock_minutes: int = 15  # …lock their phone menu this long
     spool_dir: str | None = None
     db_connect_timeout: int = 2
+    # The account whose recordings operators download (recordings get), and the API's base.
+    twilio_account_sid: str | None = None
+    twilio_api_url: str = DEFAULT_TWILIO_API_URL
+    # Where each setting came from: the environment, the env file, the instance folder, or
+    # nothing (the default); and the env file read, if any.
+    env_file: str | None = None
+    origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}),
+                                       compare=False)
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -104,9 +125,45 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def read_env_file(path: str) -> dict[str, str]:
+    """KEY=VALUE lines of an env file (blank lines, # comments, `export` and quotes allowed),
+    or ConfigError naming the file and the line."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        raise ConfigError(f"{ENV_FILE_VARIABLE}={path}: no such file (create it, or unset "
+                          f"{ENV_FILE_VARIABLE})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise ConfigError(f"{ENV_FILE_VARIABLE}={path}: cannot read it ({reason})") from None
+    values = {}
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _ENV_LINE.fullmatch(line)
+        if match is None:
+            raise ConfigError(f"{path}, line {number}: not a KEY=VALUE line")
+        name, value = match.groups()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[name] = value
+    return values
+
+
 def load_settings(env: dict | None = None, instance_path: str = "instance") -> Settings:
-    """Build Settings from the environment; outside development, secrets are required."""
+    """Build Settings from the environment (over IVR_ENV_FILE's, when set); outside
+    development, secrets are required."""
     env = dict(os.environ if env is None else env)
+    env_file = (env.get(ENV_FILE_VARIABLE) or "").strip() or None
+    from_file = read_env_file(env_file) if env_file else {}
+    origins = dict.fromkeys(from_file, env_file)
+    origins.update((name, "environment") for name in env if name in SETTING_NAMES)
+    env = {**from_file, **env}
     mode = env.get("IVR_ENV") or "development"
     if mode not in ("development", "production", "testing"):
         raise ConfigError("IVR_ENV must be development, testing or production")
@@ -121,8 +178,10 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         # reads too; development mode also listens on loopback only (wsgi, gunicorn.conf.py).
         if not token.strip():
             token = instance_secret(instance_path, DEV_TOKEN_FILE)
+            origins["TWILIO_AUTH_TOKEN"] = os.path.join(instance_path, DEV_TOKEN_FILE)
         if not secret.strip():
             secret = instance_secret(instance_path, DEV_SECRET_KEY_FILE)
+            origins["SECRET_KEY"] = os.path.join(instance_path, DEV_SECRET_KEY_FILE)
     else:
         problems = _secret_problems(mode, token, secret)
         if problems:
@@ -137,6 +196,15 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
                 or parts.fragment or "?" in base or "#" in base:
             raise ConfigError(
                 f"PUBLIC_BASE_URL must be like https://ivr.example.com, not {base!r}")
+    account_sid = (env.get("TWILIO_ACCOUNT_SID") or "").strip() or None
+    if account_sid and not _ACCOUNT_SID.fullmatch(account_sid):
+        raise ConfigError("TWILIO_ACCOUNT_SID must be AC followed by 32 hexadecimal digits "
+                          "(Twilio Console, Account Info)")
+    api_url = (env.get("TWILIO_API_URL") or "").strip().rstrip("/") or DEFAULT_TWILIO_API_URL
+    api_parts = urlsplit(api_url)
+    if api_parts.scheme not in ("http", "https") or not api_parts.netloc:
+        raise ConfigError(f"TWILIO_API_URL must be like {DEFAULT_TWILIO_API_URL}, "
+                          f"not {api_url!r}")
     return Settings(
         env=mode,
         database_url=normalise_database_url(env.get("DATABASE_URL") or default_db),
@@ -165,6 +233,10 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         pin_lock_minutes=_int(env, "PIN_LOCK_MINUTES", Settings.pin_lock_minutes),
         spool_dir=env.get("SPOOL_DIR") or os.path.join(os.path.abspath(instance_path), "spool"),
         db_connect_timeout=_int(env, "DB_CONNECT_TIMEOUT", Settings.db_connect_timeout),
+        twilio_account_sid=account_sid,
+        twilio_api_url=api_url,
+        env_file=env_file,
+        origins=MappingProxyType(origins),
     )
 
 
@@ -247,3 +319,64 @@ def is_loopback(host: str) -> bool:
         return False
     mapped = getattr(address, "ipv4_mapped", None)
     return (mapped or address).is_loopback
+
+
+# Each setting's variable and the Settings attribute it fills, in the README's order.
+SETTING_NAMES: dict[str, str] = {
+    "IVR_ENV": "env",
+    "DATABASE_URL": "database_url",
+    "TWILIO_AUTH_TOKEN": "twilio_auth_token",
+    "TWILIO_ACCOUNT_SID": "twilio_account_sid",
+    "TWILIO_API_URL": "twilio_api_url",
+    "SECRET_KEY": "secret_key",
+    "PUBLIC_BASE_URL": "public_base_url",
+    "PROXY_HOPS": "proxy_hops",
+    "FALLBACK_NUMBERS": "fallback_numbers",
+    "PUBLISHED_NUMBERS": "published_numbers",
+    "VOICE": "voice",
+    "VOICE_LANGUAGE": "voice_language",
+    "SPEECH_LANGUAGE": "speech_language",
+    "GATHER_TIMEOUT": "gather_timeout",
+    "RECORD_MAX_SECONDS": "record_max_seconds",
+    "DIAL_TIMEOUT": "dial_timeout",
+    "DIAL_TIME_LIMIT": "dial_time_limit",
+    "HUNT_MAX_ATTEMPTS": "hunt_max_attempts",
+    "HUNT_MAX_SECONDS": "hunt_max_seconds",
+    "MISSED_CALLS_TO_AWAY": "missed_calls_to_away",
+    "SPOOL_DIR": "spool_dir",
+    "DB_CONNECT_TIMEOUT": "db_connect_timeout",
+}
+
+
+def shown_database_url(url: str) -> str:
+    """A database URL as it may be printed: no password, in the URL or in its query."""
+    if url.startswith("sqlite"):
+        return url  # a file: no credentials (and urlsplit would fold sqlite:////abs paths)
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        netloc = f"{userinfo.split(':', 1)[0]}@{host}"
+    query = "&".join(pair for pair in parts.query.split("&")
+                     if pair and "password" not in pair.split("=", 1)[0].lower())
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
+def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
+    """(variable, value as it may be shown, where it came from) for every setting: secrets
+    masked, the database without its password."""
+    rows = []
+    for name, attribute in SETTING_NAMES.items():
+        value = getattr(settings, attribute)
+        if isinstance(value, Secret):
+            shown = f"set ({len(value)} characters, hidden)" if value else "NOT SET"
+        elif name == "DATABASE_URL":
+            shown = shown_database_url(value)
+        elif isinstance(value, tuple):
+            shown = ",".join(value)
+        elif value is None:
+            shown = "-"
+        else:
+            shown = str(value)
+        rows.append((name, shown, settings.origins.get(name, "default")))
+    return rows

@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.domain.text import fill
+
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "voice_prompts"
 AUDIO_SUFFIXES = (".mp3", ".wav")
 
@@ -19,9 +21,10 @@ class Catalogue:
     audio: dict[str, str]  # prompt id -> file name under voice_prompts/audio
 
     def text(self, prompt_id: str, **values) -> str:
-        """The prompt's words with its placeholders filled in."""
+        """The prompt's words with its placeholders filled in (no doubled full stop after a
+        value that ends with one, e.g. a company called "…, C.A.")."""
         template = self.texts[prompt_id]
-        return template.format(**values) if values else template
+        return fill(template, **values) if values else template
 
     def audio_file(self, prompt_id: str) -> str | None:
         """The recorded file that replaces a fixed prompt, if any."""

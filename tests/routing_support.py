@@ -14,7 +14,7 @@ from ivr.services.directory import add_analyst, add_company, set_analyst_status
 from ivr.store.models import Analyst
 from ivr.store.tx import Q, Rec, Tx
 
-PIN = "4321"
+PIN = "432187"
 
 
 def analyst_phone(i: int) -> str:

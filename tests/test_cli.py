@@ -42,9 +42,9 @@ def empty_app(database_url, make_pg_database, tmp_path):
     application.extensions["ivr"].engine.dispose()
 
 
-def invoke(runner, *args):
-    """Run a command, capturing stdout and stderr apart."""
-    return runner.invoke(args=[str(a) for a in args])
+def invoke(runner, *args, input=None):
+    """Run a command, capturing stdout and stderr apart (`input`: what is typed)."""
+    return runner.invoke(args=[str(a) for a in args], input=input)
 
 
 def ok(runner, *args) -> list[str]:
@@ -127,6 +127,31 @@ def test_demo_data_fills_in_what_is_missing(app, runner):
     assert ok(runner, "demo-data") == ["demo data: 0 rows added"]
 
 
+def test_demo_data_refused_in_production(app, database_url, tmp_path):
+    """Issue 13: demo-data in production would give the phone menu public PINs: refused in
+    one line, nothing written."""
+    before = row_counts(app)
+    prod = create_app({
+        "IVR_ENV": "production", "DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN,
+        "SECRET_KEY": "s" * 32, "PUBLIC_BASE_URL": "https://soporte.example.com",
+        "SPOOL_DIR": str(tmp_path / "spool")})
+    result = invoke(prod.test_cli_runner(), "demo-data")
+    assert result.exit_code == 1 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: demo-data is for trying the line") and \
+        "IVR_ENV=production" in line
+    assert row_counts(app) == before
+    prod.extensions["ivr"].engine.dispose()
+
+
+def test_demo_pins_follow_the_pin_rule(app, runner):
+    """The demo analysts' PINs are 6 digits, like every new PIN."""
+    ok(runner, "demo-data")
+    hashes = [r[0] for r in rows(app, select(Analyst.pin_hash).order_by(Analyst.id))]
+    assert [check_pin(h, pin) for h, pin in zip(hashes, ("130572", "240683", "350794"),
+                                                strict=True)] == [True] * 3
+
+
 # --- analysts -------------------------------------------------------------------------------
 
 
@@ -138,7 +163,7 @@ def test_demo_data_fills_in_what_is_missing(app, runner):
 ])
 def test_analysts_add_stores_e164(app, runner, typed, stored):
     """A phone typed in national or international format is stored in E.164."""
-    lines = ok(runner, "analysts", "add", "Ana Analista", typed)
+    lines = ok(runner, "analysts", "add", "Ana Analista", typed, "--no-pin")
     (analyst,) = rows(app, select(Analyst))
     analyst = analyst[0]
     assert (analyst.name, analyst.phone, analyst.status) == ("Ana Analista", stored, "unavailable")
@@ -147,18 +172,22 @@ def test_analysts_add_stores_e164(app, runner, typed, stored):
 
 
 def test_analysts_add_with_pin_and_available(app, runner):
-    """--pin is stored hashed; --available makes the analyst available at once."""
-    ok(runner, "analysts", "add", "Ana", "04125550123", "--pin", "4321", "--available")
+    """The PIN, typed twice at a hidden prompt, is stored hashed; --available makes the
+    analyst available at once."""
+    result = invoke(runner, "analysts", "add", "Ana", "04125550123", "--available",
+                    input="432187\n432187\n")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "432187" not in result.output  # hidden: never echoed
     (analyst,) = rows(app, select(Analyst))
     analyst = analyst[0]
     assert analyst.status == "available"
-    assert "4321" not in analyst.pin_hash and check_pin(analyst.pin_hash, "4321")
+    assert "432187" not in analyst.pin_hash and check_pin(analyst.pin_hash, "432187")
 
 
 def test_analysts_list_and_set_status(app, runner):
     """set-status by id or by phone (any format) changes the status that list shows."""
-    ok(runner, "analysts", "add", "Ana", "04125550123")
-    ok(runner, "analysts", "add", "Beto", "04145550124")
+    ok(runner, "analysts", "add", "Ana", "04125550123", "--no-pin")
+    ok(runner, "analysts", "add", "Beto", "04145550124", "--no-pin")
     ana, beto = (r[0] for r in rows(app, select(Analyst.id).order_by(Analyst.id)))
     assert ok(runner, "analysts", "set-status", ana, "available") == [f"analyst {ana} is available"]
     assert ok(runner, "analysts", "set-status", "(0414) 555.01.24", "away") == [
@@ -252,7 +281,7 @@ def test_closures_add_list_remove(app, runner):
 def seed(runner) -> None:
     """A company, an analyst, an emergency phone and a closure for the refusals to clash with."""
     ok(runner, "companies", "add", "Empresa Uno")
-    ok(runner, "analysts", "add", "Ana", "04125550123")
+    ok(runner, "analysts", "add", "Ana", "04125550123", "--no-pin")
     ok(runner, "emergency", "add", "Filippo", FILIPPO)
     ok(runner, "contacts", "add", "Empresa Uno", "Luis", "04145550124")
     ok(runner, "closures", "add", "2026-12-08", "--reason", "duelo")
@@ -263,7 +292,7 @@ BAD_INPUT = {
     "analyst words for phone": ["analysts", "add", "Ana", "anonymous"],
     "analyst duplicate phone": ["analysts", "add", "Otra", "(0412) 555.01.23"],
     "analyst empty name": ["analysts", "add", "  ", "04125550199"],
-    "analyst bad pin": ["analysts", "add", "Otra", "04125550199", "--pin", "12"],
+    "analyst bad pin": ["analysts", "add", "Otra", "04125550199", "--pin-stdin"],  # 12
     "unknown analyst id": ["analysts", "set-status", "999", "available"],
     "unknown analyst phone": ["analysts", "set-status", "04249999999", "available"],
     "emergency bad phone": ["emergency", "add", "Nadie", "0414-123"],
@@ -307,7 +336,7 @@ def test_bad_input_refused_with_one_line_and_nothing_written(app, runner, args):
         "emergency": emergency_order(app),
         "analysts": [tuple(r) for r in rows(app, select(Analyst.id, Analyst.status))],
     }
-    result = invoke(runner, *args)
+    result = invoke(runner, *args, input="12\n")
     assert result.exit_code != 0
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -321,7 +350,7 @@ def test_bad_input_refused_with_one_line_and_nothing_written(app, runner, args):
 
 
 @pytest.mark.parametrize(("args", "table", "column"), [
-    (["analysts", "add", "A" * 120, "04125550199"], Analyst, Analyst.name),
+    (["analysts", "add", "A" * 120, "04125550199", "--no-pin"], Analyst, Analyst.name),
     (["closures", "add", "2026-12-09", "--reason", "r" * 200], Closure, Closure.reason),
 ])
 def test_longest_text_that_fits_is_stored(app, runner, args, table, column):

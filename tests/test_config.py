@@ -467,3 +467,59 @@ def test_create_app_in_production_with_secrets(tmp_path):
         assert state.settings.fallback_numbers == DEFAULT_FALLBACK_NUMBERS
     finally:
         app.extensions["ivr"].engine.dispose()
+
+
+# --- one configuration for the service and the operator (issue 14) --------------------------
+
+
+def test_env_file_read_under_the_environment(tmp_path):
+    """IVR_ENV_FILE's KEY=VALUE lines are settings; the environment itself wins."""
+    env_file = tmp_path / "ivr.env"
+    env_file.write_text("IVR_ENV=production\nTWILIO_AUTH_TOKEN='from-the-file'\n"
+                        f"SECRET_KEY={SECRET}\nDIAL_TIMEOUT=25\n\n# a comment\n",
+                        encoding="utf-8")
+    s = settings(tmp_path, IVR_ENV_FILE=str(env_file), DIAL_TIMEOUT="30")
+    assert (s.env, str(s.twilio_auth_token), s.dial_timeout) == ("production", "from-the-file",
+                                                                 30)
+    assert s.env_file == str(env_file)
+    assert s.origins["TWILIO_AUTH_TOKEN"] == str(env_file)
+    assert s.origins["DIAL_TIMEOUT"] == "environment"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "no such file"),
+    ("IVR_ENV=production\nthis is not a setting\n", "line 2: not a KEY=VALUE line"),
+    (b"\xff\xfe", "cannot read it"),
+])
+def test_env_file_problems_name_the_file(tmp_path, content, message):
+    """A missing, malformed or unreadable env file stops start-up with one line naming it."""
+    env_file = tmp_path / "ivr.env"
+    if isinstance(content, bytes):
+        env_file.write_bytes(content)
+    elif content is not None:
+        env_file.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as error:
+        settings(tmp_path, IVR_ENV_FILE=str(env_file))
+    assert str(env_file) in str(error.value)
+
+
+def test_flask_cli_with_a_missing_env_file_says_so_in_one_line(tmp_path):
+    """The operator's command with a wrong IVR_ENV_FILE: one error line, exit 1."""
+    env = {k: v for k, v in os.environ.items() if k not in ("IVR_ENV", "TWILIO_AUTH_TOKEN")}
+    env["IVR_ENV_FILE"] = str(tmp_path / "nope.env")
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "analysts", "list"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: IVR_ENV_FILE={tmp_path / 'nope.env'}: no such file (create it, or unset "
+        "IVR_ENV_FILE)")
+
+
+@pytest.mark.parametrize(("name", "raw", "message"), [
+    ("TWILIO_ACCOUNT_SID", "AC123", "AC followed by 32 hexadecimal digits"),
+    ("TWILIO_API_URL", "ftp://example.com", "TWILIO_API_URL must be like"),
+])
+def test_twilio_account_settings_checked(tmp_path, name, raw, message):
+    """The account SID and API URL used to fetch recordings are checked at start-up."""
+    with pytest.raises(ConfigError, match=message):
+        settings(tmp_path, **{name: raw})

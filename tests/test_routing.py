@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ivr.domain.clock import utcnow
 from ivr.services import routing
+from ivr.services.directory import add_emergency
 from ivr.store.engine import make_engine
 from ivr.store.models import Analyst
 from ivr.store.tx import transaction
@@ -238,3 +240,20 @@ def test_reap_clears_only_expired_leases(app, db, session, clock):
     rows = analyst_rows(session)
     assert rows[ids[0]].lease_call_sid is None and rows[ids[0]].idle_since == utcnow()
     assert rows[ids[1]].lease_call_sid == "CA-new"
+
+
+def test_nobody_to_ring_is_logged_each_time(db, caplog):
+    """Issue 14: with no emergency phone configured, each emergency call logs an error (the
+    caller hears that nobody could be reached); with one, nothing is logged."""
+    with caplog.at_level(logging.ERROR, logger="ivr.routing"):
+        assert routing.next_emergency_contact(db, "CA-1") is None
+        assert routing.next_emergency_contact(db, "CA-2") is None
+    errors = [r for r in caplog.records if r.name == "ivr.routing"]
+    assert [r.levelname for r in errors] == ["ERROR", "ERROR"]
+    assert [r.call for r in errors] == ["CA-1", "CA-2"]
+    assert "no active emergency phone" in errors[0].getMessage()
+    caplog.clear()
+    add_emergency(db, "Filippo Maniscalco", "04140143913", None, utcnow())
+    with caplog.at_level(logging.ERROR, logger="ivr.routing"):
+        assert routing.next_emergency_contact(db, "CA-3").name == "Filippo Maniscalco"
+    assert not [r for r in caplog.records if r.name == "ivr.routing"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ivr.domain.clock import utcnow
 from ivr.services import routing
@@ -102,3 +102,42 @@ def test_reap_releases_expired_leases_and_logs_them(runner, db, session, clock, 
     assert [rows[i].lease_call_sid for i in ids] == [None, None, "CA-live"]
     assert rows[ids[0]].idle_since == caracas_utc("2026-12-07 09:01")
     assert runner.invoke(args=["reap"]).stdout == "0 expired lease(s) released\n"
+
+
+def test_callbacks_done_with_an_outcome_counts_attempts(runner, session, queue, app):
+    """Issue 14: no answer, a voicemail or a wrong number are recorded and counted, the case
+    stays in the queue; only 'spoke' takes it off. Notes are kept with each attempt."""
+    for outcome, attempts in (("no-answer", 1), ("voicemail", 2)):
+        result = runner.invoke(args=["callbacks", "done", "1000002", "--outcome", outcome,
+                                     "--note", "buzón lleno"])
+        assert result.exit_code == 0 and result.stderr == ""
+        assert result.stdout == (f"case 1000002: {outcome} recorded, callback still pending "
+                                 f"({attempts} attempt(s))\n")
+        assert cases_state(session)["1000002"][0] == "pending"
+    listed = runner.invoke(args=["callbacks", "list"]).stdout.splitlines()
+    line = next(line for line in listed if line.startswith("1000002"))
+    assert "tried 2" in line
+    result = runner.invoke(args=["callbacks", "done", "1000002", "--outcome", "spoke",
+                                 "--note", "resuelto por teléfono"])
+    assert result.stdout == "callback for case 1000002 done\n"
+    assert cases_state(session)["1000002"][0] == "done"
+    with app.extensions["ivr"].engine.connect() as conn:
+        attempts = conn.execute(text(
+            "SELECT outcome, note FROM callback_attempts ORDER BY id")).all()
+    assert [tuple(a) for a in attempts] == [("no-answer", "buzón lleno"),
+                                            ("voicemail", "buzón lleno"),
+                                            ("spoke", "resuelto por teléfono")]
+    shown = runner.invoke(args=["cases", "show", "1000002"]).stdout
+    assert "callback attempts:      3" in shown and "no-answer  buzón lleno" in shown
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["--outcome", "maybe"], 2, "Invalid value for '--outcome'"),
+    (["--note", "a\x00b"], 1, "error: --note: character U+0000"),
+])
+def test_callbacks_done_refuses_odd_input(runner, session, queue, args, code, message):
+    """An unknown outcome is a usage error; a NUL in the note one error line; nothing written."""
+    before = cases_state(session)
+    result = runner.invoke(args=["callbacks", "done", "1000002", *args])
+    assert result.exit_code == code and message in result.stderr
+    assert cases_state(session) == before

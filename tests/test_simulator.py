@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import shlex
 import socket
@@ -407,7 +408,7 @@ def analysts(db):
     """Two available analysts."""
     rows = []
     for i, phone in enumerate(["+15005550101", "+15005550102"]):
-        analyst = add_analyst(db, f"Analista {i + 1}", phone, "1234", utcnow())
+        analyst = add_analyst(db, f"Analista {i + 1}", phone, "184263", utcnow())
         rows.append(set_analyst_status(db, analyst, "available", utcnow()))
     db.commit()
     return rows
@@ -576,6 +577,44 @@ def test_readme_quickstart_transcript_is_real(runner):
         shown = readme_quickstart()[1]
     assert normalised(out) == normalised(shown)
     assert len(set(case_digits(shown))) == 1  # one case, read twice
+
+
+def readme_more_calls() -> list[list[list[str]]]:
+    """The README's "other calls worth hearing": each example as its `call` commands (an
+    example may chain two with &&), as argument lists."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("Other calls worth hearing", 1)[1]
+    body = re.search(r"```sh\n(.*?)```", section, flags=re.S).group(1)
+    examples = []
+    for line in body.splitlines():
+        commands = [shlex.split(part, comments=True) for part in line.split(" && ")]
+        examples.append([command[3:] for command in commands])
+    return examples
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_readme_more_calls_work_in_any_order(runner, seed):
+    """Issue 14: each example calls from a phone of its own, so any order works (after the
+    quickstart, whose case number one of them keys)."""
+    examples = readme_more_calls()
+    assert len(examples) >= 6
+    callers = [command[command.index("--from") + 1] for example in examples
+               for command in example]
+    assert all(command[0] == "call" and "--from" in command
+               for example in examples for command in example)
+    assert len(set(callers)) == len(examples)  # a phone of its own (a chained pair shares it)
+    assert runner.invoke(args=["demo-data"]).exit_code == 0
+    args, _shown = readme_quickstart()
+    call(runner, *args[1:])
+    random.Random(seed).shuffle(examples)
+    for example in examples:
+        for command in example:
+            out = call(runner, *command[1:]).stdout
+            assert "⚠" not in out, (command, out)
+        if any("+15005550201" in command for command in example):
+            assert "Gracias por llamar a CCO Apoyo Empresarial, Ana Prueba." in out
+        if len(example) == 2:
+            assert "¿Llama por su caso abierto" in out, out
 
 
 # --- against a real server ---------------------------------------------------------------------

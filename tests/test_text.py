@@ -14,6 +14,7 @@ from ivr.domain.text import (
     Forbidden,
     ForbiddenCharacter,
     check_text,
+    fill,
     find_forbidden,
     strip_forbidden,
 )
@@ -99,3 +100,30 @@ def test_find_forbidden_agrees_with_strip(text):
     if found is not None:
         assert text[found.position] == found.char
         assert find_forbidden(text[:found.position]) is None
+
+
+@pytest.mark.parametrize(("template", "values", "said"), [
+    ("Tenemos sus datos, {name}, de {company}.",
+     {"name": "Rosa Linares", "company": "Farmacia El Ávila, C.A."},
+     "Tenemos sus datos, Rosa Linares, de Farmacia El Ávila, C.A."),
+    ("Tenemos sus datos, {name}, de {company}.", {"name": "Ana", "company": "Empresa Demo"},
+     "Tenemos sus datos, Ana, de Empresa Demo."),
+    ("Llamada de {company}, caso {digits}.", {"company": "Inversiones S.A.", "digits": "1 2"},
+     "Llamada de Inversiones S.A., caso 1 2."),
+    ("Hola, {name}. Su estado es: {status}.", {"name": "Dr. Luis Pérez Jr.", "status": "¡listo!"},
+     "Hola, Dr. Luis Pérez Jr. Su estado es: ¡listo!"),
+    ("Costo {cost:>6}.", {"cost": "45.00"}, "Costo  45.00."),
+])
+def test_fill_never_doubles_a_full_stop(template, values, said):
+    """A value that ends a sentence is not followed by the template's full stop."""
+    assert fill(template, **values) == said
+
+
+@given(st.text(), st.text())
+def test_fill_is_format_but_for_doubled_stops(name, company):
+    """Otherwise fill is str.format: same text, at most one full stop less."""
+    template = "Tenemos sus datos, {name}, de {company}."
+    formatted = template.format(name=name, company=company)
+    filled = fill(template, name=name, company=company)
+    assert filled in (formatted, formatted[:-1])
+    assert ".." not in filled[-2:] or company.endswith("..")

@@ -18,7 +18,7 @@ def analysts(db):
     """Three available analysts, idle longest first."""
     rows = []
     for i, phone in enumerate(["+15005550101", "+15005550102", "+15005550103"]):
-        analyst = add_analyst(db, f"Analista {i + 1}", phone, "1234", utcnow())
+        analyst = add_analyst(db, f"Analista {i + 1}", phone, "184263", utcnow())
         rows.append(set_analyst_status(db, analyst, "available", utcnow()))
     db.commit()
     return rows
@@ -148,7 +148,7 @@ def test_no_emergency_phone_configured_is_said_plainly_and_logged(twilio, clock,
     words = spoken(root)
     assert "No logramos comunicarle" in words and "Le comunicamos" not in words
     assert root.find("Record") is not None and root.find("Dial") is None
-    assert any("no emergency phone is configured" in r.getMessage() for r in caplog.records)
+    assert any("no active emergency phone" in r.getMessage() for r in caplog.records)
 
 
 def test_no_analyst_free_is_logged(twilio, clock, caplog):

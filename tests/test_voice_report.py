@@ -218,6 +218,18 @@ def test_full_report_by_keys_and_speech(twilio, clock, session, when, same_numbe
     assert_no_phone(walk.words, CALLER)
 
 
+def test_company_ending_in_a_full_stop_is_said_with_one(twilio, clock, db):
+    """Issue 14's glitch: "…de Farmacia El Ávila, C.A.." is said with one full stop."""
+    add_company(db, "Farmacia El Ávila, C.A.", 4, utcnow())
+    add_contact(db, "Farmacia El Ávila, C.A.", "Rosa Linares", CONTACT, None, None, utcnow())
+    db.commit()
+    clock(CLOSED)
+    walk = Walk(twilio, caller=CONTACT)
+    walk.post("/voice/report?r=1")
+    assert "Tenemos sus datos, Rosa Linares, de Farmacia El Ávila, C.A. " in walk.words + " "
+    assert ".." not in walk.words
+
+
 @pytest.mark.parametrize("email", [None, "ana@example.com"])
 def test_known_contact_skips_what_is_known(twilio, clock, db, session, email):
     """A known contact is greeted by name; company, name, cargo (and a known e-mail) skipped."""

@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 
 from ivr.domain.business_hours import CARACAS
 from ivr.domain.phones import parse_phone
+from ivr.services.health import require_database
 from ivr.sim.simulator import (
     GRAMMAR,
     HttpTransport,
@@ -167,6 +168,9 @@ def call_command(caller, to, line, at, script, url, token, sign_url, max_steps, 
         sign_base = sign_url
         where = f"server {transport.base}"
     else:
+        # In-process, the webhooks run on this process's database: it must be there (they
+        # would create an empty SQLite file otherwise) and initialised.
+        require_database(current_app.extensions["ivr"].engine, settings.database_url)
         transport = FlaskTransport(current_app._get_current_object())
         token = token or str(settings.twilio_auth_token)
         sign_base = settings.public_base_url

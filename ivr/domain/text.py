@@ -5,12 +5,18 @@ U+10000–U+10FFFF, nothing else: one form feed in a contact's name or a closure
 makes the whole TwiML document unparsable, and Twilio then drops the caller to the Fallback
 URL. Spoken text is cleaned with `strip_forbidden`; the command line refuses such input with
 `check_text`, which names the character.
+
+`fill` puts values into a prompt without doubling its punctuation: a company registered as
+"Farmacia El Ávila, C.A." said at the end of a sentence is not followed by a second full stop.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
+
+from ivr.domain.errors import InputError
 
 # The complement of XML 1.0's Char production (lone surrogates included: a Python str may
 # hold them, and they cannot even be encoded as UTF-8).
@@ -29,7 +35,7 @@ class Forbidden:
         return f"U+{ord(self.char):04X} at position {self.position + 1}"
 
 
-class ForbiddenCharacter(ValueError):
+class ForbiddenCharacter(InputError):
     """Text with a character that TwiML (XML 1.0) cannot carry."""
 
     def __init__(self, what: str, found: Forbidden):
@@ -57,3 +63,29 @@ def check_text(text: str, what: str) -> str:
     if found is not None:
         raise ForbiddenCharacter(what, found)
     return text
+
+
+# Marks that end a sentence: after a value that ends with one, the template's own full stop
+# would be a second one ("C.A.." , "¡Hola!.").
+_SENTENCE_ENDS = (".", "!", "?", "…")
+_FORMATTER = string.Formatter()
+
+
+def fill(template: str, **values) -> str:
+    """`template.format(**values)`, except that a full stop right after a placeholder is left
+    out when the value already ends a sentence ("de {company}." with "Farmacia, C.A.")."""
+    out: list[str] = []
+    skip_stop = False
+    for literal, field, spec, conversion in _FORMATTER.parse(template):
+        if skip_stop and literal.startswith("."):
+            literal = literal[1:]
+        out.append(literal)
+        skip_stop = False
+        if field is None:
+            continue
+        value = _FORMATTER.get_field(field, (), values)[0]
+        value = _FORMATTER.convert_field(value, conversion)
+        text = _FORMATTER.format_field(value, spec or "")
+        out.append(text)
+        skip_stop = text.rstrip().endswith(_SENTENCE_ENDS)
+    return "".join(out)

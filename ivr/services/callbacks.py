@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from ivr.domain.business_hours import Schedule, to_naive_utc
-from ivr.services.cases import CALLBACK_PENDING, callbacks_waiting, change_case
+from ivr.domain.statuses import CALLBACK_OUTCOMES, CallbackOutcome
+from ivr.domain.text import check_text
+from ivr.services.cases import CALLBACK_PENDING, CaseError, callbacks_waiting, change_case
 from ivr.services.directory import contract_hours
-from ivr.store.callbacks import mark_callback_made, pending_callbacks
+from ivr.store.callbacks import (
+    attempts_of_case,
+    insert_attempt,
+    mark_callback_made,
+    pending_callbacks,
+)
 from ivr.store.tx import Rec, Tx
 
 # Business hours to call back, by severity: 1 operation stopped, 2 partly affected, 3 a question.
@@ -50,7 +58,7 @@ def schedule_callback(tx: Tx, schedule: Schedule, case: Rec, now: datetime, **ch
 
 def callback_queue(tx: Tx, now: datetime, limit: int = 100) -> list[tuple[Rec, bool]]:
     """Pending callbacks in order: urgent, overdue, contract clients, severity, age; each case
-    with whether its company has a contract."""
+    (with `attempts`, the calls back made so far) with whether its company has a contract."""
     return [(case, bool(case.has_contract)) for case in pending_callbacks(tx, now, limit)]
 
 
@@ -62,3 +70,36 @@ def callback_made(tx: Tx, case, now: datetime) -> bool:
 def callbacks_due_count(tx: Tx, now: datetime) -> int:
     """How many callbacks wait now (for the analyst phone menu)."""
     return callbacks_waiting(tx)
+
+
+@dataclass(frozen=True)
+class CallbackAttempt:
+    """A call back recorded: the attempt's row, whether it closed the callback, and how many
+    calls back the case has had."""
+
+    attempt: Rec
+    closed: bool
+    attempts: int
+
+
+def record_callback(tx: Tx, case: Rec, outcome: str, note: str | None,
+                    now: datetime) -> CallbackAttempt:
+    """A specialist called the client back: record how it went. Only `spoke` ends the
+    callback; no answer, a voicemail or a wrong number leave it pending, counted."""
+    if outcome not in CALLBACK_OUTCOMES:
+        raise CaseError(f"--outcome must be one of {', '.join(CALLBACK_OUTCOMES)}, "
+                        f"not {outcome!r}")
+    if note is not None:
+        note = check_text(note, "--note").strip() or None
+    if case.callback_state != CALLBACK_PENDING:
+        raise CaseError(f"case {case.number} has no pending callback")
+    attempt = insert_attempt(tx, case.id, outcome, note, now)
+    closed = outcome == CallbackOutcome.SPOKE
+    if closed:
+        mark_callback_made(tx, case.id, now)
+    return CallbackAttempt(attempt, closed, len(attempts_of_case(tx, case.id)))
+
+
+def callback_attempts(tx: Tx, case: Rec) -> list[Rec]:
+    """A case's calls back, oldest first."""
+    return attempts_of_case(tx, case.id)

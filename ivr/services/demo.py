@@ -10,13 +10,21 @@ from ivr.store import analysts
 from ivr.store import directory as store
 from ivr.store.tx import Tx
 
+PRODUCTION = "production"
+
+
+class DemoRefused(directory.DirectoryError):
+    """Demo data asked for where real callers would meet it."""
+
 # Rule 1.2 of the procedure: the published emergency cells, in order.
 EMERGENCY = (("Filippo Maniscalco", "(0414) 014.39.13"), ("Birmania Muñoz", "(0414) 032.01.51"))
-# Fake people on numbers that no one owns (Twilio's and the ITU's test ranges).
+# Fake people on numbers that no one owns (Twilio's and the ITU's test ranges). Their PINs
+# follow the rule for every PIN (6 digits at least), and are public: demo data never runs in
+# production.
 ANALYSTS = (
-    ("Analista Demo Uno", "+15005550101", "1111"),
-    ("Analista Demo Dos", "+15005550102", "2222"),
-    ("Analista Demo Tres", "+15005550103", "3333"),
+    ("Analista Demo Uno", "+15005550101", "130572"),
+    ("Analista Demo Dos", "+15005550102", "240683"),
+    ("Analista Demo Tres", "+15005550103", "350794"),
 )
 COMPANIES = (("Empresa Demo", 4), ("Comercial Ejemplo", None))
 CONTACTS = (
@@ -25,8 +33,13 @@ CONTACTS = (
 )
 
 
-def load_demo_data(tx: Tx, now: datetime) -> int:
-    """Add whatever demo rows are missing; return how many were added."""
+def load_demo_data(tx: Tx, now: datetime, env: str) -> int:
+    """Add whatever demo rows are missing; return how many were added. Refused in production,
+    where the demo analysts' public PINs would open the phone menu."""
+    if env == PRODUCTION:
+        raise DemoRefused("demo-data is for trying the line: it adds analysts with public "
+                          "PINs and fake clients, so it never runs with IVR_ENV=production; "
+                          "add the real ones with `analysts add` and `emergency add`")
     added = 0
     for name, phone in EMERGENCY:
         if store.emergency_contact_by_phone(tx, directory.require_phone(phone)) is None:
@@ -46,3 +59,22 @@ def load_demo_data(tx: Tx, now: datetime) -> int:
             directory.add_contact(tx, company, name, phone, position, email, now)
             added += 1
     return added
+
+
+def demo_rows(tx: Tx) -> list[str]:
+    """The demo analysts, companies and contacts present, in words (none: an empty list). The
+    procedure's emergency phones are real, so they are not demo data."""
+    found = []
+    for _name, phone, _pin in ANALYSTS:
+        analyst = analysts.analyst_by_phone(tx, phone)
+        if analyst is not None and analyst.deactivated_at is None:
+            found.append(f"analyst {analyst.id} ({analyst.name})")
+    for name, _hours in COMPANIES:
+        company = store.company_by_key(tx, directory.name_key(name))
+        if company is not None:
+            found.append(f"company {company.id} ({company.name})")
+    for _company, _name, phone, _position, _email in CONTACTS:
+        contact = store.contact_row_by_phone(tx, phone)
+        if contact is not None:
+            found.append(f"contact {contact.id} ({contact.name})")
+    return found

@@ -116,12 +116,15 @@ def ringing_attempt(tx: Tx, call, callee: str) -> Rec | None:
 
 
 def next_emergency_contact(tx: Tx, call_sid: str) -> Rec | None:
-    """The first active emergency phone, in order, not yet rung in this call."""
+    """The first active emergency phone, in order, not yet rung in this call. With none
+    configured at all, an error is logged each time: a caller had nobody to ring."""
+    contacts = active_emergency_contacts(tx)
+    if not contacts:
+        log.error("no active emergency phone: an emergency call had nobody to ring "
+                  "(flask --app wsgi emergency add NAME PHONE)", extra={"call": call_sid})
+        return None
     tried = calls.emergency_contacts_tried(tx, call_sid)
-    phones = active_emergency_contacts(tx)
-    if not phones:
-        log.error("nobody to ring: no emergency phone is configured (emergency add …)")
-    for contact in phones:
+    for contact in contacts:
         if contact.id not in tried:
             return contact
     return None

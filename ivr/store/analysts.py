@@ -1,5 +1,6 @@
 """Analysts: every statement about the `analysts` table — who they are, their status, and
-the leases that routing claims (ivr/services/routing.py explains how a claim stays atomic)."""
+the leases that routing claims. A free analyst is available, active (not deactivated) and
+holds no live lease; ivr/services/routing.py explains how a claim stays atomic."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from ivr.store.tx import Q, Rec, Tx
 
 CANDIDATES = 10
 
-_FREE = "status = :available AND (lease_until IS NULL OR lease_until <= :now)"
+# A deactivated analyst (deactivated_at set) is never free, whatever their status says.
+_FREE = ("status = :available AND deactivated_at IS NULL"
+         " AND (lease_until IS NULL OR lease_until <= :now)")
 # Nobody is rung twice in one call.
 _NOT_RUNG = ("id NOT IN (SELECT analyst_id FROM dial_attempts"
              " WHERE call_sid = :sid AND analyst_id IS NOT NULL)")
@@ -166,3 +169,37 @@ def update_analyst_status(tx: Tx, analyst_id: int, status: str, now: datetime) -
     return tx.row(_SET_STATUS, id=analyst_id, status=status, now=now,
                   to_available=status == AnalystStatus.AVAILABLE,
                   to_away=status == AnalystStatus.AWAY)
+
+
+# --- the operator's changes: who they are, deactivation, removal ------------------------------
+
+_ACTIVE_COUNT = Q("SELECT COUNT(*) FROM analysts WHERE deactivated_at IS NULL")
+_AVAILABLE_COUNT = Q("SELECT COUNT(*) FROM analysts WHERE deactivated_at IS NULL"
+                     " AND status = :available")
+# Where an analyst appears in the line's history: a row referring to them keeps them.
+_HISTORY = Q(
+    "SELECT (SELECT COUNT(*) FROM cases WHERE assigned_analyst_id = :id)"
+    " + (SELECT COUNT(*) FROM calls WHERE analyst_id = :id)"
+    " + (SELECT COUNT(*) FROM dial_attempts WHERE analyst_id = :id)"
+    " + (SELECT COUNT(*) FROM guesses WHERE analyst_id = :id)")
+_DELETE = Q("DELETE FROM analysts WHERE id = :id")
+
+
+def active_count(tx: Tx) -> int:
+    """How many analysts are not deactivated."""
+    return tx.value(_ACTIVE_COUNT) or 0
+
+
+def available_count(tx: Tx, available: str) -> int:
+    """How many active analysts are in the `available` status."""
+    return tx.value(_AVAILABLE_COUNT, available=available) or 0
+
+
+def history_count(tx: Tx, analyst_id: int) -> int:
+    """Rows of cases, calls, legs and guesses that refer to an analyst."""
+    return tx.value(_HISTORY, id=analyst_id) or 0
+
+
+def delete_analyst(tx: Tx, analyst_id: int) -> bool:
+    """Remove an analyst's row (only one no history refers to); whether there was one."""
+    return tx.run(_DELETE, id=analyst_id) == 1

@@ -7,14 +7,13 @@ from datetime import datetime
 from ivr.domain.statuses import CallbackState
 from ivr.store.tx import Q, Rec, Tx
 
-# Callback states of a case, the one definition (ivr/domain/statuses.py takes them over when it
-# lands).
 PENDING, DONE = CallbackState.PENDING, CallbackState.DONE
 
 # Urgent first, then overdue, then contract clients, then severity (unknown counts as 2, a
 # partly affected operation), then the oldest.
 _QUEUE = Q(
-    "SELECT c.*, co.contract_hours IS NOT NULL AS has_contract"
+    "SELECT c.*, co.contract_hours IS NOT NULL AS has_contract,"
+    " (SELECT COUNT(*) FROM callback_attempts a WHERE a.case_id = c.id) AS attempts"
     " FROM cases c LEFT JOIN companies co ON co.id = c.company_id"
     " WHERE c.callback_state = :pending"
     " ORDER BY CASE WHEN c.urgent THEN 0 ELSE 1 END,"
@@ -28,10 +27,29 @@ _CALLBACK_MADE = Q(
 
 
 def pending_callbacks(tx: Tx, now: datetime, limit: int) -> list[Rec]:
-    """Cases waiting for a callback, in queue order: each case's columns and has_contract."""
+    """Cases waiting for a callback, in queue order: each case's columns, has_contract and
+    attempts (calls back made so far without speaking to the client)."""
     return tx.rows(_QUEUE, pending=PENDING, now=now, limit=limit)
 
 
 def mark_callback_made(tx: Tx, case_id: int, now: datetime) -> bool:
     """A pending callback was made: the case leaves the queue. False if none was pending."""
     return tx.run(_CALLBACK_MADE, id=case_id, now=now, done=DONE, pending=PENDING) == 1
+
+
+_NEW_ATTEMPT = Q(
+    "INSERT INTO callback_attempts (case_id, outcome, note, created_at)"
+    " VALUES (:case_id, :outcome, :note, :now) RETURNING *")
+_ATTEMPTS_OF_CASE = Q(
+    "SELECT * FROM callback_attempts WHERE case_id = :case_id ORDER BY created_at, id")
+
+
+def insert_attempt(tx: Tx, case_id: int, outcome: str, note: str | None,
+                   now: datetime) -> Rec:
+    """Record one call back to a case's client and how it went; the row as stored."""
+    return tx.row(_NEW_ATTEMPT, case_id=case_id, outcome=outcome, note=note, now=now)
+
+
+def attempts_of_case(tx: Tx, case_id: int) -> list[Rec]:
+    """A case's call-back attempts, oldest first."""
+    return tx.rows(_ATTEMPTS_OF_CASE, case_id=case_id)

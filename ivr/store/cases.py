@@ -143,3 +143,15 @@ def list_cases(
 def recordings_of_case(tx: Tx, case_id: int) -> list[Rec]:
     """A case's recordings, in the order they were made."""
     return tx.rows(_RECORDINGS_OF_CASE, case_id=case_id)
+
+
+# One statement, so that a note written meanwhile by another process (a webhook's offline
+# note) is never overwritten.
+_APPEND_NOTE = Q(
+    "UPDATE cases SET notes = CASE WHEN notes IS NULL OR notes = '' THEN :line"
+    " ELSE notes || :newline || :line END, updated_at = :now WHERE id = :id RETURNING *")
+
+
+def append_note(tx: Tx, case_id: int, line: str, now: datetime) -> Rec | None:
+    """Add a line at the end of a case's notes; the case as written."""
+    return tx.row(_APPEND_NOTE, id=case_id, line=line, newline="\n", now=now)

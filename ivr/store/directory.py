@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ivr.store.models import Analyst, BusinessHours, Closure, Company, Contact, EmergencyContact
+from ivr.store.tables import company_aliases
 from ivr.store.tx import Q, Rec, Tx
-
-# Analyst statuses, the one definition (ivr/domain/statuses.py takes them over when it lands).
 
 # The tables, for their column lengths (services refuse text longer than its column).
 COMPANIES = Company.__table__
@@ -23,6 +22,7 @@ ANALYSTS = Analyst.__table__
 EMERGENCY_CONTACTS = EmergencyContact.__table__
 CLOSURES = Closure.__table__
 BUSINESS_HOURS = BusinessHours.__table__
+COMPANY_ALIASES = company_aliases
 
 
 # --- companies ---------------------------------------------------------------------------------
@@ -171,6 +171,181 @@ def business_hours(tx: Tx) -> list[Rec]:
 def insert_business_hours(tx: Tx, weekday: int, opens: str, closes: str) -> None:
     """Store one opening window."""
     tx.run(_NEW_BUSINESS_HOURS, weekday=weekday, opens=opens, closes=closes)
+
+
+# --- the operator's changes: companies and their aliases ---------------------------------------
+
+_COMPANIES = Q(
+    "SELECT co.*, (SELECT COUNT(*) FROM contacts c WHERE c.company_id = co.id) AS contacts,"
+    " (SELECT COUNT(*) FROM cases k WHERE k.company_id = co.id) AS cases"
+    " FROM companies co ORDER BY co.name, co.id")
+_COMPANY_BY_ID = Q("SELECT * FROM companies WHERE id = :id")
+_COMPANY_CASES = Q("SELECT COUNT(*) FROM cases WHERE company_id = :id")
+_DELETE_COMPANY = Q("DELETE FROM companies WHERE id = :id")
+_ALIASES = Q("SELECT * FROM company_aliases ORDER BY alias, id")
+_ALIASES_OF = Q("SELECT * FROM company_aliases WHERE company_id = :company_id ORDER BY alias, id")
+_ALIAS_BY_KEY = Q("SELECT * FROM company_aliases WHERE alias_key = :key")
+_NEW_ALIAS = Q(
+    "INSERT INTO company_aliases (company_id, alias, alias_key, created_at)"
+    " VALUES (:company_id, :alias, :key, :now) RETURNING *")
+_DELETE_ALIAS = Q("DELETE FROM company_aliases WHERE id = :id")
+_DELETE_ALIASES_OF = Q("DELETE FROM company_aliases WHERE company_id = :company_id")
+
+
+def all_companies(tx: Tx) -> list[Rec]:
+    """Every company by name, each with how many contacts and cases it has."""
+    return tx.rows(_COMPANIES)
+
+
+def company_by_id(tx: Tx, company_id: int) -> Rec | None:
+    """A company by id."""
+    return tx.row(_COMPANY_BY_ID, id=company_id)
+
+
+def company_case_count(tx: Tx, company_id: int) -> int:
+    """How many cases are linked to a company."""
+    return tx.value(_COMPANY_CASES, id=company_id) or 0
+
+
+def update_company(tx: Tx, company_id: int, **values) -> None:
+    """Write some columns of a company."""
+    tx.update("companies", company_id, **values)
+
+
+def delete_company(tx: Tx, company_id: int) -> None:
+    """Remove a company and its aliases (one that no contact or case refers to)."""
+    tx.run(_DELETE_ALIASES_OF, company_id=company_id)
+    tx.run(_DELETE_COMPANY, id=company_id)
+
+
+def all_aliases(tx: Tx) -> list[Rec]:
+    """Every company alias."""
+    return tx.rows(_ALIASES)
+
+
+def aliases_of(tx: Tx, company_id: int) -> list[Rec]:
+    """A company's aliases, by alias."""
+    return tx.rows(_ALIASES_OF, company_id=company_id)
+
+
+def alias_by_key(tx: Tx, key: str) -> Rec | None:
+    """The alias whose matching key this is."""
+    return tx.row(_ALIAS_BY_KEY, key=key)
+
+
+def insert_alias(tx: Tx, company_id: int, alias: str, key: str, now: datetime) -> Rec:
+    """Store another name of a company; the row as stored."""
+    return tx.row(_NEW_ALIAS, company_id=company_id, alias=alias, key=key, now=now)
+
+
+def delete_alias(tx: Tx, alias_id: int) -> None:
+    """Remove one alias."""
+    tx.run(_DELETE_ALIAS, id=alias_id)
+
+
+# --- the operator's changes: contacts ---------------------------------------------------------
+
+_CONTACT_ROWS = ("SELECT c.*, co.name AS company_name FROM contacts c"
+                 " JOIN companies co ON co.id = c.company_id")
+_CONTACTS = Q(f"{_CONTACT_ROWS} ORDER BY co.name, c.name, c.id")  # noqa: S608 - constants
+_CONTACTS_OF = Q(f"{_CONTACT_ROWS} WHERE c.company_id = :company_id"  # noqa: S608
+                 " ORDER BY c.name, c.id")
+_CONTACT_BY_ID = Q(f"{_CONTACT_ROWS} WHERE c.id = :id")  # noqa: S608 - constants
+_CONTACT_ROW_BY_PHONE = Q(f"{_CONTACT_ROWS} WHERE c.phone = :phone")  # noqa: S608
+_CONTACT_HISTORY = Q(
+    "SELECT (SELECT COUNT(*) FROM cases WHERE contact_id = :id)"
+    " + (SELECT COUNT(*) FROM calls WHERE contact_id = :id)")
+_UNLINK_CONTACT_CASES = Q("UPDATE cases SET contact_id = NULL WHERE contact_id = :id")
+_UNLINK_CONTACT_CALLS = Q("UPDATE calls SET contact_id = NULL WHERE contact_id = :id")
+_DELETE_CONTACT = Q("DELETE FROM contacts WHERE id = :id")
+
+
+def all_contacts(tx: Tx) -> list[Rec]:
+    """Every contact with their company's name, by company and name."""
+    return tx.rows(_CONTACTS)
+
+
+def contacts_of(tx: Tx, company_id: int) -> list[Rec]:
+    """A company's contacts (with company_name), by name."""
+    return tx.rows(_CONTACTS_OF, company_id=company_id)
+
+
+def contact_by_id(tx: Tx, contact_id: int) -> Rec | None:
+    """A contact (with company_name) by id."""
+    return tx.row(_CONTACT_BY_ID, id=contact_id)
+
+
+def contact_row_by_phone(tx: Tx, phone: str) -> Rec | None:
+    """A contact (with company_name) by phone, as the contacts table holds it."""
+    return tx.row(_CONTACT_ROW_BY_PHONE, phone=phone)
+
+
+def update_contact(tx: Tx, contact_id: int, **values) -> None:
+    """Write some columns of a contact."""
+    tx.update("contacts", contact_id, **values)
+
+
+def delete_contact(tx: Tx, contact_id: int) -> int:
+    """Remove a contact; cases and calls that referred to them keep what they said (name,
+    company) and lose only the link. How many cases and calls were unlinked."""
+    unlinked = tx.value(_CONTACT_HISTORY, id=contact_id) or 0
+    tx.run(_UNLINK_CONTACT_CASES, id=contact_id)
+    tx.run(_UNLINK_CONTACT_CALLS, id=contact_id)
+    tx.run(_DELETE_CONTACT, id=contact_id)
+    return unlinked
+
+
+# --- the operator's changes: emergency phones -------------------------------------------------
+
+_EMERGENCY_HISTORY = Q("SELECT COUNT(*) FROM dial_attempts WHERE emergency_contact_id = :id")
+_DELETE_EMERGENCY = Q("DELETE FROM emergency_contacts WHERE id = :id")
+_EMERGENCY_POSITION = Q("UPDATE emergency_contacts SET position = :position WHERE id = :id")
+
+
+def update_emergency_contact(tx: Tx, contact_id: int, **values) -> None:
+    """Write some columns of an emergency phone (not its position: see set_emergency_order)."""
+    tx.update("emergency_contacts", contact_id, **values)
+
+
+def emergency_history_count(tx: Tx, contact_id: int) -> int:
+    """How many legs of calls rang this emergency phone."""
+    return tx.value(_EMERGENCY_HISTORY, id=contact_id) or 0
+
+
+def delete_emergency_contact(tx: Tx, contact_id: int) -> None:
+    """Remove an emergency phone (the order is then renumbered by set_emergency_order)."""
+    tx.run(_DELETE_EMERGENCY, id=contact_id)
+
+
+def set_emergency_order(tx: Tx, ids: list[int]) -> None:
+    """Give the emergency phones `ids` the positions 1, 2, 3… in that order. Positions are
+    unique and checked row by row, so in two steps: first every row to a negative place (no
+    clash with any positive one, nor with each other), then to its place."""
+    for place, contact_id in enumerate(ids, start=1):
+        tx.run(_EMERGENCY_POSITION, id=contact_id, position=-place)
+    for place, contact_id in enumerate(ids, start=1):
+        tx.run(_EMERGENCY_POSITION, id=contact_id, position=place)
+
+
+# --- the operator's changes: closures ---------------------------------------------------------
+
+_CLOSURE_BY_ID = Q("SELECT * FROM closures WHERE id = :id")
+_CLOSURES_ON = Q("SELECT * FROM closures WHERE day = :day ORDER BY starts, id")
+
+
+def closure_by_id(tx: Tx, closure_id: int) -> Rec | None:
+    """A closure by id."""
+    return tx.row(_CLOSURE_BY_ID, id=closure_id)
+
+
+def closures_on(tx: Tx, day: date) -> list[Rec]:
+    """The closures of one day."""
+    return tx.rows(_CLOSURES_ON, day=day)
+
+
+def update_closure(tx: Tx, closure_id: int, **values) -> None:
+    """Write some columns of a closure."""
+    tx.update("closures", closure_id, **values)
 
 
 # --- names callers say ---------------------------------------------------------------------------

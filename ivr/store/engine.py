@@ -11,7 +11,7 @@ import weakref
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, exc, inspect
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "schema.sql"
@@ -218,3 +218,51 @@ def database_unavailable(error: BaseException) -> bool:
         return isinstance(error, (exc.OperationalError, exc.InterfaceError)) or \
             error.connection_invalidated
     return isinstance(error, exc.TimeoutError)
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL (None for an in-memory database, or another database)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
+def database_place(url: str) -> str:
+    """Where a database is, in words, without credentials: "PostgreSQL at db:5432 (database
+    ivr)", "SQLite file /srv/ivr/instance/ivr.sqlite3"."""
+    if url.startswith("sqlite"):
+        return f"SQLite file {sqlite_file(url) or 'in memory'}"
+    parts = make_url(url)
+    host = parts.host or parts.query.get("host") or "the local socket"
+    if isinstance(host, tuple):
+        host = ",".join(host)
+    port = f":{parts.port or 5432}" if parts.host else ""
+    return f"PostgreSQL at {host}{port} (database {parts.database or '-'})"
+
+
+# SQLSTATEs of a schema that is not there (yet): undefined table, undefined column.
+_MISSING_SCHEMA_STATES = {"42P01", "42703"}
+
+
+def schema_missing(error: BaseException) -> bool:
+    """Whether an error says the tables (or columns) the code expects are not there: a
+    database never initialised, or not upgraded."""
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "sqlstate", None) in _MISSING_SCHEMA_STATES:
+        return True
+    text = str(orig if orig is not None else error)
+    return "no such table" in text or "no such column" in text
+
+
+def connection_problem(error: BaseException) -> str:
+    """The first line of a driver's connection error, which never holds the password
+    ("connection refused", "password authentication failed for user …")."""
+    orig = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    text = lines[0] if lines else type(orig).__name__
+    for noise in ("connection failed: ",):
+        text = text.removeprefix(noise)
+    return text[:200]

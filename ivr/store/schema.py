@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from ivr.store.engine import SCHEMA_FILE, run_sql_file, table_names
+from ivr.store.tx import Q, Tx
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -40,6 +41,15 @@ def current_revision(engine: Engine) -> str | None:
     """The revision a database is at, or None when it has none."""
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+_REVISION = Q("SELECT version_num FROM alembic_version")
+
+
+def revision(tx: Tx) -> str | None:
+    """The revision a database is at, read in a transaction (cheap: one statement); raises the
+    driver's error when the database has no alembic_version table (never initialised)."""
+    return tx.value(_REVISION)
 
 
 def init_db(engine: Engine) -> str:
