@@ -138,6 +138,9 @@ def test_status_words_are_written_once(folder):
             if id(node) in names:
                 continue
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                assert node.value not in words, (path.name, node.lineno, node.value)
+                # The commands' screens print plain words ("none", "done"): only their SQL is
+                # held to it there.
+                if folder != "cli":
+                    assert node.value not in words, (path.name, node.lineno, node.value)
                 if _SQL.search(node.value):
                     assert not any(q in node.value for q in quoted), (path.name, node.lineno)
