@@ -19,7 +19,7 @@ from ivr.domain.statuses import AnalystStatus
 from ivr.services import directory
 from ivr.services.callbacks import callback_made, callback_queue
 from ivr.services.cases import find_case
-from ivr.services.demo import load_demo_data
+from ivr.services.demo import demo_console_login, load_demo_data
 from ivr.services.replay import replay_spool
 from ivr.services.routing import reap_expired_leases
 from ivr.store import analysts as analyst_rows
@@ -49,7 +49,11 @@ def demo_data_command():
     """Load the procedure's emergency contacts and a few clearly fake people and companies."""
     with command_transaction() as tx:
         added = load_demo_data(tx, utcnow())
+        if state().settings.env == "development":
+            login = demo_console_login(tx, current_app.extensions["passwords"], utcnow())
     click.echo(f"demo data: {added} rows added")
+    if state().settings.env == "development":
+        click.echo(f"console: http://127.0.0.1:5000/console/  {login[0]}  {login[1]}")
 
 
 analysts = AppGroup("analysts", help="Analysts who take forwarded calls.")
