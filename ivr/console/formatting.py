@@ -10,8 +10,10 @@ from flask import Flask
 from ivr.domain.business_hours import to_caracas
 from ivr.domain.statuses import (
     AnalystStatus,
+    CallbackState,
     CallOutcome,
     CaseStatus,
+    RecordingKind,
     RecordingStatus,
     Severity,
     UserRole,
@@ -58,6 +60,12 @@ RECORDING_STATUS_LABELS = {
     RecordingStatus.FAILED: "falló",
     RecordingStatus.ABSENT: "sin audio",
 }
+RECORDING_KIND_LABELS = {
+    RecordingKind.DESCRIPTION: "descripción de la falla", RecordingKind.COMPANY: "empresa",
+    RecordingKind.NAME: "nombre", RecordingKind.POSITION: "cargo",
+    RecordingKind.ADDENDUM: "información adicional", RecordingKind.EMERGENCY: "emergencia",
+    RecordingKind.UNKNOWN: "sin clasificar",
+}
 FIELD_LABELS = {
     "status": "estado", "severity": "severidad", "company_id": "empresa registrada",
     "company_name": "empresa", "company_to_link": "empresa por vincular",
@@ -70,7 +78,8 @@ FIELD_LABELS = {
 LABELS = {"case_status": CASE_STATUS_LABELS, "severity": SEVERITY_LABELS,
           "visit_status": VISIT_STATUS_LABELS, "analyst_status": ANALYST_STATUS_LABELS,
           "role": ROLE_LABELS, "outcome": OUTCOME_LABELS,
-          "recording_status": RECORDING_STATUS_LABELS, "field": FIELD_LABELS}
+          "recording_status": RECORDING_STATUS_LABELS, "field": FIELD_LABELS,
+          "recording_kind": RECORDING_KIND_LABELS}
 
 
 def caracas_time(value: datetime | None, pattern: str = "EEE d MMM y, HH:mm") -> str:
@@ -103,8 +112,35 @@ def label(value, kind: str) -> str:
     return LABELS[kind].get(value, str(value))
 
 
+CALLBACK_STATE_LABELS = {CallbackState.NONE: "ninguna", CallbackState.PENDING: "pendiente",
+                         CallbackState.DONE: "hecha"}
+# How the audit trail's text values of a case's fields are shown.
+_AUDIT_KINDS = {"status": CASE_STATUS_LABELS, "visit_status": VISIT_STATUS_LABELS,
+                "callback_state": CALLBACK_STATE_LABELS}
+_AUDIT_TIMES = {"due_at", "visit_at"}
+
+
+def audit_value(value: str | None, field: str) -> str:
+    """A value of the audit trail (text as stored) the way the case page shows the field."""
+    if value is None:
+        return "—"
+    if field in _AUDIT_KINDS:
+        return _AUDIT_KINDS[field].get(value, value)
+    if field == "severity" and value.isdigit():
+        return SEVERITY_LABELS.get(int(value), value)
+    if field in _AUDIT_TIMES:
+        try:
+            return caracas_time(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if field == "company_to_link":
+        return "sí" if value == "true" else "no"
+    return value
+
+
 def register_filters(app: Flask) -> None:
     """Make the filters available to the console's templates."""
     app.add_template_filter(caracas_time, "caracas")
     app.add_template_filter(time_left, "time_left")
     app.add_template_filter(label, "label")
+    app.add_template_filter(audit_value, "audit_value")
