@@ -95,6 +95,7 @@ def shoot(page, name: str) -> None:
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
 
 
+@pytest.mark.slow  # about 7 s per database: Chromium's start and twelve full-page screenshots
 def test_analyst_works_a_new_case_in_the_browser(app, server, browser):
     """The whole first part of the console, through a real browser."""
     # Tuesday 16 February 2027, 09:00 in Caracas (the clock ticks on from there).
