@@ -7,17 +7,21 @@ import os
 
 import click
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import ivr.console
 from ivr.cli import commands as cli
 from ivr.config import is_loopback, load_settings
+from ivr.console.cookies import ConsoleSessionInterface
 from ivr.logs import configure_logging
 from ivr.prompts import load_catalogue
 from ivr.services import health
+from ivr.services.users import make_hasher
 from ivr.state import AppState, ScheduleCache
 from ivr.store.engine import make_engine
 from ivr.voice import audio_bp, bp
-from ivr.voice.forms import MAX_CONTENT_LENGTH, NoSessionForWebhooks
+from ivr.voice.forms import MAX_CONTENT_LENGTH
 from ivr.voice.offline import SpoolReplayer
 from ivr.voice.signature import SignatureCheck
 
@@ -27,14 +31,17 @@ log = logging.getLogger("ivr.health")
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application; test_config overrides environment variables by name."""
     app = Flask(__name__, instance_relative_config=True)
-    app.session_interface = NoSessionForWebhooks()
+    app.session_interface = ConsoleSessionInterface()  # none at all for /voice and /audio
     env = dict(os.environ)
     env.update(test_config or {})
     settings = load_settings(env, instance_path=app.instance_path)
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # the database, spool, secrets
     app.config.update(SECRET_KEY=str(settings.secret_key), TESTING=settings.env == "testing",
                       # Werkzeug refuses a longer body with 413 before reading it.
-                      MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH)
+                      MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+                      # The console's forms carry CSRF tokens; tests switch the check back
+                      # on where they test it (and the browser test runs with it on).
+                      WTF_CSRF_ENABLED=settings.env != "testing")
     if settings.proxy_hops:
         # Trust X-Forwarded-Proto/Host/Port from that many proxies so signatures validate.
         app.wsgi_app = ProxyFix(
@@ -57,6 +64,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(bp)
     app.register_blueprint(audio_bp)
+    # Passwords: argon2id; the test suite uses argon2's cheapest parameters.
+    app.extensions["passwords"] = make_hasher(cheapest=settings.env == "testing")
+    csrf = CSRFProtect(app)
+    csrf.exempt(bp)  # Twilio's webhooks are authenticated by their signature instead
+    csrf.exempt(audio_bp)
+    ivr.console.init_app(app)
     cli.init_app(app)
     if click.get_current_context(silent=True) is None:
         # Serving (not an operator's command, which checks what it needs itself).

@@ -30,6 +30,7 @@ from ivr.domain.statuses import (
     OPEN_CASE_STATUSES,
     RECORDING_STATUSES,
     SEVERITIES,
+    USER_ROLES,
     VISIT_STATUSES,
     CaseStatus,
     Severity,
@@ -52,6 +53,7 @@ CHECKED = {
     ("dial_attempts", "outcome"): DIAL_OUTCOMES,
     ("guesses", "kind"): GUESS_KINDS,
     ("callback_attempts", "outcome"): CALLBACK_OUTCOMES,
+    ("users", "role"): USER_ROLES,
 }
 
 
@@ -90,7 +92,7 @@ def test_conversion_sets_are_derived_from_the_types():
     times, days, amounts = tables.TIME_COLUMNS, tables.DATE_COLUMNS, tables.DECIMAL_COLUMNS
     assert times == {"created_at", "updated_at", "due_at", "visit_at", "started_at", "ended_at",
                      "accepted_at", "hunt_started_at", "lease_until", "idle_since",
-                     "deactivated_at"}
+                     "deactivated_at", "disabled_at", "last_seen"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))

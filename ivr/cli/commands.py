@@ -12,16 +12,18 @@ import logging
 import os
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from ivr.cli.call import call_command
 from ivr.cli.cases import GROUPS as CASE_GROUPS
 from ivr.cli.common import command_transaction, fail, guarded, state
 from ivr.cli.directory import GROUPS as DIRECTORY_GROUPS
+from ivr.cli.users import users
 from ivr.config import describe_settings
 from ivr.domain.clock import utcnow
 from ivr.services import directory, health
-from ivr.services.demo import load_demo_data
+from ivr.services.demo import demo_console_login, load_demo_data
 from ivr.services.replay import replay_spool
 from ivr.services.routing import reap_expired_leases
 from ivr.store.engine import database_place, sqlite_file
@@ -47,7 +49,11 @@ def demo_data_command():
     (refused with IVR_ENV=production)."""
     with command_transaction() as tx:
         added = load_demo_data(tx, utcnow(), state().settings.env)
+        if state().settings.env == "development":
+            login = demo_console_login(tx, current_app.extensions["passwords"], utcnow())
     click.echo(f"demo data: {added} rows added")
+    if state().settings.env == "development":
+        click.echo(f"console: http://127.0.0.1:5000/console/  {login[0]}  {login[1]}")
 
 
 @click.command("reap")
@@ -105,7 +111,8 @@ def check_command():
 # Commands that check the database themselves (or need none).
 WITHOUT_DATABASE = (init_db_command, config_command, check_command, call_command)
 COMMANDS = (init_db_command, demo_data_command, *DIRECTORY_GROUPS, reap_command,
-            spool_replay_command, *CASE_GROUPS, config_command, check_command, call_command)
+            spool_replay_command, *CASE_GROUPS, config_command, check_command, call_command,
+            users)
 
 
 def init_app(app) -> None:

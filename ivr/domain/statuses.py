@@ -234,3 +234,14 @@ class CallbackOutcome(StrEnum):
 
 
 CALLBACK_OUTCOMES: tuple[CallbackOutcome, ...] = tuple(CallbackOutcome)
+
+
+class UserRole(StrEnum):
+    """What a console user may do (users.role): analysts work cases, the coordinator also
+    manages analysts, users and assignments."""
+
+    ANALYST = "analyst"
+    COORDINATOR = "coordinator"
+
+
+USER_ROLES: tuple[UserRole, ...] = tuple(UserRole)

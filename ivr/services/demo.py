@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
-from ivr.domain.statuses import AnalystStatus
+from argon2 import PasswordHasher
+
+from ivr.domain.statuses import AnalystStatus, UserRole
 from ivr.services import directory
+from ivr.services import users as user_service
 from ivr.store import analysts
 from ivr.store import directory as store
+from ivr.store import users as user_rows
 from ivr.store.tx import Tx
 
 PRODUCTION = "production"
@@ -78,3 +83,21 @@ def demo_rows(tx: Tx) -> list[str]:
         if contact is not None:
             found.append(f"contact {contact.id} ({contact.name})")
     return found
+
+
+# The console's demo analyst (development only): works as the first demo analyst.
+DEMO_USER = ("Analista Demo Uno", "analista.demo@example.com")
+
+
+def demo_console_login(tx: Tx, hasher: PasswordHasher, now: datetime) -> tuple[str, str]:
+    """The demo analyst's console login, (e-mail, password): the user is added if missing,
+    and given a new random password each time (printed, never stored in clear)."""
+    name, email = DEMO_USER
+    password = secrets.token_urlsafe(12)
+    user = user_rows.user_by_email(tx, email)
+    if user is None:
+        user_service.add_user(tx, hasher, name=name, email=email, role=UserRole.ANALYST,
+                              password=password, analyst_ref=ANALYSTS[0][1], now=now)
+    else:
+        user_rows.set_password_hash(tx, user.id, hasher.hash(password))
+    return email, password

@@ -102,7 +102,7 @@ _LIST_FILTERS = {
     "since": "created_at >= :since",
     "until": "created_at < :until",
 }
-_LISTINGS: dict[tuple[str, ...], Q] = {}
+_LISTINGS: dict[tuple[tuple[str, ...], bool], Q] = {}
 _RECORDINGS_OF_CASE = Q("SELECT * FROM recordings WHERE case_id = :case_id ORDER BY id")
 
 
@@ -120,20 +120,25 @@ def list_cases(
     company_text: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    limit: int | None = None,
 ) -> list[Rec]:
     """Cases, newest first: in a status, of a company (`company_key`: words of its matching
     key; `company_text`: lower-case text of the name as said), opened at or after `since`
-    and before `until`; each filter only when given (company: both, or neither)."""
+    and before `until`; each filter only when given (company: both, or neither); at most
+    `limit` when given."""
     filters = {"status": status, "company": company_key, "since": since, "until": until}
     given = tuple(name for name, value in filters.items() if value is not None)
-    q = _LISTINGS.get(given)
+    q = _LISTINGS.get((given, limit is not None))
     if q is None:
         where = " AND ".join(_LIST_FILTERS[name] for name in given)
-        q = _LISTINGS[given] = Q(
+        q = _LISTINGS[(given, limit is not None)] = Q(
             "SELECT * FROM cases"  # noqa: S608 - fixed fragments
             + (f" WHERE {where}" if where else "")
-            + " ORDER BY created_at DESC, id DESC")
+            + " ORDER BY created_at DESC, id DESC"
+            + (" LIMIT :limit" if limit is not None else ""))
     values = {name: filters[name] for name in given if name != "company"}
+    if limit is not None:
+        values["limit"] = limit
     if company_key is not None:
         values.update(company_key=_containing(company_key),
                       company_text=_containing(company_text or company_key))

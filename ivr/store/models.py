@@ -236,3 +236,69 @@ class CallbackAttempt(Base):
     outcome: Mapped[str]
     note: Mapped[str | None]
     created_at: Mapped[datetime]
+
+
+class User(Base):
+    """A console user: an analyst or the coordinator."""
+
+    __table__ = tables.users
+
+    id: Mapped[int]
+    email: Mapped[str]
+    name: Mapped[str]
+    role: Mapped[str]
+    analyst_id: Mapped[int | None]
+    password_hash: Mapped[str]
+    disabled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class ConsoleSession(Base):
+    """A logged-in browser: its token's hash, whose it is, when it was last seen."""
+
+    __table__ = tables.console_sessions
+
+    id: Mapped[int]
+    token_hash: Mapped[str]
+    user_id: Mapped[int]
+    created_at: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    client_address: Mapped[str | None]
+
+
+class LoginFailure(Base):
+    """A failed login, counted per account and per client address."""
+
+    __table__ = tables.login_failures
+
+    id: Mapped[int]
+    email: Mapped[str]
+    client_address: Mapped[str | None]
+    created_at: Mapped[datetime]
+
+
+class CaseNote(Base):
+    """A note a user added to a case."""
+
+    __table__ = tables.case_notes
+
+    id: Mapped[int]
+    case_id: Mapped[int]
+    user_id: Mapped[int]
+    body: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """One field changed by someone: before and after."""
+
+    __table__ = tables.audit_log
+
+    id: Mapped[int]
+    user_id: Mapped[int | None]
+    table_name: Mapped[str]
+    row_id: Mapped[int]
+    field: Mapped[str]
+    old_value: Mapped[str | None]
+    new_value: Mapped[str | None]
+    created_at: Mapped[datetime]

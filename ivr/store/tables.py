@@ -41,6 +41,7 @@ from ivr.domain.statuses import (
     GUESS_KINDS,
     RECORDING_STATUSES,
     SEVERITIES,
+    USER_ROLES,
     VISIT_STATUSES,
     check_in,
 )
@@ -270,6 +271,68 @@ callback_attempts = Table(
     one_of("callback_attempts", "outcome", CALLBACK_OUTCOMES),
     Index("ix_callback_attempts_case", "case_id", "created_at"),
 )
+
+# --- the console (revision 0005) ---------------------------------------------------------------
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(200), nullable=False),  # lower case: the login name
+    Column("name", String(120), nullable=False),
+    Column("role", String(12), nullable=False),
+    Column("analyst_id", Integer, ForeignKey("analysts.id")),  # the analyst they work as
+    Column("password_hash", String(200), nullable=False),  # argon2id with its parameters
+    Column("disabled_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("email", name="uq_users_email"),
+    one_of("users", "role", USER_ROLES),
+)
+
+console_sessions = Table(
+    "console_sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False),  # SHA-256 of the cookie's token
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),  # the idle timeout counts from here
+    Column("client_address", String(45)),
+    UniqueConstraint("token_hash", name="uq_console_sessions_token"),
+    Index("ix_console_sessions_user", "user_id"),
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(200), nullable=False),  # as tried, known or not
+    Column("client_address", String(45)),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_login_failures_email", "email", "created_at"),
+    Index("ix_login_failures_address", "client_address", "created_at"),
+)
+
+case_notes = Table(
+    "case_notes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_case_notes_case", "case_id", "created_at"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id")),  # NULL: the line or a command
+    Column("table_name", String(40), nullable=False),
+    Column("row_id", Integer, nullable=False),
+    Column("field", String(40), nullable=False),
+    Column("old_value", Text),
+    Column("new_value", Text),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_audit_log_row", "table_name", "row_id", "created_at"),
+)
+
 
 def _is_decimal(type_) -> bool:
     """Whether a column type holds exact amounts (Numeric returned as Decimal, not Float)."""

@@ -1,0 +1,169 @@
+"""End to end in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright):
+log in, go available, a simulated call opens a case, it is in the queue, open it, correct the
+company, add a note, schedule a visit. Screenshots of each screen at 1280 and 390 px wide go
+to tests/screenshots/ (ignored by git).
+
+Skipped when Chromium is not installed, unless REQUIRE_BROWSER=1 (as .ci/run sets).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+import time_machine
+from werkzeug.serving import make_server
+
+from ivr.domain.statuses import CaseStatus, VisitStatus
+from ivr.services.cases import find_case
+from ivr.store import worklists
+from ivr.store.tx import transaction
+from tests.call_walker import HANGUP, Caller, CallWalk
+from tests.conftest import Twilio, caracas
+from tests.console_support import PASSWORD, engine, make_user
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+WIDTHS = (1280, 390)
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing: apt-get install "
+                           "chromium")
+    pytest.skip(f"{CHROMIUM} not installed (set REQUIRE_BROWSER=1 to make this a failure)",
+                allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+class Reporter(Caller):
+    """Reports a fault for 'Empresa Demo' and, nobody answering, asks for a callback."""
+
+    SPEECH = {"company": "Empresa Dem", "name": "María Pérez", "position": "Gerente"}
+
+    def gather(self, path, args, gather):
+        """The answers a reporting caller gives."""
+        answers = {
+            "/voice/menu": {"Digits": "2"},
+            "/voice/report/field": {"SpeechResult": self.SPEECH.get(args.get("f"), "Demo"),
+                                    "Confidence": "0.91"},
+            "/voice/report/email": None,
+            "/voice/report/callback": {"Digits": "1"},
+            "/voice/report/severity": {"Digits": "1"},
+            "/voice/report/after": {"Digits": "9"},
+            "/voice/connect/choice": {"Digits": "1"},
+            "/voice/case/option": HANGUP,
+        }
+        return answers.get(path, {"Digits": "1"})
+
+    def dial(self, number):
+        """The analyst does not pick up."""
+        return "no-answer"
+
+
+@pytest.fixture
+def server(app):
+    """The application served over HTTP on a free local port, CSRF on, as in production."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium from Debian, driven by Playwright (never `playwright install`)."""
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def shoot(page, name: str) -> None:
+    """The current screen at each width, whole page."""
+    SHOTS.mkdir(exist_ok=True)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+
+
+@pytest.mark.slow  # about 7 s per database: Chromium's start and twelve full-page screenshots
+def test_analyst_works_a_new_case_in_the_browser(app, server, browser):
+    """The whole first part of the console, through a real browser."""
+    # Tuesday 16 February 2027, 09:00 in Caracas (the clock ticks on from there).
+    with time_machine.travel(caracas("2027-02-16 09:00"), tick=True):
+        user = make_user(app, email="ana@example.com")
+        page = browser.new_page(viewport={"width": WIDTHS[0], "height": 900},
+                                locale="es-VE", timezone_id="America/Caracas")
+        console_errors = []
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+
+        page.goto(f"{server}/console/")
+        assert page.url.endswith("/console/login")
+        shoot(page, "01-login")
+        page.fill("input[name=email]", "ana@example.com")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button:has-text('Ingresar')")
+        page.wait_for_url(f"{server}/console/")
+
+        page.click("button:has-text('Estar disponible')")
+        page.wait_for_selector(".availability.status-available")
+        assert page.locator("#disponibilidad strong").inner_text() == "Disponible"
+        shoot(page, "02-queue-available")
+
+        walk = CallWalk(Twilio(app).post, Reporter(), caller_id="+584125550123").run()
+        [number] = set(walk.case_numbers)
+
+        page.goto(f"{server}/console/")
+        row = page.locator("table.queue tr", has_text=number)
+        assert row.count() == 1
+        assert "quedan" in row.inner_text()
+        shoot(page, "03-queue-with-case")
+
+        page.click(f"table.queue a:has-text('{number}')")
+        page.wait_for_url(f"{server}/console/cases/{number}")
+        assert page.locator("input[name=company_name]").input_value() == "Empresa Dem"
+        shoot(page, "04-case")
+
+        page.fill("input[name=company_name]", "Empresa Demo")
+        page.fill("input[name=email]", "no-es-un-correo")
+        page.click("button:has-text('Guardar datos')")
+        assert page.locator(".error", has_text="No es un correo válido").count() == 1
+        shoot(page, "05-case-form-error")
+        page.fill("input[name=email]", "maria@example.com")
+        page.click("button:has-text('Guardar datos')")
+        page.wait_for_selector(".flash-ok:has-text('Datos del caso guardados')")
+
+        page.fill("textarea[name=body]", "El servidor de archivos no arranca; llamar a María.")
+        page.click("button:has-text('Agregar nota')")
+        page.wait_for_selector(".flash-ok:has-text('Nota agregada')")
+
+        page.fill("input[name=day]", "2027-02-18")
+        page.fill("input[name=time]", "10:30")
+        page.fill("input[name=cost]", "45")
+        page.select_option("select[name=visit_status]", str(VisitStatus.CONFIRMED))
+        page.click("button:has-text('Programar visita')")
+        page.wait_for_selector(".flash-ok:has-text('Visita programada')")
+        timeline = page.locator("ol.timeline").inner_text()
+        assert "Llamada" in timeline and "Nota de Ana Analista" in timeline
+        assert "Empresa Demo" in timeline and "Grabación" in timeline
+        shoot(page, "06-case-worked")
+        # No CSP violation, no script error (the one 400 is the form error above).
+        assert [e for e in console_errors if "Failed to load resource" not in e] == []
+        assert len(console_errors) == 1 and "400" in console_errors[0]
+
+    with transaction(engine(app)) as tx:
+        stored = find_case(tx, number)
+        notes = worklists.notes_of_case(tx, stored.id)
+    assert stored.company_name == "Empresa Demo" and stored.email == "maria@example.com"
+    assert stored.status == CaseStatus.VISIT_SCHEDULED and stored.visit_status == "confirmed"
+    assert [n.user_id for n in notes] == [user.id]
+
