@@ -261,3 +261,11 @@ def clock():
     yield travel
     for traveller in travellers:
         traveller.stop()
+
+
+class NoBackgroundReplay:
+    """A spool replayer that never starts on its own: for tests that replay the spool
+    themselves and count what it applied (a background replay could take it first)."""
+
+    def poke(self, app) -> None:
+        """Nothing: no background replay."""

@@ -26,7 +26,7 @@ from ivr.store.schema import init_db
 from ivr.store.tx import transaction
 from ivr.voice import CALLBACK_ENDPOINTS
 from ivr.voice.offline import SILENT_ENDPOINTS, replay_spool
-from tests.conftest import TOKEN, Twilio, call_params, spoken, twiml
+from tests.conftest import TOKEN, NoBackgroundReplay, Twilio, call_params, spoken, twiml
 
 FALLBACK = ("+584140143913", "+584140320151")
 OPEN, CLOSED = "2026-12-07 09:00", "2026-12-07 21:00"
@@ -145,6 +145,8 @@ def test_fallback_url_first_thing_without_the_database(gone, clock):
 def test_the_number_given_offline_is_found_once_replayed(gone, clock):
     """The offline case number is longer than online ones (never taken) and is found later."""
     app, restore = gone
+    # This test replays the spool itself: no background replay may take it first.
+    app.extensions["ivr"].replayer = NoBackgroundReplay()
     clock(CLOSED)
     poster = Twilio(app)
     sid = poster.new_sid()

@@ -19,7 +19,7 @@ from ivr.store.schema import init_db
 from ivr.store.spool import Spool
 from ivr.store.tx import transaction
 from ivr.voice.offline import replay_spool
-from tests.conftest import TOKEN, Twilio, call_params, spoken, twiml
+from tests.conftest import TOKEN, NoBackgroundReplay, Twilio, call_params, spoken, twiml
 
 FALLBACK = "+584140143913"
 
@@ -38,6 +38,7 @@ def sqlite_app(tmp_path):
                       "SECRET_KEY": "x", "PUBLIC_BASE_URL": "",
                       "SPOOL_DIR": str(tmp_path / "spool")})
     app.extensions["ivr"].schedules.path = str(tmp_path / "schedule.json")
+    app.extensions["ivr"].replayer = NoBackgroundReplay()  # the tests replay, and count
     app.db_dir = db_dir
     app.db_url = url
     yield app

@@ -19,7 +19,7 @@ from ivr.services.replay import offline_case_number
 from ivr.store.models import Analyst, Call, Case, DialAttempt, Recording
 from ivr.voice.offline import replay_spool
 from tests.call_walker import database_gone
-from tests.conftest import call_params, twiml
+from tests.conftest import NoBackgroundReplay, call_params, twiml
 from tests.routing_support import add_analysts
 
 OPEN, CLOSED = "2026-12-07 09:00", "2026-12-07 21:00"
@@ -250,6 +250,7 @@ def test_status_callbacks_before_the_first_webhook(twilio, session, clock, no_ap
 def test_offline_message_callbacks_in_any_order_are_replayed(app, twilio, session, clock,
                                                             order):
     """Offline: message, its recording status and the call's status spooled in any order."""
+    app.extensions["ivr"].replayer = NoBackgroundReplay()  # the test replays, and counts
     clock(CLOSED)
     twiml(twilio.post("/voice/incoming", call_params(twilio.new_sid())))  # schedule cached
     sid = twilio.new_sid()
