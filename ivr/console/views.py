@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from wtforms.fields.choices import SelectChoice
 
 from ivr.console.auth import coordinator_only
@@ -24,7 +33,7 @@ from ivr.domain.business_hours import to_caracas
 from ivr.domain.case_numbers import ACCEPTED_LENGTHS, CaseNumberCheck
 from ivr.domain.clock import utcnow
 from ivr.domain.statuses import VisitStatus
-from ivr.services import console
+from ivr.services import console, recordings
 from ivr.services import users as user_service
 from ivr.services.directory import DirectoryError, contract_hours
 from ivr.store.tx import Rec, Tx
@@ -220,6 +229,25 @@ def schedule_visit(number: str):
         console.schedule_visit(tx, current_user(), found, local, form.cost.data,
                                form.visit_status.data, utcnow())
     return _done(number, "Visita programada.")
+
+
+@bp.get("/recordings/<recording_sid>.mp3")
+def recording(recording_sid: str):
+    """A case's recording, streamed from Twilio with the account's credentials (the browser
+    never sees a Twilio URL); a recording not available yet says so."""
+    with db() as tx:
+        found = recordings.find_recording(tx, recording_sid)
+    if found is None:
+        abort(404)
+    settings = app_state().settings
+    try:
+        chunks = recordings.stream_recording(
+            found, api_url=settings.twilio_api_url, account_sid=settings.twilio_account_sid,
+            token=str(settings.twilio_auth_token))
+    except recordings.RecordingUnavailable as error:
+        return Response(f"{error}\n", status=404, mimetype="text/plain")
+    return Response(stream_with_context(chunks), mimetype="audio/mpeg",
+                    headers={"Cache-Control": "private, no-store"})
 
 
 @bp.get("/users")

@@ -14,12 +14,14 @@ import re
 import secrets
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from ivr.domain.errors import InputError
 from ivr.domain.statuses import RecordingStatus
-from ivr.store.tx import Rec
+from ivr.store import cases as case_rows
+from ivr.store.tx import Rec, Tx
 
 API_VERSION = "2010-04-01"
 MEDIA_FORMAT = "mp3"
@@ -130,3 +132,49 @@ def _fetch_one(recording: Rec, path: str, url: str, account_sid: str, token: str
     except OSError as error:
         return Fetched(recording, None, f"cannot write {path}: {error.strerror or error}")
     return Fetched(recording, path)
+
+
+def find_recording(tx: Tx, recording_sid: str) -> Rec | None:
+    """A recording of a case, by its Twilio SID (None: unknown, or on no case)."""
+    recording = case_rows.recording_by_sid(tx, recording_sid)
+    return recording if recording is not None and recording.case_id is not None else None
+
+
+class RecordingUnavailable(RuntimeError):
+    """A recording that cannot be played (yet): the message says why, for the analyst."""
+
+
+def playable(recording: Rec) -> bool:
+    """Whether a recording can be played: a Twilio SID, and not failed or absent."""
+    return (bool(_RECORDING_SID.fullmatch(recording.recording_sid or ""))
+            and recording.status not in _NOT_FETCHED)
+
+
+def stream_recording(recording: Rec, *, api_url: str, account_sid: str | None,
+                     token: str) -> Iterator[bytes]:
+    """The recording's audio from Twilio, in chunks, fetched with the account's credentials
+    (the media stays behind Twilio's HTTP authentication: no Twilio URL reaches a browser).
+    The connection is opened before the first chunk, so a refusal raises here."""
+    if not account_sid or not token.strip():
+        raise RecordingUnavailable("las grabaciones no están configuradas (TWILIO_ACCOUNT_SID)")
+    if not playable(recording):
+        raise RecordingUnavailable("esta grabación no está disponible")
+    url = media_url(api_url, account_sid, recording.recording_sid)
+    try:
+        response = urllib.request.urlopen(_request(url, account_sid, token),  # noqa: S310
+                                          timeout=TIMEOUT_SECONDS)
+    except urllib.error.HTTPError as error:
+        error.close()
+        raise RecordingUnavailable("la grabación aún no está disponible" if error.code == 404
+                                   else f"Twilio respondió HTTP {error.code}") from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        raise RecordingUnavailable(f"no se pudo llegar a Twilio: "
+                                   f"{getattr(error, 'reason', error)}") from None
+    return _chunks(response)
+
+
+def _chunks(response) -> Iterator[bytes]:
+    """A response's body in chunks; the connection closed at the end."""
+    with response:
+        while chunk := response.read(CHUNK):
+            yield chunk

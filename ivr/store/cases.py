@@ -104,6 +104,7 @@ _LIST_FILTERS = {
 }
 _LISTINGS: dict[tuple[tuple[str, ...], bool], Q] = {}
 _RECORDINGS_OF_CASE = Q("SELECT * FROM recordings WHERE case_id = :case_id ORDER BY id")
+_RECORDING_BY_SID = Q("SELECT * FROM recordings WHERE recording_sid = :sid")
 
 
 def _containing(text: str) -> str:
@@ -143,6 +144,11 @@ def list_cases(
         values.update(company_key=_containing(company_key),
                       company_text=_containing(company_text or company_key))
     return tx.rows(q, **values)
+
+
+def recording_by_sid(tx: Tx, recording_sid: str) -> Rec | None:
+    """A recording by its Twilio SID."""
+    return tx.row(_RECORDING_BY_SID, sid=recording_sid)
 
 
 def recordings_of_case(tx: Tx, case_id: int) -> list[Rec]:
