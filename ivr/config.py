@@ -78,6 +78,10 @@ class Settings:
     # The account whose recordings operators download (recordings get), and the API's base.
     twilio_account_sid: str | None = None
     twilio_api_url: str = DEFAULT_TWILIO_API_URL
+    # The outbox: a message not sent within this age expires (never sent late).
+    outbox_max_age_minutes: int = 60
+    # The caller ID a call back shows the client (a Twilio number or a verified caller ID).
+    callback_caller_id: str | None = None
     # Where each setting came from: the environment, the env file, the instance folder, or
     # nothing (the default); and the env file read, if any.
     env_file: str | None = None
@@ -235,6 +239,9 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         db_connect_timeout=_int(env, "DB_CONNECT_TIMEOUT", Settings.db_connect_timeout),
         twilio_account_sid=account_sid,
         twilio_api_url=api_url,
+        outbox_max_age_minutes=_int(env, "OUTBOX_MAX_AGE_MINUTES",
+                                    Settings.outbox_max_age_minutes),
+        callback_caller_id=(env.get("CALLBACK_CALLER_ID") or "").strip() or None,
         env_file=env_file,
         origins=MappingProxyType(origins),
     )
@@ -345,6 +352,8 @@ SETTING_NAMES: dict[str, str] = {
     "MISSED_CALLS_TO_AWAY": "missed_calls_to_away",
     "SPOOL_DIR": "spool_dir",
     "DB_CONNECT_TIMEOUT": "db_connect_timeout",
+    "OUTBOX_MAX_AGE_MINUTES": "outbox_max_age_minutes",
+    "CALLBACK_CALLER_ID": "callback_caller_id",
 }
 
 

@@ -224,7 +224,7 @@ def test_snapshot_sees_every_kind_of_object():
     assert ("numeric", 12, 2) in snap["types"]["cases"].values()
     assert snap["primary_keys"]["calls"] == ("call_sid",)
     checks = [c for table in snap["check_constraints"].values() for c in table]
-    assert len(checks) == 12
+    assert len(checks) == 13
     assert ("ck_cases_severity", ("severity",), (), (1, 2, 3), True) in checks
     assert all(len(c[1]) == 1 and (c[2] or c[3]) for c in checks)
 
@@ -428,6 +428,8 @@ def minimal_row(table: str, n: int, **changes) -> dict:
         "callback_attempts": {"case_id": 1, "outcome": "spoke", "created_at": NOW},
         "users": {"email": f"u{n}@example.com", "name": f"U{n}", "role": "analyst",
                   "password_hash": "x", "created_at": NOW},
+        "outbox": {"kind": "call", "payload": "{}", "status": "pending", "attempts": 0,
+                   "next_attempt_at": NOW, "created_at": NOW, "updated_at": NOW},
     }
     return {**rows[table], **changes}
 
@@ -457,7 +459,7 @@ def test_every_check_is_exercised():
         "ck_analysts_status", "ck_cases_status", "ck_cases_severity", "ck_cases_callback_state",
         "ck_cases_visit_status", "ck_recordings_status", "ck_calls_status", "ck_calls_outcome",
         "ck_dial_attempts_outcome", "ck_guesses_kind", "ck_callback_attempts_outcome",
-        "ck_users_role"}
+        "ck_users_role", "ck_outbox_status"}
     for table, constraint in CHECKS:
         assert constraint.name.startswith(f"ck_{table}_")
         assert minimal_row(table, 1)

@@ -28,6 +28,7 @@ from ivr.domain.statuses import (
     DIAL_OUTCOMES,
     GUESS_KINDS,
     OPEN_CASE_STATUSES,
+    OUTBOX_STATUSES,
     RECORDING_STATUSES,
     SEVERITIES,
     USER_ROLES,
@@ -54,6 +55,7 @@ CHECKED = {
     ("guesses", "kind"): GUESS_KINDS,
     ("callback_attempts", "outcome"): CALLBACK_OUTCOMES,
     ("users", "role"): USER_ROLES,
+    ("outbox", "status"): OUTBOX_STATUSES,
 }
 
 
@@ -92,7 +94,8 @@ def test_conversion_sets_are_derived_from_the_types():
     times, days, amounts = tables.TIME_COLUMNS, tables.DATE_COLUMNS, tables.DECIMAL_COLUMNS
     assert times == {"created_at", "updated_at", "due_at", "visit_at", "started_at", "ended_at",
                      "accepted_at", "hunt_started_at", "lease_until", "idle_since",
-                     "deactivated_at", "disabled_at", "last_seen"}
+                     "deactivated_at", "disabled_at", "last_seen",
+                     "next_attempt_at", "claimed_at"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))

@@ -245,3 +245,16 @@ class UserRole(StrEnum):
 
 
 USER_ROLES: tuple[UserRole, ...] = tuple(UserRole)
+
+
+class OutboxStatus(StrEnum):
+    """Where a message to the outside stands (outbox.status)."""
+
+    PENDING = "pending"  # waiting for its next attempt (next_attempt_at)
+    SENDING = "sending"  # claimed by a worker (claimed_at), not marked yet
+    SENT = "sent"
+    FAILED = "failed"  # refused for good by the provider
+    EXPIRED = "expired"  # not sent within OUTBOX_MAX_AGE_MINUTES
+
+
+OUTBOX_STATUSES: tuple[OutboxStatus, ...] = tuple(OutboxStatus)

@@ -302,3 +302,21 @@ class AuditEntry(Base):
     old_value: Mapped[str | None]
     new_value: Mapped[str | None]
     created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """Something to send to the outside, delivered by the outbox worker."""
+
+    __table__ = tables.outbox
+
+    id: Mapped[int]
+    kind: Mapped[str]
+    payload: Mapped[str]
+    status: Mapped[str]
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None]
+    provider_sid: Mapped[str | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -39,6 +39,7 @@ from ivr.domain.statuses import (
     CASE_STATUSES,
     DIAL_OUTCOMES,
     GUESS_KINDS,
+    OUTBOX_STATUSES,
     RECORDING_STATUSES,
     SEVERITIES,
     USER_ROLES,
@@ -331,6 +332,25 @@ audit_log = Table(
     Column("new_value", Text),
     Column("created_at", DateTime, nullable=False),
     Index("ix_audit_log_row", "table_name", "row_id", "created_at"),
+)
+
+# --- the outbox (revision 0006) ----------------------------------------------------------------
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # 'call' (SMS, e-mail… later)
+    Column("payload", Text, nullable=False),  # JSON: what the sender needs
+    Column("status", String(8), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("claimed_at", DateTime),  # set while a worker sends it
+    Column("last_error", Text),
+    Column("provider_sid", String(64)),  # Twilio's sid once sent
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    one_of("outbox", "status", OUTBOX_STATUSES),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
 )
 
 

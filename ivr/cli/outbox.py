@@ -1,0 +1,72 @@
+"""`flask --app wsgi outbox …`: deliver what the line sends out, and show what waits."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask.cli import AppGroup
+
+from ivr.cli.common import command_transaction, state
+from ivr.domain.clock import utcnow
+from ivr.services import outbox as outbox_service
+
+outbox = AppGroup("outbox", help="Calls (and later messages) waiting to be sent out.")
+
+
+def _run(sender) -> outbox_service.Delivery:
+    """One delivery round now."""
+    settings = state().settings
+    return outbox_service.run_once(state().engine, sender, utcnow(),
+                                   max_age=outbox_service.max_age(settings))
+
+
+def _report(delivery: outbox_service.Delivery) -> str:
+    """What a round did, on one line."""
+    return (f"{len(delivery.sent)} sent, {len(delivery.found)} found already sent, "
+            f"{len(delivery.retried)} to retry, {len(delivery.failed)} failed, "
+            f"{len(delivery.expired)} expired")
+
+
+@outbox.command("run-once")
+def outbox_run_once():
+    """Deliver what is due now, once (for cron and tests)."""
+    sender = outbox_service.call_sender(state().settings)
+    click.echo(_report(_run(sender)))
+
+
+@outbox.command("work")
+@click.option("--interval", type=click.FloatRange(0.1, 60), default=2.0, show_default=True,
+              help="Seconds between rounds when nothing was due.")
+def outbox_work(interval):
+    """Deliver continuously until SIGTERM or Ctrl-C."""
+    sender = outbox_service.call_sender(state().settings)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("outbox worker started")
+    try:
+        while not stop.is_set():
+            delivery = _run(sender)
+            if len(delivery):
+                click.echo(_report(delivery))
+            else:
+                stop.wait(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("outbox worker stopped")
+
+
+@outbox.command("list")
+def outbox_list():
+    """Messages pending, being sent, failed or expired, with why."""
+    with command_transaction() as tx:
+        rows = outbox_service.unsent(tx)
+    if not rows:
+        click.echo("nothing waiting")
+    for row in rows:
+        when = row.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{row.id:>5} {row.kind:<6} {row.status:<8} attempts {row.attempts}"
+                   f"  next {when}  {row.last_error or '-'}")
