@@ -82,6 +82,8 @@ class Settings:
     outbox_max_age_minutes: int = 60
     # The caller ID a call back shows the client (a Twilio number or a verified caller ID).
     callback_caller_id: str | None = None
+    # Calls back to one case's client per day (Caracas) placed from the console.
+    callback_attempts_per_day: int = 3
     # Where each setting came from: the environment, the env file, the instance folder, or
     # nothing (the default); and the env file read, if any.
     env_file: str | None = None
@@ -119,6 +121,18 @@ def _phone_list(name: str, raw: str | None, default: tuple[str, ...]) -> tuple[s
     if not numbers:
         raise ConfigError(f"{name} is set but lists no phone number")
     return tuple(numbers)
+
+
+def _caller_id(raw: str | None) -> str | None:
+    """CALLBACK_CALLER_ID in E.164 (national formats accepted), or None when unset."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    number = parse_phone(raw)
+    if number is None:
+        raise ConfigError(f"CALLBACK_CALLER_ID: {raw!r} is not a valid phone number (a Twilio "
+                          "number or a verified caller ID, e.g. +582124713239)")
+    return number
 
 
 def normalise_database_url(url: str) -> str:
@@ -241,7 +255,9 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         twilio_api_url=api_url,
         outbox_max_age_minutes=_int(env, "OUTBOX_MAX_AGE_MINUTES",
                                     Settings.outbox_max_age_minutes),
-        callback_caller_id=(env.get("CALLBACK_CALLER_ID") or "").strip() or None,
+        callback_caller_id=_caller_id(env.get("CALLBACK_CALLER_ID")),
+        callback_attempts_per_day=_int(env, "CALLBACK_ATTEMPTS_PER_DAY",
+                                       Settings.callback_attempts_per_day),
         env_file=env_file,
         origins=MappingProxyType(origins),
     )
@@ -354,6 +370,7 @@ SETTING_NAMES: dict[str, str] = {
     "DB_CONNECT_TIMEOUT": "db_connect_timeout",
     "OUTBOX_MAX_AGE_MINUTES": "outbox_max_age_minutes",
     "CALLBACK_CALLER_ID": "callback_caller_id",
+    "CALLBACK_ATTEMPTS_PER_DAY": "callback_attempts_per_day",
 }
 
 

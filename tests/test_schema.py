@@ -224,7 +224,7 @@ def test_snapshot_sees_every_kind_of_object():
     assert ("numeric", 12, 2) in snap["types"]["cases"].values()
     assert snap["primary_keys"]["calls"] == ("call_sid",)
     checks = [c for table in snap["check_constraints"].values() for c in table]
-    assert len(checks) == 13
+    assert len(checks) == 15
     assert ("ck_cases_severity", ("severity",), (), (1, 2, 3), True) in checks
     assert all(len(c[1]) == 1 and (c[2] or c[3]) for c in checks)
 
@@ -430,12 +430,19 @@ def minimal_row(table: str, n: int, **changes) -> dict:
                   "password_hash": "x", "created_at": NOW},
         "outbox": {"kind": "call", "payload": "{}", "status": "pending", "attempts": 0,
                    "next_attempt_at": NOW, "created_at": NOW, "updated_at": NOW},
+        # Its case, user and analyst are the ones PARENTS inserts first.
+        "callback_calls": {"case_id": 1, "user_id": 1, "analyst_id": 1,
+                           "client_number": "+584125550123", "state": "placing",
+                           "created_at": NOW},
     }
     return {**rows[table], **changes}
 
 
 # Rows a table's minimal rows refer to, inserted first where a test stores rows for good.
-PARENTS = {"callback_attempts": [("cases", {"id": 1, **minimal_row("cases", 9999)})]}
+PARENTS = {"callback_attempts": [("cases", {"id": 1, **minimal_row("cases", 9999)})],
+           "callback_calls": [("cases", {"id": 1, **minimal_row("cases", 9999)}),
+                              ("users", {"id": 1, **minimal_row("users", 9999)}),
+                              ("analysts", {"id": 1, **minimal_row("analysts", 9999)})]}
 
 
 def allowed_values(constraint: CheckConstraint) -> tuple:
@@ -459,7 +466,8 @@ def test_every_check_is_exercised():
         "ck_analysts_status", "ck_cases_status", "ck_cases_severity", "ck_cases_callback_state",
         "ck_cases_visit_status", "ck_recordings_status", "ck_calls_status", "ck_calls_outcome",
         "ck_dial_attempts_outcome", "ck_guesses_kind", "ck_callback_attempts_outcome",
-        "ck_users_role", "ck_outbox_status"}
+        "ck_users_role", "ck_outbox_status", "ck_callback_calls_state",
+        "ck_callback_calls_outcome"}
     for table, constraint in CHECKS:
         assert constraint.name.startswith(f"ck_{table}_")
         assert minimal_row(table, 1)

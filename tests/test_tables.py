@@ -22,6 +22,7 @@ from ivr.domain.statuses import (
     ANALYST_STATUSES,
     CALL_OUTCOMES,
     CALL_STATUSES,
+    CALLBACK_CALL_STATES,
     CALLBACK_OUTCOMES,
     CALLBACK_STATES,
     CASE_STATUSES,
@@ -56,6 +57,8 @@ CHECKED = {
     ("callback_attempts", "outcome"): CALLBACK_OUTCOMES,
     ("users", "role"): USER_ROLES,
     ("outbox", "status"): OUTBOX_STATUSES,
+    ("callback_calls", "state"): CALLBACK_CALL_STATES,
+    ("callback_calls", "outcome"): CALLBACK_OUTCOMES,
 }
 
 
@@ -95,7 +98,7 @@ def test_conversion_sets_are_derived_from_the_types():
     assert times == {"created_at", "updated_at", "due_at", "visit_at", "started_at", "ended_at",
                      "accepted_at", "hunt_started_at", "lease_until", "idle_since",
                      "deactivated_at", "disabled_at", "last_seen",
-                     "next_attempt_at", "claimed_at"}
+                     "next_attempt_at", "claimed_at", "dialled_at", "recorded_at"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))

@@ -1,6 +1,15 @@
 """A local fake of Twilio's REST API (Calls create, list and update), as Twilio answers them:
 JSON bodies, `CA…` sids, HTTP basic auth with the account SID and auth token, errors as
-Twilio's JSON with a code. It records every request, and can be told to fail the next ones."""
+Twilio's JSON with a code. It records every request, and can be told to fail the next ones.
+
+A call it placed is answered by a test (`answer`): the fake walks its Url's TwiML through the
+project's one walker (ivr/sim/walker.py) with webhooks signed by the account's auth token —
+the keys the answering phone presses, the <Dial> it makes ringing the client (answered, no
+answer, busy…), the status callbacks — as Twilio would; or it is never answered
+(`not_answered`: only the status callback). Recordings' media sit behind basic auth at
+`/Recordings/RE….mp3`, which answers with a 302 to the media on another host name, as Twilio
+redirects to its storage; that host refuses a request that carries credentials.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +18,31 @@ import json
 import re
 import secrets
 import threading
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+
+from ivr.sim.simulator import parse_script
+from ivr.sim.walker import Exchange, Observer, ScriptAnswers, Walker, read_twiml, request_target
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-auth-token"  # noqa: S105 - the fake's own test credential
 _CALLS = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Calls(?:/(CA\w+))?\.json$")
+_RECORDING = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Recordings/(RE\w+)\.mp3$")
+_MEDIA = re.compile(r"^/media/(RE\w+)\.mp3$")
+MEDIA_HOST = "localhost"  # the storage's host name: not the API's (127.0.0.1)
+
+
+@dataclass
+class Raw:
+    """An answer that is not JSON: media, or a redirect."""
+
+    body: bytes = b""
+    content_type: str = "application/octet-stream"
+    headers: dict = field(default_factory=dict)
 
 
 class FakeTwilio:
@@ -31,6 +56,9 @@ class FakeTwilio:
         self.lock = threading.Lock()
         self.url = ""
         self.now = lambda: datetime.now(UTC)
+        self.auth_token = AUTH_TOKEN  # the account's: REST credentials and webhook signatures
+        self.media: dict[str, bytes] = {}  # recordings' audio by RecordingSid
+        self.media_seen: list[tuple[str, str | None]] = []  # (path, Authorization) at storage
 
     def created(self) -> list[dict]:
         """The calls placed (as asked: To, From, Url, StatusCallback…)."""
@@ -40,12 +68,12 @@ class FakeTwilio:
         """(status, body) for one request."""
         with self.lock:
             self.requests.append((method, path, {**query, **form}))
+            if _MEDIA.match(path) or _RECORDING.match(path):
+                return self._recording(path, query, auth)
             match = _CALLS.match(path)
             if match is None:
                 return 404, _error(20404, "The requested resource was not found")
-            expected = "Basic " + base64.b64encode(
-                f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
-            if match.group(1) != ACCOUNT_SID or auth != expected:
+            if match.group(1) != ACCOUNT_SID or auth != self.basic():
                 return 401, _error(20003, "Authenticate")
             sid = match.group(2)
             if method == "POST" and sid is None:
@@ -55,6 +83,37 @@ class FakeTwilio:
             if method == "POST":
                 return self._update(sid, form)
             return 405, _error(20004, "Method not allowed")
+
+    def basic(self) -> str:
+        """The Authorization header the account's credentials make."""
+        return "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{self.auth_token}".encode()).decode()
+
+    # --- recordings' media ------------------------------------------------------------------
+
+    def _recording(self, path: str, query: dict, auth: str | None):
+        """Recordings/RE….mp3: basic auth, then a 302 to the storage; the storage serves the
+        bytes to a request with the redirect's signature and no credentials (as S3 does)."""
+        media = _MEDIA.match(path)
+        if media is not None:
+            self.media_seen.append((path, auth))
+            sid = media.group(1)
+            if auth is not None:
+                return 400, Raw(b"Only one auth mechanism allowed", "text/plain")
+            if sid not in self.media or query.get("Signature") != _signature(sid):
+                return 403, Raw(b"AccessDenied", "text/plain")
+            return 200, Raw(self.media[sid], "audio/mpeg")
+        match = _RECORDING.match(path)
+        if match.group(1) != ACCOUNT_SID or auth != self.basic():
+            return 401, _error(20003, "Authenticate")
+        sid = match.group(2)
+        if sid not in self.media:
+            return 404, _error(20404, f"The requested resource /Recordings/{sid} was not found")
+        port = urlsplit(self.url).port
+        location = (f"http://{MEDIA_HOST}:{port}/media/{sid}.mp3?"
+                    + urlencode({"Signature": _signature(sid)}))
+        return 302, Raw(b"", "text/plain", {"Location": location})
+
+    # --- calls ------------------------------------------------------------------------------
 
     def _create(self, form: dict):
         """Calls.json POST."""
@@ -101,6 +160,103 @@ class FakeTwilio:
         return 404, _error(20404, f"The requested resource /Calls/{sid}.json was not found")
 
 
+    def placed(self, sid: str | None = None) -> dict:
+        """A call placed (the last one when no sid is given)."""
+        if sid is None:
+            return self.calls[-1]
+        return next(entry for entry in self.calls if entry["call"]["sid"] == sid)
+
+    def answer(self, transport, script: str, sid: str | None = None) -> PlacedCall:
+        """The phone called answers: its Url's TwiML walked by the project's walker through
+        `transport` (the app's test client, or HTTP to a server), with `script` as the
+        simulator's grammar writes it ("1;dial:accept", "2", "-"), then the status callback."""
+        entry = self.placed(sid)
+        asked = entry["asked"]
+        walk = PlacedCall(entry)
+        parts = urlsplit(asked["Url"])
+        if f"{parts.scheme}://{parts.netloc}" != transport.base.rstrip("/"):
+            raise AssertionError(f"the call's Url {asked['Url']} is not on {transport.base}")
+        walker = PlacedCallWalker(
+            transport, ScriptAnswers(parse_script(script)), token=self.auth_token,
+            caller=asked["From"], to=asked["To"], sid=entry["call"]["sid"], observer=walk,
+            status_callback=asked.get("StatusCallback"))
+        entry["call"]["status"] = "in-progress"
+        walk.result = walker.run(request_target(asked["Url"]))
+        entry["call"]["status"] = "completed"
+        return walk
+
+    def not_answered(self, transport, status: str = "no-answer", sid: str | None = None) -> None:
+        """The phone called never answers (no-answer, busy, failed): only the status callback
+        comes, signed, with that CallStatus."""
+        entry = self.placed(sid)
+        asked = entry["asked"]
+        walker = PlacedCallWalker(transport, ScriptAnswers([]), token=self.auth_token,
+                                  caller=asked["From"], to=asked["To"], sid=entry["call"]["sid"],
+                                  status_callback=asked.get("StatusCallback"))
+        walker.finish(status)
+        entry["call"]["status"] = status
+
+
+class PlacedCallWalker(Walker):
+    """The walker for a call the REST API placed: Direction outbound-api, and its final status
+    posted to the call's own StatusCallback (not the number's)."""
+
+    def __init__(self, *args, status_callback: str | None = None, **kwargs):
+        """The walker, with the StatusCallback given at create."""
+        super().__init__(*args, **kwargs)
+        self.status_callback = status_callback
+
+    def call_params(self, status: str = "in-progress") -> dict[str, str]:
+        """The parameters of every request about the placed call."""
+        return {**super().call_params(status), "Direction": "outbound-api"}
+
+    def finish(self, status: str) -> None:
+        """The call's StatusCallback: it is over."""
+        self.flush()
+        if self.status_callback:
+            params = {**self.call_params(status), "CallDuration": str(self.elapsed)}
+            self.callback(self.status_callback, params, f"{status}, {self.elapsed} s")
+
+
+class PlacedCall(Observer):
+    """What an answered call went through: every request and answer, the words heard."""
+
+    def __init__(self, entry: dict):
+        """The fake's record of the call."""
+        self.entry = entry
+        self.exchanges: list[Exchange] = []
+        self.heard: list[str] = []  # by the phone called
+        self.leg_heard: list[str] = []  # by the client, on the <Dial>'s leg
+        self.result = None
+
+    def exchanged(self, exchange: Exchange) -> None:
+        """Keep it."""
+        self.exchanges.append(exchange)
+
+    def said(self, text: str, leg: bool) -> None:
+        """Who heard what."""
+        (self.leg_heard if leg else self.heard).append(text)
+
+    def documents(self) -> list[tuple[str, object]]:
+        """(path, parsed TwiML) of every document fetched, in order."""
+        return [(exchange.path, read_twiml(exchange.reply.body)) for exchange in self.exchanges
+                if exchange.kind == "twiml" and exchange.reply.status == 200]
+
+    def dials(self) -> list:
+        """The <Dial> elements the call met."""
+        return [dial for _path, root in self.documents() for dial in root.iter("Dial")]
+
+    @property
+    def words(self) -> str:
+        """Everything the phone called heard."""
+        return " ".join(self.heard)
+
+
+def _signature(sid: str) -> str:
+    """The storage's signature of a recording's redirect."""
+    return "sig-" + sid[-8:]
+
+
 def _public(call: dict) -> dict:
     """A call as Twilio shows it (without the fake's own fields)."""
     return {k: v for k, v in call.items() if not k.startswith("_")}
@@ -126,6 +282,15 @@ def _handler(fake: FakeTwilio):
             status, payload = fake.handle(method, parts.path, dict(parse_qsl(parts.query)),
                                           dict(parse_qsl(body)),
                                           self.headers.get("Authorization"))
+            if isinstance(payload, Raw):
+                self.send_response(status)
+                self.send_header("Content-Type", payload.content_type)
+                self.send_header("Content-Length", str(len(payload.body)))
+                for name, value in payload.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload.body)
+                return
             if isinstance(payload, dict) and "status" in payload and "code" in payload:
                 payload["status"] = status
             data = json.dumps(payload).encode()

@@ -10,8 +10,11 @@ from flask import Flask
 from ivr.domain.business_hours import to_caracas
 from ivr.domain.statuses import (
     AnalystStatus,
+    CallbackCallState,
+    CallbackOutcome,
     CallbackState,
     CallOutcome,
+    CallStatus,
     CaseStatus,
     RecordingKind,
     RecordingStatus,
@@ -66,6 +69,26 @@ RECORDING_KIND_LABELS = {
     RecordingKind.ADDENDUM: "información adicional", RecordingKind.EMERGENCY: "emergencia",
     RecordingKind.UNKNOWN: "sin clasificar",
 }
+CALLBACK_OUTCOME_LABELS = {
+    CallbackOutcome.SPOKE: "Hablé con el cliente",
+    CallbackOutcome.NO_ANSWER: "No contestó",
+    CallbackOutcome.VOICEMAIL: "Buzón de voz",
+    CallbackOutcome.WRONG_NUMBER: "Número equivocado",
+}
+CALLBACK_CALL_STATE_LABELS = {
+    CallbackCallState.PLACING: "llamando a su teléfono",
+    CallbackCallState.DIALLING: "llamando al cliente",
+    CallbackCallState.DECLINED: "cancelada por el analista",
+    CallbackCallState.MISSED: "el analista no contestó",
+    CallbackCallState.ENDED: "terminada",
+}
+CLIENT_STATUS_LABELS = {
+    CallStatus.COMPLETED: "el cliente contestó",
+    CallStatus.BUSY: "línea del cliente ocupada",
+    CallStatus.NO_ANSWER: "el cliente no contestó",
+    CallStatus.FAILED: "no se pudo llamar al cliente",
+    CallStatus.CANCELED: "cancelada antes de que el cliente contestara",
+}
 FIELD_LABELS = {
     "status": "estado", "severity": "severidad", "company_id": "empresa registrada",
     "company_name": "empresa", "company_to_link": "empresa por vincular",
@@ -79,7 +102,8 @@ LABELS = {"case_status": CASE_STATUS_LABELS, "severity": SEVERITY_LABELS,
           "visit_status": VISIT_STATUS_LABELS, "analyst_status": ANALYST_STATUS_LABELS,
           "role": ROLE_LABELS, "outcome": OUTCOME_LABELS,
           "recording_status": RECORDING_STATUS_LABELS, "field": FIELD_LABELS,
-          "recording_kind": RECORDING_KIND_LABELS}
+          "recording_kind": RECORDING_KIND_LABELS, "callback_outcome": CALLBACK_OUTCOME_LABELS,
+          "callback_call": CALLBACK_CALL_STATE_LABELS, "client_status": CLIENT_STATUS_LABELS}
 
 
 def caracas_time(value: datetime | None, pattern: str = "EEE d MMM y, HH:mm") -> str:

@@ -26,6 +26,7 @@ from wtforms.validators import (
 )
 
 from ivr.console.formatting import (
+    CALLBACK_OUTCOME_LABELS,
     CASE_STATUS_LABELS,
     SEVERITY_LABELS,
     VISIT_STATUS_LABELS,
@@ -156,3 +157,15 @@ class VisitForm(FlaskForm):
     visit_status = SelectField("Estado de la visita", choices=[
         SelectChoice(str(k), v) for k, v in VISIT_STATUS_LABELS.items()],
         validators=[DataRequired(REQUIRED)])
+
+
+class OutcomeForm(FlaskForm):
+    """What happened on a call back: the analyst's answer, and a note if they wish."""
+
+    callback_id = HiddenField(validators=[DataRequired(REQUIRED),
+                                          Regexp(r"^[0-9]{1,9}$", message=REQUIRED)])
+    outcome = SelectField("¿Qué pasó?", choices=[SelectChoice("", "Elija una opción")] + [
+        SelectChoice(str(k), v) for k, v in CALLBACK_OUTCOME_LABELS.items()],
+        validators=[DataRequired("Elija qué pasó con la llamada.")])
+    note = TextAreaField("Nota (opcional)", validators=[Optional(), Length(max=1000)],
+                         filters=[_stripped])

@@ -25,6 +25,7 @@ from ivr.console.forms import (
     AvailabilityForm,
     CaseForm,
     NoteForm,
+    OutcomeForm,
     SearchForm,
     StatusForm,
     VisitForm,
@@ -33,7 +34,7 @@ from ivr.domain.business_hours import to_caracas
 from ivr.domain.case_numbers import ACCEPTED_LENGTHS, CaseNumberCheck
 from ivr.domain.clock import utcnow
 from ivr.domain.statuses import VisitStatus
-from ivr.services import console, recordings
+from ivr.services import callback_calls, console, recordings
 from ivr.services import users as user_service
 from ivr.services.directory import DirectoryError, contract_hours
 from ivr.store.tx import Rec, Tx
@@ -120,6 +121,13 @@ def _render_case(tx: Tx, case: Rec, status: int = 200, **forms):
     analysts = console.all_analysts(tx)
     assign_form.analyst_id.choices = [SelectChoice(a.id, a.name) for a in analysts]
     names = {a.id: a.name for a in analysts}
+    now = utcnow()
+    setup = callback_calls.Setup.from_settings(app_state().settings)
+    attempts = callback_calls.of_case(tx, case)
+    awaiting = callback_calls.awaiting_outcome(attempts, user)
+    outcome_form = forms.get("outcome_form") or OutcomeForm(
+        formdata=None, data={"callback_id": str(awaiting.id) if awaiting else ""})
+    calling = callback_calls.live_of_user(tx, user)
     page = render_template(
         "console/case.html", case=case, form=form, visit_form=visit_form,
         note_form=forms.get("note_form") or NoteForm(formdata=None),
@@ -128,7 +136,12 @@ def _render_case(tx: Tx, case: Rec, status: int = 200, **forms):
         assign_form=assign_form, action_form=ActionForm(), timeline=console.timeline(tx, case),
         analyst_names=names, contract_hours=contract_hours(tx, case.company_id)
         if case.company_id else None, may_take=console.may_take(user),
-        may_assign=console.may_assign(user), now=utcnow())
+        may_assign=console.may_assign(user), now=now,
+        callback_blocked=callback_calls.why_not(tx, setup, user, case, now),
+        callback_live=calling if calling is not None and calling.case_id == case.id else None,
+        callback_awaiting=awaiting, outcome_form=outcome_form,
+        callbacks_today=callback_calls.dialled_today(tx, case, now),
+        callbacks_per_day=setup.per_day)
     return page, status
 
 
@@ -229,6 +242,50 @@ def schedule_visit(number: str):
         console.schedule_visit(tx, current_user(), found, local, form.cost.data,
                                form.visit_status.data, utcnow())
     return _done(number, "Visita programada.")
+
+
+def _line_url(endpoint: str) -> str:
+    """The absolute URL of one of the line's webhooks, as Twilio must request it."""
+    base = app_state().settings.public_base_url or request.host_url.rstrip("/")
+    return base + url_for(endpoint)
+
+
+@bp.post("/cases/<number>/callback")
+def call_back(number: str):
+    """Call the client back through the line: the analyst's phone rings first."""
+    form = ActionForm()
+    try:
+        with db() as tx:
+            found = _case_or_404(tx, number)
+            if not form.validate_on_submit():
+                return _render_case(tx, found, 400)
+            callback_calls.place(
+                tx, callback_calls.Setup.from_settings(app_state().settings), current_user(),
+                found, utcnow(), answer_url=_line_url("voice.callback_answer"),
+                status_url=_line_url("voice.callback_status"))
+    except DirectoryError as error:
+        flash(str(error), "error")
+        return redirect(url_for("console.case", number=number), 303)
+    return _done(number, "Su teléfono va a sonar: conteste y marque 1 para llamar al cliente.")
+
+
+@bp.post("/cases/<number>/callback/outcome")
+def callback_outcome(number: str):
+    """Record what happened on a call back (only "spoke" takes the case off the queue)."""
+    form = OutcomeForm()
+    try:
+        with db() as tx:
+            found = _case_or_404(tx, number)
+            if not form.validate_on_submit():
+                return _render_case(tx, found, 400, outcome_form=form)
+            done = console.record_callback_outcome(
+                tx, current_user(), found, int(form.callback_id.data), form.outcome.data,
+                form.note.data or None, utcnow())
+    except DirectoryError as error:
+        flash(str(error), "error")
+        return redirect(url_for("console.case", number=number), 303)
+    return _done(number, "Resultado registrado: devolución de llamada hecha." if done
+                 else "Resultado registrado.")
 
 
 @bp.get("/recordings/<recording_sid>.mp3")

@@ -236,6 +236,26 @@ class CallbackOutcome(StrEnum):
 CALLBACK_OUTCOMES: tuple[CallbackOutcome, ...] = tuple(CallbackOutcome)
 
 
+class CallbackCallState(StrEnum):
+    """Where a call back placed from the console stands (callback_calls.state): the analyst's
+    phone rings first, and only on their 1 is the client dialled."""
+
+    PLACING = "placing"  # queued in the outbox, or ringing the analyst's phone
+    DIALLING = "dialling"  # the analyst pressed 1: the client is dialled (or on the line)
+    DECLINED = "declined"  # the analyst pressed another key, or none
+    MISSED = "missed"  # the analyst's phone was not answered (busy, no answer, failed)
+    ENDED = "ended"  # the call is over after the client was dialled
+
+
+CALLBACK_CALL_STATES: tuple[CallbackCallState, ...] = tuple(CallbackCallState)
+# Calls back that never reached the client's phone: not counted against the daily cap.
+CALLBACK_CALLS_NOT_DIALLED: tuple[CallbackCallState, ...] = (
+    CallbackCallState.DECLINED, CallbackCallState.MISSED)
+# Still going on: the analyst cannot place another one meanwhile.
+CALLBACK_CALLS_LIVE: tuple[CallbackCallState, ...] = (
+    CallbackCallState.PLACING, CallbackCallState.DIALLING)
+
+
 class UserRole(StrEnum):
     """What a console user may do (users.role): analysts work cases, the coordinator also
     manages analysts, users and assignments."""

@@ -21,6 +21,7 @@ from ivr.domain.statuses import (
     DialOutcome,
     UserRole,
 )
+from ivr.services import callback_calls
 from ivr.services import cases as case_service
 from ivr.services.callbacks import callback_queue, schedule_callback
 from ivr.services.company_match import spoken_company
@@ -152,7 +153,7 @@ class TimelineItem:
     """One thing that happened to a case, for its timeline."""
 
     at: datetime
-    kind: str  # call | recording | note | change
+    kind: str  # call | recording | note | change | callback
     row: Rec
 
 
@@ -165,7 +166,9 @@ def timeline(tx: Tx, case: Rec) -> list[TimelineItem]:
     items += [TimelineItem(n.created_at, "note", n) for n in worklists.notes_of_case(tx, case.id)]
     items += [TimelineItem(a.created_at, "change", a)
               for a in audit.entries_of_row(tx, "cases", case.id)]
-    order = {"call": 0, "recording": 1, "change": 2, "note": 3}
+    items += [TimelineItem(b.created_at, "callback", b)
+              for b in callback_calls.of_case(tx, case)]
+    order = {"call": 0, "recording": 1, "change": 2, "note": 3, "callback": 4}
     return sorted(items, key=lambda item: (item.at, order[item.kind]))
 
 
@@ -252,6 +255,15 @@ def schedule_visit(tx: Tx, user: Rec, case: Rec, local: datetime, cost: Decimal,
     at = to_naive_utc(local.replace(tzinfo=CARACAS))
     after = case_service.schedule_visit(tx, case, at, cost, visit_status, now)
     return _audit_case(tx, user, case, after, now)
+
+
+def record_callback_outcome(tx: Tx, user: Rec, case: Rec, callback_id: int, outcome: str,
+                            note: str | None, now: datetime) -> bool:
+    """What happened on the user's call back (only "spoke" takes the case off the callback
+    queue), with the case's changes in the audit trail; whether the callback is done."""
+    attempt = callback_calls.record_outcome(tx, user, case, callback_id, outcome, note, now)
+    _audit_case(tx, user, case, case_service.get_case(tx, case.id), now)
+    return attempt is not None and attempt.closed
 
 
 def may_take(user: Rec) -> bool:

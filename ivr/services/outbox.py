@@ -10,6 +10,8 @@ Delivery, per row:
 - a claim never marked (the worker died between the provider's create and the mark) is taken
   again after CLAIM_TIMEOUT, and first the sender looks for what the provider already has for
   it (Twilio's create takes no idempotency key): found, the row is marked sent, no second call.
+  A call's webhooks carry `outbox=<id>` in their URLs, so the first of them records the call's
+  sid on its row (`note_call_sid`): that exact sid is used before any list is asked for.
 """
 
 from __future__ import annotations
@@ -89,6 +91,11 @@ def _deliver(engine: Engine, sender: Sender, row: Rec, now: datetime, max_age: t
              delivery: Delivery) -> None:
     """One claimed row: look for an earlier send, expire, send, mark."""
     payload = json.loads(row.payload)
+    if row.provider_sid:
+        # The call's own webhook already named it: sent, exactly this one.
+        _mark(engine, row.id, row.provider_sid, now)
+        delivery.found.append(row.id)
+        return
     try:
         if row.status == OutboxStatus.SENDING:
             sid = sender.find_sent(row.id, row.kind, payload, row.claimed_at)
@@ -127,6 +134,14 @@ def _give_up(engine: Engine, row: Rec, status: OutboxStatus, why: str, now: date
     with transaction(engine) as tx:
         store.give_up(tx, row.id, status, why, now)
     log.warning("outbox %s: %s: %s", row.id, status, why)
+
+
+def note_call_sid(tx: Tx, message_id: int, call_sid: str, now: datetime) -> bool:
+    """A webhook of a call the outbox placed (outbox=<id> in its URL) names the call: its sid
+    kept on the row if the row is not marked yet. Whether it was kept."""
+    if not call_sid.startswith("CA"):
+        return False
+    return store.note_sid(tx, message_id, call_sid, now)
 
 
 def unsent(tx: Tx) -> list[Rec]:

@@ -51,6 +51,11 @@ _EXPIRED = Q("SELECT id, lease_call_sid FROM analysts"
              " WHERE lease_until IS NOT NULL AND lease_until <= :now")
 
 
+# One given analyst, for a call back they place themselves: active and on no other call (their
+# chosen status aside: an analyst unavailable for incoming calls may still call clients back).
+_LEASE_ONE = Q(
+    f"{_SET_LEASE} WHERE id = :id AND deactivated_at IS NULL"  # noqa: S608 - constant text
+    " AND (lease_until IS NULL OR lease_until <= :now)")
 _LEASED_PHONE = Q("SELECT phone FROM analysts WHERE id = :id AND lease_call_sid = :sid")
 
 
@@ -81,6 +86,11 @@ def claim(tx: Tx, *, call_sid: str, now: datetime, until: datetime, prefer: int 
                       available=available) == 1:
                 return row
             lost.add(row.id)
+
+
+def lease_one(tx: Tx, analyst_id: int, lease_key: str, now: datetime, until: datetime) -> bool:
+    """Lease one analyst for a call they place, if active and on no call; whether it was."""
+    return tx.run(_LEASE_ONE, id=analyst_id, sid=lease_key, now=now, until=until) == 1
 
 
 def extend_lease(tx: Tx, analyst_id: int, call_sid: str, until: datetime) -> None:

@@ -320,3 +320,24 @@ class OutboxMessage(Base):
     provider_sid: Mapped[str | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class CallbackCall(Base):
+    """A call back placed from the console: the analyst's phone first, then the client."""
+
+    __table__ = tables.callback_calls
+
+    id: Mapped[int]
+    case_id: Mapped[int]
+    user_id: Mapped[int]
+    analyst_id: Mapped[int]
+    outbox_id: Mapped[int | None]
+    call_sid: Mapped[str | None]
+    client_number: Mapped[str]
+    state: Mapped[str]
+    client_status: Mapped[str | None]
+    outcome: Mapped[str | None]
+    created_at: Mapped[datetime]
+    dialled_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    recorded_at: Mapped[datetime | None]

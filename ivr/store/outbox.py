@@ -37,6 +37,11 @@ _RETRY = Q(
 _GIVE_UP = Q(
     "UPDATE outbox SET status = :status, last_error = :error, claimed_at = NULL,"
     " updated_at = :now WHERE id = :id")
+# A call's own webhook names its row (outbox=<id> in its URLs): its sid is kept on a row not
+# marked yet, so a worker that died before marking finds it without asking the provider.
+_NOTE_SID = Q(
+    "UPDATE outbox SET provider_sid = :sid, updated_at = :now"
+    " WHERE id = :id AND provider_sid IS NULL AND status IN (:pending, :sending)")
 _BY_ID = Q("SELECT * FROM outbox WHERE id = :id")
 _UNSENT = Q(
     "SELECT * FROM outbox WHERE status IN (:pending, :sending, :failed, :expired)"
@@ -75,6 +80,13 @@ def reschedule(tx: Tx, message_id: int, when: datetime, error: str, now: datetim
 def give_up(tx: Tx, message_id: int, status: OutboxStatus, error: str, now: datetime) -> None:
     """No more attempts: failed for good or expired, with why."""
     tx.run(_GIVE_UP, id=message_id, status=status, error=error, now=now)
+
+
+def note_sid(tx: Tx, message_id: int, provider_sid: str, now: datetime) -> bool:
+    """The provider's sid, as the message's own webhook reported it, on a row not marked yet.
+    False when the row is marked (or unknown)."""
+    return tx.run(_NOTE_SID, id=message_id, sid=provider_sid, pending=PENDING, sending=SENDING,
+                  now=now) == 1
 
 
 def by_id(tx: Tx, message_id: int) -> Rec | None:

@@ -34,6 +34,7 @@ from ivr.domain.statuses import (
     ANALYST_STATUSES,
     CALL_OUTCOMES,
     CALL_STATUSES,
+    CALLBACK_CALL_STATES,
     CALLBACK_OUTCOMES,
     CALLBACK_STATES,
     CASE_STATUSES,
@@ -351,6 +352,30 @@ outbox = Table(
     Column("updated_at", DateTime, nullable=False),
     one_of("outbox", "status", OUTBOX_STATUSES),
     Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+# --- calls back from the console (revision 0007) ----------------------------------------------
+
+callback_calls = Table(
+    "callback_calls", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),  # who pressed it
+    Column("analyst_id", Integer, ForeignKey("analysts.id"), nullable=False),  # rung first
+    Column("outbox_id", Integer, ForeignKey("outbox.id")),  # the REST call's row
+    Column("call_sid", String(64)),  # the analyst's call, from its first webhook
+    Column("client_number", String(20), nullable=False),  # E.164, as dialled
+    Column("state", String(10), nullable=False),
+    Column("client_status", String(16)),  # the client leg's DialCallStatus
+    Column("outcome", String(16)),  # what the analyst recorded afterwards
+    Column("created_at", DateTime, nullable=False),
+    Column("dialled_at", DateTime),  # the analyst pressed 1
+    Column("ended_at", DateTime),
+    Column("recorded_at", DateTime),  # the outcome
+    one_of("callback_calls", "state", CALLBACK_CALL_STATES),
+    one_of("callback_calls", "outcome", CALLBACK_OUTCOMES),
+    Index("ix_callback_calls_case", "case_id", "created_at"),
+    Index("ix_callback_calls_user", "user_id", "created_at"),
 )
 
 

@@ -11,6 +11,7 @@ from ivr.domain.spanish_dates import describe_deadline
 from ivr.services import reports
 from ivr.services.calls import MAX_WEBHOOKS_PER_CALL, CallParams, touch_call
 from ivr.services.cases import get_case, next_report_seq
+from ivr.services.outbox import note_call_sid
 from ivr.store.tx import Rec
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.twiml import VoiceResponse, no_content, twiml
@@ -27,6 +28,7 @@ def webhook(view=None, *, call: bool = True, bounded: bool = True):
         @wraps(view)
         def handle(**kwargs):
             args = ()
+            note_outbox_call()
             if call:
                 row = begin_call()
                 if bounded and row.webhooks > MAX_WEBHOOKS_PER_CALL:
@@ -37,6 +39,14 @@ def webhook(view=None, *, call: bool = True, bounded: bool = True):
             return no_content() if response is None else twiml(response)
         return handle
     return wrap if view is None else wrap(view)
+
+
+def note_outbox_call() -> None:
+    """A call the outbox placed names its row (`outbox` in the URL): the call's sid is kept on
+    it, so a worker that died before marking it never places it again."""
+    message_id = int_arg("outbox")
+    if message_id is not None:
+        note_call_sid(db(), message_id, (request.form.get("CallSid") or "")[:64], now())
 
 
 def begin_call() -> Rec:
