@@ -125,8 +125,7 @@ def test_the_button_leases_the_analyst_and_writes_the_call_to_the_outbox(line):
     queued = line.outbox_row(row.outbox_id)
     assert queued.status == OutboxStatus.PENDING and line.fake.calls == []
     page = line.page()
-    assert "En curso: llamando a su teléfono" in page
-    assert DISABLED.search(page).group(1) == "Ya tiene una devolución de llamada en curso."
+    assert "En curso: llamando a su teléfono" in page and not ENABLED.search(page)
 
 
 def test_connected_call_uses_the_lines_caller_id_and_the_extension(line):
@@ -156,6 +155,10 @@ def test_connected_call_uses_the_lines_caller_id_and_the_extension(line):
 
     page = line.page()
     assert f'name="callback_id" type="hidden" value="{row.id}"' in page
+    assert not ENABLED.search(page)  # the outcome first
+    follow = line.console.get(line.press().headers["Location"]).get_data(as_text=True)
+    assert "Registre primero qué pasó en la llamada anterior." in follow
+    assert len(line.fake.created()) == 1 and len(line.rows()) == 1
     response = line.outcome(row.id, "spoke", "Reinició el servidor con el cliente")
     assert response.status_code == 303
     assert line.case().callback_state == CallbackState.DONE
@@ -281,6 +284,18 @@ def test_disabled_without_configuration(line, app, changes, why):
     assert line.rows() == [] and line.analyst().lease_call_sid is None
     with transaction(engine(app)) as tx:
         assert outbox.unsent(tx) == []
+
+
+def test_one_call_back_at_a_time(line, app):
+    """While a call back of another case goes on, this case's button says why it waits; an
+    outcome still owed on this case is asked before another call."""
+    other = open_test_case(app, caller="+584145550177", sid="CAother")
+    assert line.console.post(f"/console/cases/{other.number}/callback").status_code == 303
+    assert DISABLED.search(line.page()).group(1) == "Ya tiene una devolución de llamada en curso."
+    response = line.press()
+    follow = line.console.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Ya tiene una devolución de llamada en curso." in follow
+    assert line.rows() == []
 
 
 def test_refused_while_the_analyst_is_on_another_call(line, app):

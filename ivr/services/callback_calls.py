@@ -107,6 +107,8 @@ def why_not(tx: Tx, setup: Setup, user: Rec, case: Rec, now: datetime) -> str | 
         return "El caso no tiene un número para devolver la llamada: agréguelo en los datos."
     if store.live_of_user(tx, user.id) is not None:
         return "Ya tiene una devolución de llamada en curso."
+    if awaiting_outcome(store.of_case(tx, case.id), user) is not None:
+        return "Registre primero qué pasó en la llamada anterior."
     if dialled_today(tx, case, now) >= setup.per_day:
         return (f"Ya se hicieron {setup.per_day} devoluciones de llamada a este cliente hoy: "
                 "el límite diario por caso. Inténtelo mañana.")
