@@ -1,4 +1,5 @@
-# The README's commands. `make run` serves the line on 127.0.0.1:5000 (requirements.txt only);
+# The README's commands. `make run` serves the line on 127.0.0.1:5000 with the outbox worker
+# beside it (requirements.txt only);
 # `make test` runs the whole suite, `make test-fast` all but the tests marked slow (both with
 # requirements-dev.txt, which includes requirements.txt).
 PYTHON ?= python3
@@ -26,9 +27,13 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(DEV_STAMP)
 
+# The outbox worker beside the server: a background job of this shell ignores Ctrl-C, so it
+# gets SIGTERM when the server stops (Ctrl-C included).
 run: $(STAMP)
 	$(BIN)/flask --app wsgi init-db
 	$(BIN)/flask --app wsgi demo-data
+	$(BIN)/flask --app wsgi outbox work & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	GUNICORN_BIND=127.0.0.1:5000 $(BIN)/gunicorn -c gunicorn.conf.py
 
 test: $(DEV_STAMP)
