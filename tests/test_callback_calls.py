@@ -298,6 +298,18 @@ def test_one_call_back_at_a_time(line, app):
     assert line.rows() == []
 
 
+def test_a_lost_status_callback_blocks_nobody_for_long(line, clock):
+    """Twilio never posts the call's end: the analyst's lease expires and, with it, the call
+    back in progress; they can call again (and still record the outcome)."""
+    assert line.press().status_code == 303
+    line.deliver()
+    assert not ENABLED.search(line.page())
+    clock("2027-02-16 10:04")  # the ringing lease (3 min) is over
+    page = line.page()
+    assert "En curso" not in page and ENABLED.search(page)
+    assert line.press().status_code == 303 and len(line.rows()) == 2
+
+
 def test_refused_while_the_analyst_is_on_another_call(line, app):
     """The analyst's lease is held by an incoming call: the call back is refused, nothing
     written."""

@@ -127,7 +127,7 @@ def _render_case(tx: Tx, case: Rec, status: int = 200, **forms):
     awaiting = callback_calls.awaiting_outcome(attempts, user)
     outcome_form = forms.get("outcome_form") or OutcomeForm(
         formdata=None, data={"callback_id": str(awaiting.id) if awaiting else ""})
-    calling = callback_calls.live_of_user(tx, user)
+    calling = callback_calls.live_of_user(tx, user, now)
     page = render_template(
         "console/case.html", case=case, form=form, visit_form=visit_form,
         note_form=forms.get("note_form") or NoteForm(formdata=None),

@@ -74,9 +74,12 @@ class Setup:
         return None
 
 
+LEASE_PREFIX = "callback:"
+
+
 def lease_key(callback_id: int) -> str:
     """What the analyst's lease names while a call back holds it."""
-    return f"callback:{callback_id}"
+    return f"{LEASE_PREFIX}{callback_id}"
 
 
 def client_number(case: Rec) -> str | None:
@@ -105,7 +108,7 @@ def why_not(tx: Tx, setup: Setup, user: Rec, case: Rec, now: datetime) -> str | 
         return "Su usuario no está vinculado a un analista: la llamada sonaría en su teléfono."
     if client_number(case) is None:
         return "El caso no tiene un número para devolver la llamada: agréguelo en los datos."
-    if store.live_of_user(tx, user.id) is not None:
+    if store.live_of_user(tx, user.id, LEASE_PREFIX, now) is not None:
         return "Ya tiene una devolución de llamada en curso."
     if awaiting_outcome(store.of_case(tx, case.id), user) is not None:
         return "Registre primero qué pasó en la llamada anterior."
@@ -149,9 +152,9 @@ def of_case(tx: Tx, case: Rec) -> list[Rec]:
     return store.of_case(tx, case.id)
 
 
-def live_of_user(tx: Tx, user: Rec) -> Rec | None:
-    """The user's call back still going on."""
-    return store.live_of_user(tx, user.id)
+def live_of_user(tx: Tx, user: Rec, now: datetime) -> Rec | None:
+    """The user's call back still going on (its lease not expired)."""
+    return store.live_of_user(tx, user.id, LEASE_PREFIX, now)
 
 
 def analyst_answered(tx: Tx, callback: Rec, call_sid: str) -> bool:

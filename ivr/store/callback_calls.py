@@ -24,9 +24,13 @@ _DIALLED_SINCE = Q(
 _OF_CASE = Q(
     "SELECT b.*, u.name AS user_name FROM callback_calls b JOIN users u ON u.id = b.user_id"
     " WHERE b.case_id = :case_id ORDER BY b.created_at, b.id")
+# Still going on: its analyst's lease still held for it (a status callback that never came
+# leaves the row as it was, but the lease expires and the analyst may call again).
 _LIVE_OF_USER = Q(
-    "SELECT * FROM callback_calls WHERE user_id = :user_id AND state IN (:placing, :dialling)"
-    " ORDER BY id DESC LIMIT 1")
+    "SELECT b.* FROM callback_calls b JOIN analysts a ON a.id = b.analyst_id"
+    " WHERE b.user_id = :user_id AND b.state IN (:placing, :dialling)"
+    " AND a.lease_call_sid = :prefix || CAST(b.id AS VARCHAR(12)) AND a.lease_until > :now"
+    " ORDER BY b.id DESC LIMIT 1")
 _NOTE_SID = Q(
     "UPDATE callback_calls SET call_sid = :sid WHERE id = :id AND call_sid IS NULL")
 _DIAL = Q(
@@ -76,9 +80,11 @@ def of_case(tx: Tx, case_id: int) -> list[Rec]:
     return tx.rows(_OF_CASE, case_id=case_id)
 
 
-def live_of_user(tx: Tx, user_id: int) -> Rec | None:
-    """The user's call back still going on, if any."""
-    return tx.row(_LIVE_OF_USER, user_id=user_id, placing=PLACING, dialling=DIALLING)
+def live_of_user(tx: Tx, user_id: int, lease_prefix: str, now: datetime) -> Rec | None:
+    """The user's call back still going on (its analyst leased under `lease_prefix` + its id
+    until after `now`), if any."""
+    return tx.row(_LIVE_OF_USER, user_id=user_id, placing=PLACING, dialling=DIALLING,
+                  prefix=lease_prefix, now=now)
 
 
 def note_call_sid(tx: Tx, callback_id: int, call_sid: str) -> None:
