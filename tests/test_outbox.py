@@ -16,6 +16,7 @@ from ivr.services.twilio_rest import TwilioRest
 from ivr.store import outbox as store
 from ivr.store.tx import transaction
 from tests.cli_support import ok, refused
+from tests.conftest import call_params
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN
 
 PAYLOAD = {"to": "+584125550123", "from": "+12125550100",
@@ -195,3 +196,31 @@ def test_outbox_run_once_command_places_the_call(app, runner, twilio_api, monkey
     assert ok(runner, "outbox", "run-once") == [
         "1 sent, 0 found already sent, 0 to retry, 0 failed, 0 expired"]
     assert row(app, message_id).status == OutboxStatus.SENT and len(twilio_api.calls) == 1
+
+
+def test_a_calls_own_webhook_names_its_row(app, twilio, twilio_api):
+    """A webhook whose URL carries outbox=<id> keeps its CallSid on that row while the row is
+    not marked (the first one only); the next worker marks the row with it, asking Twilio
+    nothing; a row already marked keeps the sid it was marked with."""
+    now = utcnow()
+    message_id = enqueued(app, now)
+    with transaction(engine(app)) as tx:
+        store.claim(tx, message_id, now)  # claimed; the worker dies before the mark
+    first, other = "CA" + "5" * 32, "CA" + "6" * 32
+    for sid in (first, other):
+        response = twilio.post(f"/voice/callback/status?cb=999&outbox={message_id}",
+                               call_params(sid, CallStatus="completed"))
+        assert response.status_code == 204
+    stored = row(app, message_id)
+    assert stored.status == OutboxStatus.SENDING and stored.provider_sid == first
+    delivery = outbox.run_once(engine(app), sender(twilio_api),
+                               now + outbox.CLAIM_TIMEOUT + timedelta(seconds=1))
+    assert delivery.found == [message_id]
+    assert twilio_api.requests == [] and row(app, message_id).provider_sid == first
+
+    sent_id = enqueued(app, now)
+    outbox.run_once(engine(app), sender(twilio_api), now)
+    placed = row(app, sent_id).provider_sid
+    twilio.post(f"/voice/callback/status?cb=999&outbox={sent_id}",
+                call_params(other, CallStatus="completed"))
+    assert row(app, sent_id).provider_sid == placed != other
