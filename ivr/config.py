@@ -84,6 +84,25 @@ class Settings:
     callback_caller_id: str | None = None
     # Calls back to one case's client per day (Caracas) placed from the console.
     callback_attempts_per_day: int = 3
+    # Messages: the SMS sender (a Twilio number or a Messaging Service MG…), WhatsApp (a
+    # `whatsapp:+…` sender and an approved template's ContentSid per message kind), e-mail.
+    sms_from: str | None = None
+    whatsapp_from: str | None = None
+    whatsapp_templates: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}))
+    smtp_url: Secret = field(default_factory=lambda: Secret(""))
+    smtp_from: str = "CCO Apoyo Empresarial <notificaciones@ccoapoyo.com>"
+    smtp_ca_file: str | None = None
+    cases_notify_to: str | None = None  # the team's address for case summaries
+    coordinator_email: str | None = None  # told when an emergency alert goes unanswered
+    # Urgent cases are due this long after they were opened, at any hour.
+    urgent_callback_minutes: int = 60
+    # Emergency alerts: a round (SMS to every emergency phone, then calls in order) lasts
+    # this long; after this many rounds without anyone taking the case, the coordinator.
+    alert_round_minutes: int = 15
+    alert_max_rounds: int = 3
+    alert_call_minutes: int = 2  # between the calls of a round (the phone rings, the alert)
+    overdue_warn_minutes: int = 30
     # Where each setting came from: the environment, the env file, the instance folder, or
     # nothing (the default); and the env file read, if any.
     env_file: str | None = None
@@ -223,6 +242,12 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
     if api_parts.scheme not in ("http", "https") or not api_parts.netloc:
         raise ConfigError(f"TWILIO_API_URL must be like {DEFAULT_TWILIO_API_URL}, "
                           f"not {api_url!r}")
+    smtp_url = (env.get("SMTP_URL") or "").strip()
+    if smtp_url:
+        smtp_parts = urlsplit(smtp_url)
+        if smtp_parts.scheme not in ("smtp", "smtps") or not smtp_parts.hostname:
+            raise ConfigError("SMTP_URL must be like smtp://user:password@mail.example.com:587 "
+                              "(STARTTLS) or smtps://…:465")
     return Settings(
         env=mode,
         database_url=normalise_database_url(env.get("DATABASE_URL") or default_db),
@@ -258,9 +283,49 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         callback_caller_id=_caller_id(env.get("CALLBACK_CALLER_ID")),
         callback_attempts_per_day=_int(env, "CALLBACK_ATTEMPTS_PER_DAY",
                                        Settings.callback_attempts_per_day),
+        sms_from=(env.get("SMS_FROM") or "").strip() or None,
+        whatsapp_from=_whatsapp_from(env.get("WHATSAPP_FROM")),
+        whatsapp_templates=MappingProxyType(_pairs("WHATSAPP_TEMPLATES",
+                                                   env.get("WHATSAPP_TEMPLATES"))),
+        smtp_url=Secret(smtp_url),
+        smtp_from=(env.get("SMTP_FROM") or "").strip() or Settings.smtp_from,
+        smtp_ca_file=(env.get("SMTP_CA_FILE") or "").strip() or None,
+        cases_notify_to=(env.get("CASES_NOTIFY_TO") or "").strip() or None,
+        coordinator_email=(env.get("COORDINATOR_EMAIL") or "").strip() or None,
+        urgent_callback_minutes=_int(env, "URGENT_CALLBACK_MINUTES",
+                                     Settings.urgent_callback_minutes),
+        alert_round_minutes=_int(env, "ALERT_ROUND_MINUTES", Settings.alert_round_minutes),
+        alert_max_rounds=_int(env, "ALERT_MAX_ROUNDS", Settings.alert_max_rounds),
+        alert_call_minutes=_int(env, "ALERT_CALL_MINUTES", Settings.alert_call_minutes),
+        overdue_warn_minutes=_int(env, "OVERDUE_WARN_MINUTES", Settings.overdue_warn_minutes),
         env_file=env_file,
         origins=MappingProxyType(origins),
     )
+
+
+def _whatsapp_from(raw: str | None) -> str | None:
+    """The WhatsApp sender as Twilio wants it (`whatsapp:+E164`), or None when unset."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    number = parse_phone(raw.removeprefix("whatsapp:"))
+    if number is None:
+        raise ConfigError(f"WHATSAPP_FROM: {raw!r} is not a phone number (whatsapp:+1…)")
+    return f"whatsapp:{number}"
+
+
+def _pairs(name: str, raw: str | None) -> dict[str, str]:
+    """`key=value,key=value` (WHATSAPP_TEMPLATES), or ConfigError naming the bad part."""
+    pairs = {}
+    for part in (raw or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"{name}: {part!r} is not kind=ContentSid")
+        pairs[key.strip()] = value.strip()
+    return pairs
 
 
 def _secret_problems(mode: str, token: str, secret: str) -> list[str]:
@@ -371,6 +436,19 @@ SETTING_NAMES: dict[str, str] = {
     "OUTBOX_MAX_AGE_MINUTES": "outbox_max_age_minutes",
     "CALLBACK_CALLER_ID": "callback_caller_id",
     "CALLBACK_ATTEMPTS_PER_DAY": "callback_attempts_per_day",
+    "SMS_FROM": "sms_from",
+    "WHATSAPP_FROM": "whatsapp_from",
+    "WHATSAPP_TEMPLATES": "whatsapp_templates",
+    "SMTP_URL": "smtp_url",
+    "SMTP_FROM": "smtp_from",
+    "SMTP_CA_FILE": "smtp_ca_file",
+    "CASES_NOTIFY_TO": "cases_notify_to",
+    "COORDINATOR_EMAIL": "coordinator_email",
+    "URGENT_CALLBACK_MINUTES": "urgent_callback_minutes",
+    "ALERT_ROUND_MINUTES": "alert_round_minutes",
+    "ALERT_MAX_ROUNDS": "alert_max_rounds",
+    "ALERT_CALL_MINUTES": "alert_call_minutes",
+    "OVERDUE_WARN_MINUTES": "overdue_warn_minutes",
 }
 
 
@@ -400,6 +478,8 @@ def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
             shown = shown_database_url(value)
         elif isinstance(value, tuple):
             shown = ",".join(value)
+        elif isinstance(value, Mapping):
+            shown = ",".join(f"{k}={v}" for k, v in value.items()) or "-"
         elif value is None:
             shown = "-"
         else:

@@ -43,6 +43,7 @@ class Raw:
     body: bytes = b""
     content_type: str = "application/octet-stream"
     headers: dict = field(default_factory=dict)
+_MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
 
 
 class FakeTwilio:
@@ -70,6 +71,8 @@ class FakeTwilio:
             self.requests.append((method, path, {**query, **form}))
             if _MEDIA.match(path) or _RECORDING.match(path):
                 return self._recording(path, query, auth)
+            if _MESSAGES.match(path):
+                return messages_api(self, method, path, query, form, auth)
             match = _CALLS.match(path)
             if match is None:
                 return 404, _error(20404, "The requested resource was not found")
@@ -255,6 +258,87 @@ class PlacedCall(Observer):
 def _signature(sid: str) -> str:
     """The storage's signature of a recording's redirect."""
     return "sig-" + sid[-8:]
+# --- Messages (SMS and WhatsApp): create, and list by To and DateSent> ----------------------
+
+
+class MessagesState:
+    """The Messages part of the fake: messages taken, and failures to answer next creates
+    with — an HTTP status, (status, Twilio code), or "timeout" (the answer comes too late)."""
+
+    def __init__(self):
+        """Nothing sent yet."""
+        self.sent: list[dict] = []
+        self.failures: list = []
+        self.delay = 0.0  # seconds a "timeout" failure waits before answering
+
+
+def messages_of(fake: FakeTwilio) -> MessagesState:
+    """The fake's Messages state (made on first use)."""
+    if not hasattr(fake, "messages"):
+        fake.messages = MessagesState()
+    return fake.messages
+
+
+def messages_api(fake: FakeTwilio, method: str, path: str, query: dict, form: dict,
+                 auth: str | None):
+    """(status, body) for Messages.json: POST creates, GET lists by To and DateSent>."""
+    if _MESSAGES.match(path).group(1) != ACCOUNT_SID or auth != fake.basic():
+        return 401, _error(20003, "Authenticate")
+    state = messages_of(fake)
+    if method == "GET":
+        return 200, _list_messages(state, path, query)
+    if method != "POST":
+        return 405, _error(20004, "Method not allowed")
+    if state.failures:
+        failure = state.failures.pop(0)
+        if failure == "timeout":
+            # Taken by Twilio but answered too late: the client gives up, the message exists.
+            fake.lock.release()
+            try:
+                threading.Event().wait(state.delay)
+            finally:
+                fake.lock.acquire()
+        else:
+            status, code = failure if isinstance(failure, tuple) else (
+                failure, 21211 if failure < 500 else 20500)
+            return status, _error(code, f"fake failure {status}")
+    if not form.get("To"):
+        return 400, _error(21604, "A 'To' phone number is required")
+    if not form.get("From") and not form.get("MessagingServiceSid"):
+        return 400, _error(21603, "A 'From' phone number is required")
+    if not form.get("Body") and not form.get("ContentSid"):
+        return 400, _error(21602, "Message body is required")
+    now = fake.now()
+    message = {"sid": ("MM" if form.get("ContentSid") else "SM") + secrets.token_hex(16),
+               "account_sid": ACCOUNT_SID, "to": form["To"],
+               "from": form.get("From") or form.get("MessagingServiceSid"),
+               "body": form.get("Body") or "", "status": "queued", "direction": "outbound-api",
+               "date_created": _rfc2822(now), "date_sent": _rfc2822(now),
+               "num_segments": "1", "_created": now, "_asked": dict(form)}
+    state.sent.append(message)
+    return 201, _public(message)
+
+
+def _list_messages(state: MessagesState, path: str, query: dict) -> dict:
+    """Messages.json GET, filtered by To and DateSent> (a date or a time), newest first."""
+    rows = list(state.sent)
+    if "To" in query:
+        rows = [m for m in rows if m["to"] == query["To"]]
+    after = query.get("DateSent>")
+    if after:
+        since = datetime.fromisoformat(after.replace("Z", "+00:00"))
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        rows = [m for m in rows if m["_created"] >= since]
+    rows.sort(key=lambda m: m["_created"], reverse=True)
+    return {"messages": [_public(m) for m in rows], "page": 0, "page_size": 50,
+            "first_page_uri": path, "next_page_uri": None, "previous_page_uri": None,
+            "start": 0, "end": max(len(rows) - 1, 0), "uri": path}
+
+
+def sent_messages(fake: FakeTwilio) -> list[dict]:
+    """The messages taken (as asked: To, From, Body or ContentSid, StatusCallback…)."""
+    return [m["_asked"] for m in messages_of(fake).sent]
 
 
 def _public(call: dict) -> dict:

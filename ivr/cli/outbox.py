@@ -11,12 +11,14 @@ from flask.cli import AppGroup
 from ivr.cli.common import command_transaction, state
 from ivr.domain.clock import utcnow
 from ivr.services import outbox as outbox_service
+from ivr.services import senders
 
-outbox = AppGroup("outbox", help="Calls (and later messages) waiting to be sent out.")
+outbox = AppGroup("outbox", help="Calls, SMS, WhatsApp and e-mail waiting to be sent out.")
 
 
 def _run(sender) -> outbox_service.Delivery:
-    """One delivery round now."""
+    """One round now: the scheduled steps (emergency alerts, overdue warnings), then the
+    delivery of what is due."""
     settings = state().settings
     return outbox_service.run_once(state().engine, sender, utcnow(),
                                    max_age=outbox_service.max_age(settings))
@@ -32,7 +34,7 @@ def _report(delivery: outbox_service.Delivery) -> str:
 @outbox.command("run-once")
 def outbox_run_once():
     """Deliver what is due now, once (for cron and tests)."""
-    sender = outbox_service.call_sender(state().settings)
+    sender = senders.outbox_sender(state().settings)
     click.echo(_report(_run(sender)))
 
 
@@ -41,7 +43,7 @@ def outbox_run_once():
               help="Seconds between rounds when nothing was due.")
 def outbox_work(interval):
     """Deliver continuously until SIGTERM or Ctrl-C."""
-    sender = outbox_service.call_sender(state().settings)
+    sender = senders.outbox_sender(state().settings)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo("outbox worker started")

@@ -25,7 +25,13 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 
 from ivr.domain.statuses import OutboxStatus
-from ivr.services.twilio_rest import ProviderError, ProviderRefused, TwilioRest, with_query
+from ivr.services.twilio_rest import (
+    UNCERTAIN,
+    ProviderError,
+    ProviderRefused,
+    TwilioRest,
+    with_query,
+)
 from ivr.store import outbox as store
 from ivr.store.tx import Rec, Tx, transaction
 
@@ -35,6 +41,8 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=30)
 CLAIM_TIMEOUT = timedelta(minutes=2)  # a send takes seconds: a claim this old was abandoned
 BATCH = 20
+# A confirmation by e-mail is still worth having hours later; a call or an alert is not.
+MAX_AGE_BY_KIND = {"email": timedelta(hours=24)}
 
 
 class Sender(Protocol):
@@ -96,9 +104,14 @@ def _deliver(engine: Engine, sender: Sender, row: Rec, now: datetime, max_age: t
         _mark(engine, row.id, row.provider_sid, now)
         delivery.found.append(row.id)
         return
+    max_age = MAX_AGE_BY_KIND.get(row.kind, max_age)
     try:
-        if row.status == OutboxStatus.SENDING:
-            sid = sender.find_sent(row.id, row.kind, payload, row.claimed_at)
+        # A claim never marked (the worker died), or an attempt left without an answer (a
+        # timeout): the provider may have it already.
+        since = row.claimed_at if row.status == OutboxStatus.SENDING else \
+            row.updated_at if (row.last_error or "").startswith(UNCERTAIN) else None
+        if since is not None:
+            sid = sender.find_sent(row.id, row.kind, payload, since)
             if sid is not None:
                 _mark(engine, row.id, sid, now)
                 delivery.found.append(row.id)
@@ -130,9 +143,13 @@ def _mark(engine: Engine, message_id: int, sid: str, now: datetime) -> None:
 
 
 def _give_up(engine: Engine, row: Rec, status: OutboxStatus, why: str, now: datetime) -> None:
-    """No more attempts."""
+    """No more attempts; a refused row's fallback (a WhatsApp's SMS) is written instead."""
+    fallback = json.loads(row.payload).get("fallback") if status == OutboxStatus.FAILED \
+        else None
     with transaction(engine) as tx:
         store.give_up(tx, row.id, status, why, now)
+        if fallback:
+            enqueue(tx, fallback["kind"], fallback["payload"], now)
     log.warning("outbox %s: %s: %s", row.id, status, why)
 
 
