@@ -56,6 +56,7 @@ class EmergencyContact(Base):
     position: Mapped[int]
     active: Mapped[bool]
     created_at: Mapped[datetime]
+    ring_seconds: Mapped[int | None]
 
 
 class Analyst(Base):
@@ -320,3 +321,24 @@ class OutboxMessage(Base):
     provider_sid: Mapped[str | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Skill(Base):
+    """Something an analyst knows (redes, impresoras...)."""
+
+    __table__ = tables.skills
+
+    id: Mapped[int]
+    name: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class AnalystSkill(Base):
+    """An analyst who has a skill."""
+
+    __table__ = tables.analyst_skills
+
+    id: Mapped[int]
+    analyst_id: Mapped[int]
+    skill_id: Mapped[int]
+    created_at: Mapped[datetime]
