@@ -128,7 +128,8 @@ def dial_leg(response: VoiceResponse, attempt: Rec, phone: str, action: str,
         speaker().say(response, announce)
     dial = response.dial(
         action=url_for(action, a=attempt.id), method="POST",
-        timeout=ring_seconds or settings.dial_timeout, time_limit=settings.dial_time_limit, answer_on_bridge=True,
+        timeout=ring_seconds or settings.dial_timeout, time_limit=settings.dial_time_limit,
+        answer_on_bridge=True,
     )
     dial.number(
         phone, url=url_for("voice.whisper", a=attempt.id), method="POST",
