@@ -42,7 +42,10 @@ def record_changes(tx: Tx, by: int | None, table: str, before: Rec, after: Rec,
                    fields: Iterable[str], now: datetime | None = None) -> None:
     """One entry per field whose value differs between two versions of a row."""
     for field in fields:
-        old, new = audit_value(getattr(before, field)), audit_value(getattr(after, field))
+        old, new = getattr(before, field), getattr(after, field)
+        if isinstance(new, bool) and isinstance(old, int):
+            old = bool(old)  # SQLite keeps booleans as 0 and 1
+        old, new = audit_value(old), audit_value(new)
         if old != new:
             record(tx, by, table, before.id, field, old, new, now)
 
