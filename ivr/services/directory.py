@@ -469,8 +469,9 @@ def edit_contact(tx: Tx, contact: Rec, *, name: str | None = None, phone: str | 
 def remove_contact(tx: Tx, contact: Rec, by: int | None = None) -> int:
     """Remove a contact: the line stops recognising their phone; their cases keep the name and
     company said. How many cases and calls lose the link."""
+    company = store.company_by_id(tx, contact.company_id)
     audit_trail.record_removed(tx, by, "contacts", contact.id,
-                               f"{contact.name} ({contact.company_name})")
+                               f"{contact.name} ({company.name if company else '?'})")
     return store.delete_contact(tx, contact.id)
 
 
