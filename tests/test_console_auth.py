@@ -7,6 +7,7 @@ import pytest
 from werkzeug.routing import Rule
 
 from ivr.domain.statuses import UserRole
+from ivr.services import directory
 from ivr.services import users as user_service
 from ivr.store import users as user_rows
 from ivr.store.tx import transaction
@@ -20,8 +21,9 @@ PUBLIC = {"console.login", "console.static"}
 
 def sample_url(rule: Rule) -> str:
     """A URL of a rule, with made-up values for its arguments."""
-    return rule.build({name: "1234567" if name == "number" else "x"
-                       for name in rule.arguments})[1]
+    samples = {"number": "1234567", "direction": "up", "switch": "on"}
+    return rule.build({name: samples.get(name, 1 if name.endswith("id") or name == "weekday"
+                                         else "x") for name in rule.arguments})[1]
 
 
 def console_rules(app) -> list[Rule]:
@@ -169,6 +171,13 @@ def test_coordinator_routes_refuse_analysts(app):
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert analyst.client.open(sample_url(rule), method=method).status_code == 403
     assert coordinator.get("/console/users").status_code == 200
+    # The coordinator's section: every route of it is marked, and opens for the coordinator.
+    section = [r for r in console_rules(app) if r.rule.startswith("/console/manage")]
+    assert len(section) >= 30
+    assert all(r.endpoint in COORDINATOR_ENDPOINTS for r in section)
+    for rule in section:
+        if "GET" in rule.methods and not rule.arguments:
+            assert coordinator.get(sample_url(rule)).status_code in (200, 302), rule.rule
 
 
 def test_security_headers_on_console_pages(app):
@@ -216,3 +225,18 @@ def test_console_form_without_token_is_refused_with_csrf_on(csrf_on):
     assert refused.status_code == 400
     accepted = console.post("/console/availability", data={"status": "available"})
     assert accepted.status_code == 303
+
+
+def test_coordinator_forms_refuse_a_missing_token_with_csrf_on(csrf_on):
+    """The coordinator's forms are CSRF-protected like the rest: without the token, 400 and
+    nothing written."""
+    make_user(csrf_on, email=COORDINATOR, role=UserRole.COORDINATOR, name="Coordinadora")
+    console = Console(csrf_on)
+    assert console.login(email=COORDINATOR).status_code == 302
+    refused = console.client.post("/console/manage/analysts",
+                                  data={"name": "Luis", "phone": "+584145550199"})
+    assert refused.status_code == 400
+    with transaction(engine(csrf_on)) as tx:
+        assert [a.name for a in directory.list_analysts(tx)] == []
+    assert console.post("/console/manage/analysts", data={
+        "name": "Luis", "phone": "+584145550199"}).status_code == 303

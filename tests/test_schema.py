@@ -253,9 +253,11 @@ def migration_chain() -> list[str]:
 
 
 def test_migrations_are_numbered_sql_revisions():
-    """Revisions are 0001, 0002, … in order, each with its SQL file."""
+    """Revisions are four-digit numbers in increasing order from 0001, each with its SQL
+    file (branches merged later are numbered apart, e.g. 0006 → 0009)."""
     chain = migration_chain()
-    assert chain == [f"{n:04d}" for n in range(1, len(chain) + 1)]
+    assert chain[0] == "0001" and all(len(r) == 4 and r.isdigit() for r in chain)
+    assert chain == sorted(chain)
     for revision in chain:
         sql_files = list(VERSIONS.glob(f"{revision}_*.sql"))
         assert len(sql_files) == 1, revision

@@ -27,6 +27,7 @@ from ivr.services import directory, health
 from ivr.services.demo import demo_console_login, load_demo_data
 from ivr.services.replay import replay_spool
 from ivr.services.routing import reap_expired_leases
+from ivr.services.skills import seed_skills
 from ivr.store.engine import database_place, sqlite_file
 from ivr.store.schema import init_db
 from ivr.store.spool import Spool
@@ -50,6 +51,7 @@ def demo_data_command():
     (refused with IVR_ENV=production)."""
     with command_transaction() as tx:
         added = load_demo_data(tx, utcnow(), state().settings.env)
+        seed_skills(tx, utcnow())
         if state().settings.env == "development":
             login = demo_console_login(tx, current_app.extensions["passwords"], utcnow())
     click.echo(f"demo data: {added} rows added")

@@ -10,11 +10,12 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from ivr.cli.common import command_transaction, state, warn
+from ivr.cli.common import command_transaction, fail, state, warn
 from ivr.domain.business_hours import to_caracas
 from ivr.domain.clock import utcnow
 from ivr.domain.statuses import ANALYST_STATUSES, AnalystStatus
 from ivr.services import directory
+from ivr.services import skills as skill_service
 from ivr.store.tx import Rec
 
 PIN_HELP = "6 to 12 digits, asked twice without echo"
@@ -217,12 +218,16 @@ def emergency_show(phone_ref):
 @click.argument("phone_ref")
 @click.option("--name", help="New name.")
 @click.option("--phone", help="New phone.")
-def emergency_edit(phone_ref, name, phone):
-    """Rename an emergency phone or change its number."""
+@click.option("--ring-seconds", type=int, help="How long this phone rings (5-120 s).")
+@click.option("--default-ring", is_flag=True, help="Ring for the line's DIAL_TIMEOUT again.")
+def emergency_edit(phone_ref, name, phone, ring_seconds, default_ring):
+    """Rename an emergency phone, change its number or how long it rings."""
     with command_transaction() as tx:
         c = directory.edit_emergency(tx, directory.resolve_emergency(tx, phone_ref),
-                                     name=name, phone=phone)
-    click.echo(f"emergency contact {c.position}: {c.name} {c.phone}")
+                                     name=name, phone=phone, ring_seconds=ring_seconds,
+                                     default_ring=default_ring)
+    ring = f", rings {c.ring_seconds} s" if c.ring_seconds else ""
+    click.echo(f"emergency contact {c.position}: {c.name} {c.phone}{ring}")
 
 
 def _print_order(rows: list[Rec]) -> None:
@@ -340,6 +345,18 @@ def companies_edit(company, name, contract_hours, no_contract):
                                    contract_hours=contract_hours, no_contract=no_contract)
     contract = f"contract {c.contract_hours}h" if c.contract_hours else "no contract"
     click.echo(f"company {c.id}: {c.name}, {contract}")
+
+
+@companies.command("merge")
+@click.argument("duplicate")
+@click.argument("into")
+def companies_merge(duplicate, into):
+    """Merge a duplicate company into another: its contacts, cases and aliases follow, its
+    name becomes an alias."""
+    with command_transaction() as tx:
+        gone = directory.resolve_company(tx, duplicate)
+        kept = directory.merge_companies(tx, gone, directory.resolve_company(tx, into))
+    click.echo(f"company {gone.id} ({gone.name}) merged into {kept.id} ({kept.name})")
 
 
 @companies.command("remove")
@@ -526,4 +543,90 @@ def closures_remove(closure):
     click.echo(f"closure {c.id} removed")
 
 
-GROUPS = (analysts, emergency, companies, contacts, closures)
+hours = AppGroup("hours", help="The weekly opening hours (Caracas time). WEEKDAY is 0 "
+                 "(Monday) to 6 (Sunday); a lunch break is the gap between two windows.")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@hours.command("list")
+def hours_list():
+    """The opening windows of each weekday."""
+    with command_transaction() as tx:
+        days = directory.weekday_hours(tx)
+    for weekday, windows in days.items():
+        click.echo(f"{weekday}  {WEEKDAY_NAMES[weekday]:<10} {directory.describe_windows(windows)}")
+
+
+@hours.command("set")
+@click.argument("weekday", type=click.IntRange(0, 6))
+@click.argument("windows", nargs=-1)
+def hours_set(weekday, windows):
+    """Set a weekday's windows, e.g. `hours set 0 08:30-12:00 14:00-17:30` (none: closed)."""
+    spans = []
+    for window in windows:
+        opens, dash, closes = window.partition("-")
+        if not dash:
+            fail(f"{window!r} is not a window: write HH:MM-HH:MM")
+        spans.append((opens, closes))
+    with command_transaction() as tx:
+        stored = directory.set_weekday_hours(tx, weekday, spans)
+    click.echo(f"{WEEKDAY_NAMES[weekday]}: {directory.describe_windows(stored)}")
+
+
+skills = AppGroup("skills", help="What analysts know (redes, impresoras…).")
+
+
+@skills.command("list")
+def skills_list():
+    """Every skill and who has it."""
+    with command_transaction() as tx:
+        rows = skill_service.list_skills(tx)
+        people = {a.id: a.name for a in directory.list_analysts(tx)}
+        held = skill_service.skills_by_analyst(tx)
+    for row in rows:
+        names = [people[i] for i, have in held.items() if row.name in have]
+        click.echo(f"{row.name:<28} {', '.join(names) or '-'}")
+
+
+@skills.command("add")
+@click.argument("name")
+def skills_add(name):
+    """A new skill."""
+    with command_transaction() as tx:
+        row = skill_service.add_skill(tx, name, utcnow())
+    click.echo(f"skill {row.name!r} added")
+
+
+@skills.command("remove")
+@click.argument("name")
+def skills_remove(name):
+    """Remove a skill no analyst has."""
+    with command_transaction() as tx:
+        row = skill_service.find_skill(tx, name)
+        skill_service.remove_skill(tx, row)
+    click.echo(f"skill {row.name!r} removed")
+
+
+@skills.command("grant")
+@click.argument("analyst")
+@click.argument("name")
+def skills_grant(analyst, name):
+    """Give an analyst a skill."""
+    with command_transaction() as tx:
+        a = directory.resolve_analyst(tx, analyst)
+        have = skill_service.grant_skill(tx, a, name, utcnow())
+    click.echo(f"analyst {a.id} ({a.name}): {', '.join(have)}")
+
+
+@skills.command("revoke")
+@click.argument("analyst")
+@click.argument("name")
+def skills_revoke(analyst, name):
+    """Take a skill from an analyst."""
+    with command_transaction() as tx:
+        a = directory.resolve_analyst(tx, analyst)
+        have = skill_service.revoke_skill(tx, a, name, utcnow())
+    click.echo(f"analyst {a.id} ({a.name}): {', '.join(have) or 'no skills'}")
+
+
+GROUPS = (analysts, emergency, companies, contacts, closures, hours, skills)

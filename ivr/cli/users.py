@@ -55,3 +55,36 @@ def users_disable(user):
         found = user_service.find_user(tx, user)
         changed = user_service.disable_user(tx, found, utcnow())
     click.echo(f"user {found.id} {'disabled' if changed else 'was disabled already'}")
+
+
+@users.command("enable")
+@click.argument("user")
+def users_enable(user):
+    """Let a disabled user (id or e-mail) log in again."""
+    with command_transaction() as tx:
+        found = user_service.find_user(tx, user)
+        changed = user_service.enable_user(tx, found, utcnow())
+    click.echo(f"user {found.id} {'enabled' if changed else 'was not disabled'}")
+
+
+@users.command("reset-password")
+@click.argument("user")
+def users_reset_password(user):
+    """Give a user (id or e-mail) a new password, asked twice, hidden; their sessions end."""
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with command_transaction() as tx:
+        found = user_service.find_user(tx, user)
+        user_service.reset_password(tx, _hasher(), found, password, utcnow())
+    click.echo(f"user {found.id}: password changed, sessions ended")
+
+
+@users.command("set-role")
+@click.argument("user")
+@click.argument("role", type=click.Choice([str(r) for r in USER_ROLES]))
+@click.option("--analyst", "analyst_ref", help="The analyst (id or phone) an analyst user is.")
+def users_set_role(user, role, analyst_ref):
+    """Change a user's role; their sessions end."""
+    with command_transaction() as tx:
+        found = user_service.find_user(tx, user)
+        after = user_service.set_role(tx, found, role, analyst_ref, utcnow())
+    click.echo(f"user {after.id}: {after.role}")

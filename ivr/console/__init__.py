@@ -4,7 +4,14 @@ imported here."""
 
 from flask import Flask
 
-from ivr.console import auth, views  # noqa: F401
+from ivr.console import (  # noqa: F401
+    auth,
+    manage_audit,
+    manage_companies,
+    manage_line,
+    manage_people,
+    views,
+)
 from ivr.console.blueprint import bp
 from ivr.console.formatting import register_filters
 

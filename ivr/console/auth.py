@@ -31,6 +31,8 @@ from ivr.services import users as user_service
 COOKIE = "ivr_console"
 PUBLIC_ENDPOINTS = {"console.login", "console.static"}
 COORDINATOR_ENDPOINTS: set[str] = set()
+# The coordinator's section: every endpoint named so needs the role, marked or not.
+COORDINATOR_PREFIX = "console.manage_"
 # No inline script or style anywhere: the pages load /console/static only.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -69,7 +71,9 @@ def require_login():
             return redirect(url_for("console.login"))
         return render_template("console/denied.html", reason="login"), 401
     g.console_user = user
-    if request.endpoint in COORDINATOR_ENDPOINTS and user.role != UserRole.COORDINATOR:
+    coordinators_only = request.endpoint in COORDINATOR_ENDPOINTS or (
+        request.endpoint or "").startswith(COORDINATOR_PREFIX)
+    if coordinators_only and user.role != UserRole.COORDINATOR:
         return render_template("console/denied.html", reason="role"), 403
     return None
 

@@ -86,9 +86,7 @@ def set_availability(tx: Tx, user: Rec, status: str, now: datetime) -> Rec:
     analyst = analyst_of(tx, user)
     if analyst is None:
         raise ConsoleError("Su usuario no está vinculado a un analista.")
-    after = set_analyst_status(tx, analyst, status, now)
-    _audit_fields(tx, user, "analysts", analyst, after, ("status",), now)
-    return after
+    return set_analyst_status(tx, analyst, status, now, by=user.id)
 
 
 # --- the work queue ----------------------------------------------------------------------------

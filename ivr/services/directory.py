@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ivr.domain.business_hours import DEFAULT_WINDOWS, Schedule
+from ivr.domain.clock import utcnow
 from ivr.domain.errors import InputError
 from ivr.domain.operator_input import (
     check_email,
@@ -26,12 +27,19 @@ from ivr.domain.operator_input import (
 from ivr.domain.phones import parse_phone
 from ivr.domain.statuses import ANALYST_STATUSES, AnalystStatus
 from ivr.domain.text import check_text
+from ivr.services import audit_trail
 from ivr.services.company_match import forget_company_names
 from ivr.store import analysts
 from ivr.store import directory as store
+from ivr.store import skills as skill_rows
 from ivr.store.tx import Rec, Tx
 
 MAX_CONTRACT_HOURS = 720
+# The fields of a contact whose changes the audit trail keeps.
+CONTACT_FIELDS = ("name", "phone", "position", "email", "company_id")
+# How long one emergency phone may ring (Twilio's <Dial timeout> takes 5 to 600 s).
+MIN_RING_SECONDS = 5
+MAX_RING_SECONDS = 120
 # How many candidates an "ambiguous name" message lists.
 SHOWN_CANDIDATES = 5
 
@@ -259,7 +267,8 @@ def _contract(hours: int | None) -> int | None:
     return hours
 
 
-def add_company(tx: Tx, name: str, contract_hours: int | None, now: datetime) -> Rec:
+def add_company(tx: Tx, name: str, contract_hours: int | None, now: datetime,
+                by: int | None = None) -> Rec:
     """Add a client company, optionally with a contract response time in business hours."""
     forget_company_names(tx.engine)  # the line hears the change at once
     name = require_text(name, store.COMPANIES.c.name, "company name")
@@ -269,7 +278,12 @@ def add_company(tx: Tx, name: str, contract_hours: int | None, now: datetime) ->
     require_fits(key, store.COMPANIES.c.name_key, "company name")
     _contract(contract_hours)
     _require_company_name_free(tx, key, name)
-    return store.insert_company(tx, name, key, contract_hours, now)
+    row = store.insert_company(tx, name, key, contract_hours, now)
+    audit_trail.record_created(tx, by, "companies", row.id, row.name, now)
+    if contract_hours is not None:
+        audit_trail.record(tx, by, "companies", row.id, "contract_hours", None, contract_hours,
+                           now)
+    return row
 
 
 def list_companies(tx: Tx) -> list[Rec]:
@@ -293,7 +307,8 @@ def company_case_count(tx: Tx, company: Rec) -> int:
 
 
 def edit_company(tx: Tx, company: Rec, *, name: str | None = None,
-                 contract_hours: int | None = None, no_contract: bool = False) -> Rec:
+                 contract_hours: int | None = None, no_contract: bool = False,
+                 by: int | None = None) -> Rec:
     """Rename a company, or set or end its contract; the company as written."""
     forget_company_names(tx.engine)  # the line hears the change at once
     changes: dict = {}
@@ -315,10 +330,40 @@ def edit_company(tx: Tx, company: Rec, *, name: str | None = None,
         raise DirectoryError("nothing to change: give --name, --contract-hours or "
                              "--no-contract")
     store.update_company(tx, company.id, **changes)
-    return company.replace(**changes)
+    after = company.replace(**changes)
+    audit_trail.record_changes(tx, by, "companies", company, after, ("name", "contract_hours"))
+    return after
 
 
-def remove_company(tx: Tx, company: Rec) -> None:
+def merge_companies(tx: Tx, duplicate: Rec, into: Rec, by: int | None = None) -> Rec:
+    """Merge a duplicate company into another: its contacts, cases and aliases follow, its
+    name becomes an alias of the other, the shorter contract response time is kept, and the
+    duplicate is removed. The company kept, as written."""
+    forget_company_names(tx.engine)  # the line hears the change at once
+    if duplicate.id == into.id:
+        raise DirectoryError("a company cannot be merged into itself")
+    cases = store.case_ids_of_company(tx, duplicate.id)
+    store.move_company_rows(tx, duplicate.id, into.id)
+    store.delete_company(tx, duplicate.id)
+    now = utcnow()
+    if store.alias_by_key(tx, duplicate.name_key) is None:
+        store.insert_alias(tx, into.id, duplicate.name, duplicate.name_key, now)
+    hours = [h for h in (duplicate.contract_hours, into.contract_hours) if h is not None]
+    after = into
+    if hours and min(hours) != into.contract_hours:
+        store.update_company(tx, into.id, contract_hours=min(hours))
+        after = into.replace(contract_hours=min(hours))
+    audit_trail.record(tx, by, "companies", duplicate.id, "merged_into", duplicate.name,
+                       f"{into.name} (id {into.id})", now)
+    audit_trail.record(tx, by, "companies", into.id, "merged", None,
+                       f"{duplicate.name} (id {duplicate.id}, {len(cases)} case(s))", now)
+    audit_trail.record_changes(tx, by, "companies", into, after, ("contract_hours",), now)
+    for case_id in cases:
+        audit_trail.record(tx, by, "cases", case_id, "company_id", duplicate.id, into.id, now)
+    return after
+
+
+def remove_company(tx: Tx, company: Rec, by: int | None = None) -> None:
     """Remove a company no contact or case refers to (its aliases go with it)."""
     forget_company_names(tx.engine)  # the line hears the change at once
     contacts = store.contacts_of(tx, company.id)
@@ -329,9 +374,10 @@ def remove_company(tx: Tx, company: Rec) -> None:
             f"{cases} case(s): remove or move its contacts first; a company with cases stays "
             "(rename it with `companies edit` if its name was wrong)")
     store.delete_company(tx, company.id)
+    audit_trail.record_removed(tx, by, "companies", company.id, company.name)
 
 
-def add_alias(tx: Tx, company: Rec, alias: str, now: datetime) -> Rec:
+def add_alias(tx: Tx, company: Rec, alias: str, now: datetime, by: int | None = None) -> Rec:
     """Another name callers use for a company (matched like its name)."""
     forget_company_names(tx.engine)  # the line hears the change at once
     alias = require_text(alias, store.COMPANY_ALIASES.c.alias, "alias")
@@ -345,16 +391,19 @@ def add_alias(tx: Tx, company: Rec, alias: str, now: datetime) -> Rec:
     if existing is not None and existing.company_id == company.id:
         raise DirectoryError(f"{alias!r} is already an alias of {company.name}")
     _require_company_name_free(tx, key, alias)
-    return store.insert_alias(tx, company.id, alias, key, now)
+    row = store.insert_alias(tx, company.id, alias, key, now)
+    audit_trail.record(tx, by, "companies", company.id, "alias", None, alias, now)
+    return row
 
 
-def remove_alias(tx: Tx, company: Rec, alias: str) -> Rec:
+def remove_alias(tx: Tx, company: Rec, alias: str, by: int | None = None) -> Rec:
     """Remove one of a company's aliases; the alias removed."""
     forget_company_names(tx.engine)  # the line hears the change at once
     key = name_key(check_text(alias, "alias"))
     for row in store.aliases_of(tx, company.id):
         if row.alias_key == key:
             store.delete_alias(tx, row.id)
+            audit_trail.record(tx, by, "companies", company.id, "alias", row.alias, None)
             return row
     raise DirectoryError(f"{company.name} has no alias {alias!r}")
 
@@ -364,7 +413,7 @@ def remove_alias(tx: Tx, company: Rec, alias: str) -> Rec:
 
 def add_contact(
     tx: Tx, company: str, name: str, phone: str, position: str | None,
-    email: str | None, now: datetime,
+    email: str | None, now: datetime, by: int | None = None,
 ) -> Rec:
     """Add a person of a company whose calls the line will recognise."""
     found = resolve_company(tx, company)
@@ -373,7 +422,9 @@ def add_contact(
     _require_free_phone(tx, number, phone)
     position = optional_text(position, store.CONTACTS.c.position, "position")
     email = optional_email(email)
-    return store.insert_contact(tx, found.id, name, position, number, email, now)
+    row = store.insert_contact(tx, found.id, name, position, number, email, now)
+    audit_trail.record_created(tx, by, "contacts", row.id, f"{name} ({found.name})", now)
+    return row
 
 
 def resolve_contact(tx: Tx, ref: str) -> Rec:
@@ -390,7 +441,7 @@ def list_contacts(tx: Tx, company: Rec | None = None) -> list[Rec]:
 
 def edit_contact(tx: Tx, contact: Rec, *, name: str | None = None, phone: str | None = None,
                  position: str | None = None, email: str | None = None,
-                 company: str | None = None) -> Rec:
+                 company: str | None = None, by: int | None = None) -> Rec:
     """Change a contact's name, phone, cargo, e-mail (blank clears the last two) or company;
     the contact as written."""
     changes: dict = {}
@@ -410,12 +461,17 @@ def edit_contact(tx: Tx, contact: Rec, *, name: str | None = None, phone: str | 
         raise DirectoryError("nothing to change: give --name, --phone, --position, --email "
                              "or --company")
     store.update_contact(tx, contact.id, **changes)
-    return store.contact_by_id(tx, contact.id)
+    after = store.contact_by_id(tx, contact.id)
+    audit_trail.record_changes(tx, by, "contacts", contact, after, CONTACT_FIELDS)
+    return after
 
 
-def remove_contact(tx: Tx, contact: Rec) -> int:
+def remove_contact(tx: Tx, contact: Rec, by: int | None = None) -> int:
     """Remove a contact: the line stops recognising their phone; their cases keep the name and
     company said. How many cases and calls lose the link."""
+    company = store.company_by_id(tx, contact.company_id)
+    audit_trail.record_removed(tx, by, "contacts", contact.id,
+                               f"{contact.name} ({company.name if company else '?'})")
     return store.delete_contact(tx, contact.id)
 
 
@@ -463,13 +519,18 @@ def check_new_analyst(tx: Tx, name: str, phone: str) -> tuple[str, str]:
     return name, number
 
 
-def add_analyst(tx: Tx, name: str, phone: str, pin: str | None, now: datetime) -> Rec:
+def add_analyst(tx: Tx, name: str, phone: str, pin: str | None, now: datetime,
+                by: int | None = None) -> Rec:
     """Add an analyst, unavailable until they say otherwise; a PIN (6+ digits) opens their
     phone menu."""
     name, number = check_new_analyst(tx, name, phone)
     if pin is not None:
         check_new_pin(pin)
-    return analysts.insert_analyst(tx, name, number, hash_pin(pin) if pin else None, now)
+    row = analysts.insert_analyst(tx, name, number, hash_pin(pin) if pin else None, now)
+    audit_trail.record_created(tx, by, "analysts", row.id, row.name, now)
+    if pin is not None:
+        audit_trail.record(tx, by, "analysts", row.id, "pin", None, audit_trail.HIDDEN, now)
+    return row
 
 
 def resolve_analyst(tx: Tx, ref: str) -> Rec:
@@ -501,7 +562,7 @@ def require_active(analyst: Rec) -> Rec:
 
 
 def edit_analyst(tx: Tx, analyst: Rec, *, name: str | None = None,
-                 phone: str | None = None) -> Rec:
+                 phone: str | None = None, by: int | None = None) -> Rec:
     """Rename an analyst or change their phone; the analyst as written."""
     changes: dict = {}
     if name is not None:
@@ -513,59 +574,75 @@ def edit_analyst(tx: Tx, analyst: Rec, *, name: str | None = None,
     if not changes:
         raise DirectoryError("nothing to change: give --name or --phone")
     analysts.update_analyst(tx, analyst.id, **changes)
-    return analyst.replace(**changes)
+    after = analyst.replace(**changes)
+    audit_trail.record_changes(tx, by, "analysts", analyst, after, ("name", "phone"))
+    return after
 
 
-def set_pin(tx: Tx, analyst: Rec, pin: str | None) -> Rec:
+def set_pin(tx: Tx, analyst: Rec, pin: str | None, by: int | None = None) -> Rec:
     """Set (6+ digits) or remove (None) an analyst's phone-menu PIN."""
     if pin is not None:
         check_new_pin(pin)
     pin_hash = hash_pin(pin) if pin is not None else None
     analysts.update_analyst(tx, analyst.id, pin_hash=pin_hash)
+    hidden = audit_trail.HIDDEN
+    audit_trail.record(tx, by, "analysts", analyst.id, "pin",
+                       hidden if analyst.pin_hash else None, hidden if pin_hash else None)
     return analyst.replace(pin_hash=pin_hash)
 
 
-def deactivate_analyst(tx: Tx, analyst: Rec, now: datetime) -> Rec:
+def deactivate_analyst(tx: Tx, analyst: Rec, now: datetime, by: int | None = None) -> Rec:
     """Stop ringing an analyst and close their phone menu; their cases and calls keep them."""
     if analyst.deactivated_at is not None:
         raise DirectoryError(f"analyst {analyst.id} ({analyst.name}) is already deactivated")
     changes = {"deactivated_at": now, "status": AnalystStatus.UNAVAILABLE}
     analysts.update_analyst(tx, analyst.id, **changes)
-    return analyst.replace(**changes)
+    after = analyst.replace(**changes)
+    audit_trail.record_changes(tx, by, "analysts", analyst, after, ("deactivated_at", "status"),
+                               now)
+    return after
 
 
-def activate_analyst(tx: Tx, analyst: Rec) -> Rec:
+def activate_analyst(tx: Tx, analyst: Rec, by: int | None = None) -> Rec:
     """Take a deactivated analyst back (unavailable until they say otherwise)."""
     if analyst.deactivated_at is None:
         raise DirectoryError(f"analyst {analyst.id} ({analyst.name}) is active already")
     analysts.update_analyst(tx, analyst.id, deactivated_at=None)
-    return analyst.replace(deactivated_at=None)
+    after = analyst.replace(deactivated_at=None)
+    audit_trail.record_changes(tx, by, "analysts", analyst, after, ("deactivated_at",))
+    return after
 
 
-def remove_analyst(tx: Tx, analyst: Rec) -> None:
+def remove_analyst(tx: Tx, analyst: Rec, by: int | None = None) -> None:
     """Remove an analyst added by mistake; one with history is deactivated instead."""
     history = analysts.history_count(tx, analyst.id)
     if history:
         raise DirectoryError(
             f"analyst {analyst.id} ({analyst.name}) appears in {history} case(s), call(s) or "
             f"PIN attempt(s): `analysts deactivate {analyst.id}` instead (history stays)")
+    skill_rows.revoke_all(tx, analyst.id)
     analysts.delete_analyst(tx, analyst.id)
+    audit_trail.record_removed(tx, by, "analysts", analyst.id, analyst.name)
 
 
-def set_analyst_status(tx: Tx, analyst, status: str, now: datetime) -> Rec:
+def set_analyst_status(tx: Tx, analyst, status: str, now: datetime,
+                       by: int | None = None) -> Rec:
     """Make an analyst available, unavailable or away; the analyst's row as written."""
     if status not in ANALYST_STATUSES:
         raise DirectoryError(f"status must be one of {', '.join(ANALYST_STATUSES)}")
     row = analysts.update_analyst_status(tx, analyst.id, status, now)
     if row is None:
         raise DirectoryError(f"no analyst {analyst.id}")
+    if getattr(analyst, "status", status) != status:
+        audit_trail.record(tx, by, "analysts", analyst.id, "status", analyst.status, status, now)
     return row
 
 
 # --- emergency phones --------------------------------------------------------------------------
 
 
-def add_emergency(tx: Tx, name: str, phone: str, position: int | None, now: datetime) -> Rec:
+def add_emergency(tx: Tx, name: str, phone: str, position: int | None, now: datetime,
+                  by: int | None = None, ring_seconds: int | None = None) -> Rec:
     """Add an emergency phone at a place in the ringing order (last by default)."""
     name = require_text(name, store.EMERGENCY_CONTACTS.c.name, "emergency contact name")
     number = require_phone(phone)
@@ -579,8 +656,17 @@ def add_emergency(tx: Tx, name: str, phone: str, position: int | None, now: date
     if position < 1:
         raise DirectoryError("position must be 1 or more")
     position = min(position, last + 1)  # past the end means last: the order has no gaps
+    ring_seconds = _ring_seconds(ring_seconds)
+    before = store.emergency_contacts(tx)
     store.make_room_in_emergency_order(tx, position)
-    return store.insert_emergency_contact(tx, name, number, position, now)
+    row = store.insert_emergency_contact(tx, name, number, position, now)
+    if ring_seconds is not None:
+        store.update_emergency_contact(tx, row.id, ring_seconds=ring_seconds)
+        row = row.replace(ring_seconds=ring_seconds)
+    audit_trail.record_created(tx, by, "emergency_contacts", row.id, f"{name} (#{position})",
+                               now)
+    _record_order(tx, by, before, store.emergency_contacts(tx))
+    return row
 
 
 def emergency_contacts(tx: Tx) -> list[Rec]:
@@ -604,7 +690,8 @@ def resolve_emergency(tx: Tx, ref: str) -> Rec:
 
 
 def edit_emergency(tx: Tx, contact: Rec, *, name: str | None = None,
-                   phone: str | None = None) -> Rec:
+                   phone: str | None = None, ring_seconds: int | None = None,
+                   default_ring: bool = False, by: int | None = None) -> Rec:
     """Rename an emergency phone or change its number; the row as written."""
     changes: dict = {}
     if name is not None:
@@ -617,13 +704,23 @@ def edit_emergency(tx: Tx, contact: Rec, *, name: str | None = None,
             raise DirectoryError(f"phone {phone!r} is already emergency phone "
                                  f"#{other.position} ({other.name})")
         changes["phone"] = number
+    if ring_seconds is not None and default_ring:
+        raise DirectoryError("give --ring-seconds or --default-ring, not both")
+    if ring_seconds is not None:
+        changes["ring_seconds"] = _ring_seconds(ring_seconds)
+    if default_ring:
+        changes["ring_seconds"] = None
     if not changes:
-        raise DirectoryError("nothing to change: give --name or --phone")
+        raise DirectoryError("nothing to change: give --name, --phone, --ring-seconds or "
+                             "--default-ring")
     store.update_emergency_contact(tx, contact.id, **changes)
-    return contact.replace(**changes)
+    after = contact.replace(**changes)
+    audit_trail.record_changes(tx, by, "emergency_contacts", contact, after,
+                               ("name", "phone", "ring_seconds"))
+    return after
 
 
-def move_emergency(tx: Tx, contact: Rec, to: int) -> list[Rec]:
+def move_emergency(tx: Tx, contact: Rec, to: int, by: int | None = None) -> list[Rec]:
     """Put an emergency phone at place `to` of the ringing order, the others keeping their
     order around it; the new order."""
     rows = store.emergency_contacts(tx)
@@ -632,10 +729,12 @@ def move_emergency(tx: Tx, contact: Rec, to: int) -> list[Rec]:
     ids = [row.id for row in rows if row.id != contact.id]
     ids.insert(to - 1, contact.id)
     store.set_emergency_order(tx, ids)
-    return store.emergency_contacts(tx)
+    after = store.emergency_contacts(tx)
+    _record_order(tx, by, rows, after)
+    return after
 
 
-def reorder_emergency(tx: Tx, refs: list[str]) -> list[Rec]:
+def reorder_emergency(tx: Tx, refs: list[str], by: int | None = None) -> list[Rec]:
     """A new ringing order: the phones named first, in that order, then the others as they
     were; the new order."""
     if not refs:
@@ -646,23 +745,28 @@ def reorder_emergency(tx: Tx, refs: list[str]) -> list[Rec]:
         if row.id in seen:
             raise DirectoryError(f"{ref!r} names {row.name}, given twice")
         seen.add(row.id)
+    before = store.emergency_contacts(tx)
     ids = [row.id for row in named]
-    ids += [row.id for row in store.emergency_contacts(tx) if row.id not in seen]
+    ids += [row.id for row in before if row.id not in seen]
     store.set_emergency_order(tx, ids)
-    return store.emergency_contacts(tx)
+    after = store.emergency_contacts(tx)
+    _record_order(tx, by, before, after)
+    return after
 
 
-def set_emergency_active(tx: Tx, contact: Rec, active: bool) -> Rec:
+def set_emergency_active(tx: Tx, contact: Rec, active: bool, by: int | None = None) -> Rec:
     """Ring an emergency phone again, or skip it for now (keeping its place)."""
     if bool(contact.active) == active:
         state = "active" if active else "inactive"
         raise DirectoryError(f"emergency phone #{contact.position} ({contact.name}) is "
                              f"{state} already")
     store.update_emergency_contact(tx, contact.id, active=active)
-    return contact.replace(active=active)
+    after = contact.replace(active=active)
+    audit_trail.record_changes(tx, by, "emergency_contacts", contact, after, ("active",))
+    return after
 
 
-def remove_emergency(tx: Tx, contact: Rec) -> None:
+def remove_emergency(tx: Tx, contact: Rec, by: int | None = None) -> None:
     """Remove an emergency phone never rung (one rung in a call is deactivated instead); the
     places after it move up."""
     rung = store.emergency_history_count(tx, contact.id)
@@ -670,8 +774,48 @@ def remove_emergency(tx: Tx, contact: Rec) -> None:
         raise DirectoryError(
             f"emergency phone #{contact.position} ({contact.name}) was rung in {rung} call(s): "
             f"`emergency deactivate {contact.position}` instead (history stays)")
+    before = [row for row in store.emergency_contacts(tx) if row.id != contact.id]
     store.delete_emergency_contact(tx, contact.id)
-    store.set_emergency_order(tx, [row.id for row in store.emergency_contacts(tx)])
+    store.set_emergency_order(tx, [row.id for row in before])
+    audit_trail.record_removed(tx, by, "emergency_contacts", contact.id,
+                               f"{contact.name} (#{contact.position})")
+    _record_order(tx, by, before, store.emergency_contacts(tx))
+
+
+def _ring_seconds(seconds: int | None) -> int | None:
+    """A ring time for one emergency phone (None: the line's DIAL_TIMEOUT)."""
+    if seconds is not None and not MIN_RING_SECONDS <= seconds <= MAX_RING_SECONDS:
+        raise DirectoryError(f"ring time must be {MIN_RING_SECONDS} to {MAX_RING_SECONDS} "
+                             "seconds")
+    return seconds
+
+
+def _record_order(tx: Tx, by: int | None, before: list[Rec], after: list[Rec]) -> None:
+    """Record each emergency phone whose place in the order changed."""
+    places = {row.id: row.position for row in before}
+    for row in after:
+        if row.id in places and places[row.id] != row.position:
+            audit_trail.record(tx, by, "emergency_contacts", row.id, "position",
+                               places[row.id], row.position)
+
+
+def step_emergency(tx: Tx, contact: Rec, step: int, by: int | None = None) -> list[Rec]:
+    """Move an emergency phone one place up (step -1) or down (+1), swapping it with its
+    neighbour; the order is locked and read again first, so two coordinators moving phones
+    at once each move the order as the other left it. The new order."""
+    rows = store.lock_emergency_order(tx)
+    ids = [row.id for row in rows]
+    if contact.id not in ids:
+        raise DirectoryError(f"no emergency phone {contact.id}")
+    here = ids.index(contact.id)
+    there = here + step
+    if not 0 <= there < len(ids):
+        return rows  # already first (or last): nothing to move
+    ids[here], ids[there] = ids[there], ids[here]
+    store.set_emergency_order(tx, ids)
+    after = store.emergency_contacts(tx)
+    _record_order(tx, by, rows, after)
+    return after
 
 
 # --- closures and opening hours ----------------------------------------------------------------
@@ -716,14 +860,18 @@ def _require_no_clash(tx: Tx, day: date, span: tuple[str | None, str | None],
 
 
 def add_closure(
-    tx: Tx, day: str, starts: str | None, ends: str | None, reason: str, now: datetime
+    tx: Tx, day: str, starts: str | None, ends: str | None, reason: str, now: datetime,
+    by: int | None = None,
 ) -> Rec:
     """Close the centre for a whole day or between two times of a day (not twice)."""
     parsed = parse_day(check_text(day, "date"), "date")
     span = _span(starts, ends)
     reason = _reason(reason)
     _require_no_clash(tx, parsed, span)
-    return store.insert_closure(tx, parsed, span[0], span[1], reason, now)
+    row = store.insert_closure(tx, parsed, span[0], span[1], reason, now)
+    audit_trail.record_created(tx, by, "closures", row.id,
+                               f"{parsed.isoformat()} {describe_span(row)}: {reason}", now)
+    return row
 
 
 def _reason(reason: str) -> str:
@@ -780,7 +928,7 @@ def resolve_closure(tx: Tx, ref: str) -> Rec:
 
 def edit_closure(tx: Tx, closure: Rec, *, day: str | None = None, starts: str | None = None,
                  ends: str | None = None, all_day: bool = False,
-                 reason: str | None = None) -> Rec:
+                 reason: str | None = None, by: int | None = None) -> Rec:
     """Change a closure's day, hours (or make it the whole day) or reason; the row written."""
     if day is None and starts is None and ends is None and not all_day and reason is None:
         raise DirectoryError("nothing to change: give --day, --from/--to, --all-day or "
@@ -799,13 +947,67 @@ def edit_closure(tx: Tx, closure: Rec, *, day: str | None = None, starts: str | 
         changes["reason"] = _reason(reason)
     _require_no_clash(tx, new_day, span, mine=closure.id)
     store.update_closure(tx, closure.id, **changes)
-    return closure.replace(**changes)
+    after = closure.replace(**changes)
+    audit_trail.record_changes(tx, by, "closures", closure.replace(day=_iso_day(closure.day)),
+                               after.replace(day=_iso_day(new_day)),
+                               ("day", "starts", "ends", "reason"))
+    return after
 
 
-def remove_closure(tx: Tx, closure: Rec) -> None:
+def remove_closure(tx: Tx, closure: Rec, by: int | None = None) -> None:
     """Remove a closure."""
     if not store.delete_closure(tx, closure.id):
         raise DirectoryError(f"no closure {closure.id}")
+    audit_trail.record_removed(tx, by, "closures", closure.id,
+                               f"{_iso_day(closure.day)} {describe_span(closure)}: "
+                               f"{closure.reason}")
+
+
+def _iso_day(day) -> str:
+    """A closure's day as text (SQLite keeps ISO text, PostgreSQL a date)."""
+    return day if isinstance(day, str) else day.isoformat()
+
+
+def describe_windows(windows: Iterable[tuple[str, str]]) -> str:
+    """'08:30-12:00, 14:00-17:30', or 'cerrado' for a day without windows."""
+    text = ", ".join(f"{opens}-{closes}" for opens, closes in windows)
+    return text or "cerrado"
+
+
+def weekday_hours(tx: Tx) -> dict[int, list[tuple[str, str]]]:
+    """The opening windows of each weekday (0 = Monday … 6 = Sunday), in order."""
+    days: dict[int, list[tuple[str, str]]] = {day: [] for day in range(7)}
+    for row in store.business_hours(tx):
+        days[row.weekday].append((row.opens, row.closes))
+    return days
+
+
+def set_weekday_hours(tx: Tx, weekday: int, windows: list[tuple[str, str]],
+                      by: int | None = None) -> list[tuple[str, str]]:
+    """Replace the opening windows of one weekday ([] : closed that day); each 'HH:MM'
+    to 'HH:MM', in order, not overlapping (a lunch break is the gap between two). The
+    windows as stored."""
+    if not 0 <= weekday <= 6:
+        raise DirectoryError("weekday must be 0 (Monday) to 6 (Sunday)")
+    checked = []
+    for opens, closes in windows:
+        start, end = _hhmm(opens, "opens"), _hhmm(closes, "closes")
+        if start >= end:
+            raise DirectoryError(f"a window must close after it opens ({start}-{end})")
+        checked.append((start, end))
+    checked.sort()
+    for (_, first_end), (second_start, _) in zip(checked, checked[1:], strict=False):
+        if second_start < first_end:
+            raise DirectoryError(f"windows overlap ({first_end} > {second_start})")
+    before = weekday_hours(tx)[weekday]
+    if before == checked:
+        return checked
+    store.delete_business_hours_of(tx, weekday)
+    for opens, closes in checked:
+        store.insert_business_hours(tx, weekday, opens, closes)
+    audit_trail.record(tx, by, "business_hours", weekday, "hours", describe_windows(before),
+                       describe_windows(checked))
+    return checked
 
 
 def seed_business_hours(tx: Tx) -> None:

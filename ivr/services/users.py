@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from ivr.domain.passwords import password_problem
 from ivr.domain.statuses import USER_ROLES, UserRole
+from ivr.services import audit_trail
 from ivr.services.directory import DirectoryError, find_analyst
 from ivr.store import users
 from ivr.store.tx import Rec, Tx
@@ -63,7 +64,8 @@ def check_new_password(password: str, email: str = "") -> None:
 
 
 def add_user(tx: Tx, hasher: PasswordHasher, *, name: str, email: str, role: str,
-             password: str, analyst_ref: str | None, now: datetime) -> Rec:
+             password: str, analyst_ref: str | None, now: datetime,
+             by: int | None = None) -> Rec:
     """Add a console user; an analyst user is linked to an analyst row (id or phone)."""
     email = normalise_email(email)
     name = (name or "").strip()
@@ -84,6 +86,7 @@ def add_user(tx: Tx, hasher: PasswordHasher, *, name: str, email: str, role: str
                             password_hash=hasher.hash(password), now=now)
     if row is None:
         raise UserError(f"there is a user with e-mail {email} already")
+    audit_trail.record_created(tx, by, "users", row.id, f"{name} <{email}> ({role})", now)
     return row
 
 
@@ -102,10 +105,55 @@ def find_user(tx: Tx, ref: str) -> Rec:
     return found
 
 
-def disable_user(tx: Tx, user: Rec, now: datetime) -> bool:
+def disable_user(tx: Tx, user: Rec, now: datetime, by: int | None = None) -> bool:
     """Disable a user and end their sessions; False if they were disabled already."""
+    if by is not None and by == user.id:
+        raise UserError("you cannot disable your own user")
     users.delete_sessions_of_user(tx, user.id)
-    return users.disable_user(tx, user.id, now)
+    done = users.disable_user(tx, user.id, now)
+    if done:
+        audit_trail.record(tx, by, "users", user.id, "disabled_at", None, now, now)
+    return done
+
+
+def enable_user(tx: Tx, user: Rec, now: datetime, by: int | None = None) -> bool:
+    """Let a disabled user log in again; False if they were not disabled."""
+    if user.disabled_at is None:
+        return False
+    users.update_user(tx, user.id, disabled_at=None)
+    audit_trail.record(tx, by, "users", user.id, "disabled_at", user.disabled_at, None, now)
+    return True
+
+
+def reset_password(tx: Tx, hasher: PasswordHasher, user: Rec, password: str, now: datetime,
+                   by: int | None = None) -> None:
+    """Give a user a new password (the policy checked); their sessions end."""
+    check_new_password(password, user.email)
+    users.set_password_hash(tx, user.id, hasher.hash(password))
+    users.delete_sessions_of_user(tx, user.id)
+    audit_trail.record(tx, by, "users", user.id, "password", audit_trail.HIDDEN,
+                       audit_trail.HIDDEN, now)
+
+
+def set_role(tx: Tx, user: Rec, role: str, analyst_ref: str | None, now: datetime,
+             by: int | None = None) -> Rec:
+    """Change a user's role (an analyst user stays linked to an analyst: the one given, or
+    theirs); the user as written. Their sessions end, so the new role applies at once."""
+    if role not in USER_ROLES:
+        raise UserError(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
+    if by is not None and by == user.id and role != user.role:
+        raise UserError("you cannot change your own role")
+    analyst_id = find_analyst(tx, analyst_ref).id if analyst_ref else user.analyst_id
+    if role == UserRole.ANALYST and analyst_id is None:
+        raise UserError("an analyst user needs --analyst (the analyst's id or phone)")
+    changes = {"role": role, "analyst_id": analyst_id}
+    after = user.replace(**changes)
+    if after.role == user.role and after.analyst_id == user.analyst_id:
+        return user
+    users.update_user(tx, user.id, **changes)
+    users.delete_sessions_of_user(tx, user.id)
+    audit_trail.record_changes(tx, by, "users", user, after, ("role", "analyst_id"), now)
+    return after
 
 
 @dataclass(frozen=True)

@@ -213,3 +213,20 @@ def history_count(tx: Tx, analyst_id: int) -> int:
 def delete_analyst(tx: Tx, analyst_id: int) -> bool:
     """Remove an analyst's row (only one no history refers to); whether there was one."""
     return tx.run(_DELETE, id=analyst_id) == 1
+
+
+# --- the coordinator's view: who is doing what now ---------------------------------------------
+
+_LIVE = Q(
+    "SELECT a.*, c.from_number AS call_from, c.started_at AS call_started_at,"
+    " k.number AS call_case_number, k.company_name AS call_company,"
+    " (SELECT MAX(d.started_at) FROM dial_attempts d"
+    "  WHERE d.analyst_id = a.id AND d.call_sid = a.lease_call_sid) AS leg_started_at"
+    " FROM analysts a LEFT JOIN calls c ON c.call_sid = a.lease_call_sid"
+    " LEFT JOIN cases k ON k.id = c.case_id ORDER BY a.deactivated_at IS NOT NULL, a.name, a.id")
+
+
+def live_analysts(tx: Tx) -> list[Rec]:
+    """Every analyst (active first, by name) with the call they hold a lease for, if any:
+    call_from, call_started_at, call_case_number, call_company, leg_started_at."""
+    return tx.rows(_LIVE)

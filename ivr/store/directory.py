@@ -173,6 +173,14 @@ def insert_business_hours(tx: Tx, weekday: int, opens: str, closes: str) -> None
     tx.run(_NEW_BUSINESS_HOURS, weekday=weekday, opens=opens, closes=closes)
 
 
+_DELETE_BUSINESS_HOURS_OF = Q("DELETE FROM business_hours WHERE weekday = :weekday")
+
+
+def delete_business_hours_of(tx: Tx, weekday: int) -> None:
+    """Remove every opening window of one weekday."""
+    tx.run(_DELETE_BUSINESS_HOURS_OF, weekday=weekday)
+
+
 # --- the operator's changes: companies and their aliases ---------------------------------------
 
 _COMPANIES = Q(
@@ -216,6 +224,23 @@ def delete_company(tx: Tx, company_id: int) -> None:
     """Remove a company and its aliases (one that no contact or case refers to)."""
     tx.run(_DELETE_ALIASES_OF, company_id=company_id)
     tx.run(_DELETE_COMPANY, id=company_id)
+
+
+_MOVE_CONTACTS = Q("UPDATE contacts SET company_id = :into WHERE company_id = :company_id")
+_MOVE_CASES = Q("UPDATE cases SET company_id = :into WHERE company_id = :company_id")
+_MOVE_ALIASES = Q("UPDATE company_aliases SET company_id = :into WHERE company_id = :company_id")
+_CASE_IDS_OF_COMPANY = Q("SELECT id FROM cases WHERE company_id = :id ORDER BY id")
+
+
+def case_ids_of_company(tx: Tx, company_id: int) -> list[int]:
+    """The ids of a company's cases."""
+    return tx.column(_CASE_IDS_OF_COMPANY, id=company_id)
+
+
+def move_company_rows(tx: Tx, company_id: int, into: int) -> None:
+    """Give a company's contacts, cases and aliases to another company."""
+    for statement in (_MOVE_CONTACTS, _MOVE_CASES, _MOVE_ALIASES):
+        tx.run(statement, company_id=company_id, into=into)
 
 
 def all_aliases(tx: Tx) -> list[Rec]:
@@ -315,6 +340,16 @@ def emergency_history_count(tx: Tx, contact_id: int) -> int:
 def delete_emergency_contact(tx: Tx, contact_id: int) -> None:
     """Remove an emergency phone (the order is then renumbered by set_emergency_order)."""
     tx.run(_DELETE_EMERGENCY, id=contact_id)
+
+
+_LOCK_EMERGENCY = Q("SELECT * FROM emergency_contacts ORDER BY id FOR UPDATE")
+
+
+def lock_emergency_order(tx: Tx) -> list[Rec]:
+    """Every emergency phone in ringing order, locked for this transaction on PostgreSQL
+    (rows as committed once the lock is granted; SQLite's writers take turns anyway)."""
+    rows = tx.rows(_LOCK_EMERGENCY) if tx.pg else tx.rows(_EMERGENCY_CONTACTS)
+    return sorted(rows, key=lambda row: row.position)
 
 
 def set_emergency_order(tx: Tx, ids: list[int]) -> None:

@@ -56,6 +56,7 @@ class EmergencyContact(Base):
     position: Mapped[int]
     active: Mapped[bool]
     created_at: Mapped[datetime]
+    ring_seconds: Mapped[int | None]
 
 
 class Analyst(Base):
@@ -341,3 +342,24 @@ class CallbackCall(Base):
     dialled_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     recorded_at: Mapped[datetime | None]
+
+
+class Skill(Base):
+    """Something an analyst knows (redes, impresoras...)."""
+
+    __table__ = tables.skills
+
+    id: Mapped[int]
+    name: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class AnalystSkill(Base):
+    """An analyst who has a skill."""
+
+    __table__ = tables.analyst_skills
+
+    id: Mapped[int]
+    analyst_id: Mapped[int]
+    skill_id: Mapped[int]
+    created_at: Mapped[datetime]

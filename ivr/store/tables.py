@@ -84,6 +84,7 @@ emergency_contacts = Table(
     Column("position", Integer, nullable=False),  # ringing order, 1 first
     Column("active", Boolean, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("ring_seconds", Integer),  # how long this phone rings (NULL: DIAL_TIMEOUT)
     UniqueConstraint("phone", name="uq_emergency_contacts_phone"),
     UniqueConstraint("position", name="uq_emergency_contacts_position"),
 )
@@ -376,6 +377,26 @@ callback_calls = Table(
     one_of("callback_calls", "outcome", CALLBACK_OUTCOMES),
     Index("ix_callback_calls_case", "case_id", "created_at"),
     Index("ix_callback_calls_user", "user_id", "created_at"),
+)
+
+# --- the coordinator's screens (revision 0009) ------------------------------------------------
+
+skills = Table(
+    "skills", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(60), nullable=False),  # 'redes', 'impresoras'...
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("name", name="uq_skills_name"),
+)
+
+analyst_skills = Table(
+    "analyst_skills", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("analyst_id", Integer, ForeignKey("analysts.id"), nullable=False),
+    Column("skill_id", Integer, ForeignKey("skills.id"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("analyst_id", "skill_id", name="uq_analyst_skills"),
+    Index("ix_analyst_skills_skill", "skill_id"),
 )
 
 

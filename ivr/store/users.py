@@ -130,3 +130,8 @@ def login_failures_of_address(tx: Tx, address: str, since: datetime) -> int:
 def forget_login_failures(tx: Tx, before: datetime) -> int:
     """Drop failures older than a moment (they no longer count)."""
     return tx.run(_FORGET_FAILURES, before=before)
+
+
+def update_user(tx: Tx, user_id: int, **values) -> None:
+    """Write some columns of a user (role, name, disabled_at, analyst_id)."""
+    tx.update("users", user_id, **values)

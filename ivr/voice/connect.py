@@ -119,15 +119,17 @@ def write_call(call: Rec, unwritten: dict) -> None:
 
 
 def dial_leg(response: VoiceResponse, attempt: Rec, phone: str, action: str,
-             announce: str | None = None) -> None:
+             announce: str | None = None, ring_seconds: int | None = None) -> None:
     """One <Dial> with the whispered <Number> of an analyst or emergency phone (`announce`: a
-    prompt said first, only when someone is rung)."""
+    prompt said first, only when someone is rung; `ring_seconds`: this phone's own ring time
+    instead of DIAL_TIMEOUT)."""
     settings = app_state().settings
     if announce:
         speaker().say(response, announce)
     dial = response.dial(
-        action=url_for(action, a=attempt.id), method="POST", timeout=settings.dial_timeout,
-        time_limit=settings.dial_time_limit, answer_on_bridge=True,
+        action=url_for(action, a=attempt.id), method="POST",
+        timeout=ring_seconds or settings.dial_timeout, time_limit=settings.dial_time_limit,
+        answer_on_bridge=True,
     )
     dial.number(
         phone, url=url_for("voice.whisper", a=attempt.id), method="POST",
@@ -320,7 +322,8 @@ def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec,
     if ringing is not None:
         write_call(call, unwritten)
         contact = emergency_contact(db(), ringing.emergency_contact_id)
-        dial_leg(response, ringing, contact.phone, "voice.emergency_result", announce)
+        dial_leg(response, ringing, contact.phone, "voice.emergency_result", announce,
+                 contact.ring_seconds)
         return
     contact = routing.next_emergency_contact(db(), call.call_sid)
     if contact is None:
@@ -330,7 +333,8 @@ def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec,
         return
     attempt = routing.start_attempt(db(), call, case, now(), emergency_contact_id=contact.id,
                                     call_changes=unwritten)
-    dial_leg(response, attempt, contact.phone, "voice.emergency_result", announce)
+    dial_leg(response, attempt, contact.phone, "voice.emergency_result", announce,
+             contact.ring_seconds)
 
 
 def ask_emergency_message(response: VoiceResponse, case: Rec) -> None:

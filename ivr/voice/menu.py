@@ -6,7 +6,7 @@ from flask import request
 
 from ivr.domain import speech_intents
 from ivr.domain.business_hours import OpenStatus
-from ivr.domain.spanish_dates import describe_moment
+from ivr.services import greeting
 from ivr.services.calls import change_call, record_status_callback
 from ivr.services.cases import next_report_seq
 from ivr.services.directory import find_contact
@@ -21,11 +21,7 @@ from ivr.voice.urls import url_for
 
 def closed_words(status: OpenStatus) -> str:
     """Why the centre is closed and when it opens again, as one spoken sentence."""
-    s = speaker()
-    reason = s.text(f"closed_{status.reason}", detail=status.detail or "")
-    if status.reopens_at is None:
-        return reason
-    return f"{reason} {s.text('reopens', when=describe_moment(status.reopens_at, now()))}"
+    return greeting.closed_words(speaker().catalogue, status, now())
 
 
 def ask_menu(response: VoiceResponse, attempt: int, is_open: bool, before=()) -> None:

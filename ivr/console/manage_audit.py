@@ -1,0 +1,41 @@
+"""The audit trail as one list: every change made in the console, by the commands or by the
+line, filterable by object and person. Read-only: nothing here edits or deletes it."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from wtforms.fields.choices import SelectChoice
+
+from ivr.console.auth import coordinator_only
+from ivr.console.blueprint import bp
+from ivr.console.context import db
+from ivr.console.manage_common import FIELD_LABELS, TABLE_LABELS
+from ivr.console.manage_forms import AuditFilterForm
+from ivr.services import audit_trail
+
+NOBODY = "none"  # the person filter's value for the line and the commands
+
+
+@bp.get("/manage/audit")
+@coordinator_only
+def manage_audit():
+    """Every change, newest first, filtered by object (and its id) and by person."""
+    form = AuditFilterForm(request.args)
+    with db() as tx:
+        tables = audit_trail.tables(tx)
+        people = audit_trail.people(tx)
+        form.table.choices = [SelectChoice("", "Todos")] + [
+            SelectChoice(t, TABLE_LABELS.get(t, t)) for t in tables]
+        form.person.choices = [SelectChoice("", "Todas"),
+                               SelectChoice(NOBODY, "La línea o un comando")] + [
+            SelectChoice(str(p.id), p.name) for p in people]
+        valid = not request.args or form.validate()
+        person = form.person.data if valid else None
+        rows = audit_trail.trail(
+            tx, table=(form.table.data or None) if valid else None,
+            row_id=form.row.data if valid else None,
+            person=int(person) if person and person.isdigit() else None,
+            by_nobody=person == NOBODY) if valid else []
+    return render_template("console/manage_audit.html", form=form, rows=rows,
+                           tables=TABLE_LABELS, fields=FIELD_LABELS,
+                           limit=audit_trail.TRAIL_LIMIT), 200 if valid else 400

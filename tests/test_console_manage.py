@@ -1,0 +1,209 @@
+"""The coordinator's screens: analysts, emergency phones, users, the audit trail, opening hours
+and closures with the preview, companies and contacts. Each change goes through the service
+its command uses and leaves an audit row with who made it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ivr.domain.clock import utcnow
+from ivr.domain.statuses import UserRole
+from ivr.services import directory
+from ivr.services import skills as skill_service
+from ivr.store import audit
+from ivr.store.tx import transaction
+from tests.console_support import Console, engine, make_user
+
+COORDINATOR = "coord@example.com"
+
+
+@pytest.fixture
+def coordinator(app):
+    """A logged-in coordinator (and an analyst user beside, Ana)."""
+    make_user(app)
+    user = make_user(app, email=COORDINATOR, role=UserRole.COORDINATOR, name="Coordinadora")
+    console = Console(app)
+    console.login(email=COORDINATOR)
+    console.user = user
+    return console
+
+
+def trail(app, table, row_id):
+    """A row's audit entries (field, old, new, user_id)."""
+    with transaction(engine(app)) as tx:
+        return [(e.field, e.old_value, e.new_value, e.user_id)
+                for e in audit.entries_of_row(tx, table, row_id)]
+
+
+def test_pages_render_for_the_coordinator(app, coordinator):
+    """Every page of the section opens, in Spanish, with the section's navigation."""
+    for path in ("/console/manage/analysts", "/console/manage/emergency",
+                 "/console/manage/users", "/console/manage/audit", "/console/manage/hours",
+                 "/console/manage/companies"):
+        response = coordinator.get(path)
+        assert response.status_code == 200, path
+        page = response.get_data(as_text=True)
+        assert 'aria-label="Coordinación"' in page and "<script" not in page
+    assert coordinator.get("/console/manage/").status_code == 302
+
+
+def test_analyst_add_edit_skills_pin_deactivate_each_audited(app, coordinator):
+    """Add, rename, skills, a PIN shown once, deactivate and activate: each change through
+    the directory's functions, each with an audit row naming the coordinator."""
+    me = coordinator.user.id
+    with transaction(engine(app)) as tx:
+        skill_service.seed_skills(tx, utcnow())
+    refused = coordinator.post("/console/manage/analysts", {"name": "", "phone": "12"})
+    assert refused.status_code == 400 and "No es un número de teléfono válido" in \
+        refused.get_data(as_text=True)
+    added = coordinator.post("/console/manage/analysts",
+                             {"name": "Luis Prueba", "phone": "0414 555 0199"})
+    assert added.status_code == 303
+    analyst_id = int(added.location.rsplit("/", 1)[1])
+    base = f"/console/manage/analysts/{analyst_id}"
+    assert coordinator.post(f"{base}/edit", {"name": "Luis Prueba Pérez",
+                                             "phone": "0414 555 0199"}).status_code == 303
+    assert coordinator.post(f"{base}/skills", {"skills": ["redes", "servidores"]}).status_code \
+        == 303
+    assert coordinator.post(f"{base}/skills", {"skills": ["inventada"]}).status_code == 400
+    page = coordinator.post(f"{base}/pin").get_data(as_text=True)
+    pin = re.search(r'id="nuevo-pin">(\d{6})<', page).group(1)
+    assert pin not in coordinator.get(base).get_data(as_text=True)  # shown once
+    assert coordinator.post(f"{base}/deactivate").status_code == 303
+    with transaction(engine(app)) as tx:
+        row = directory.get_analyst(tx, analyst_id)
+        assert row.name == "Luis Prueba Pérez" and row.deactivated_at is not None
+        assert directory.check_pin(row.pin_hash, pin)
+        assert skill_service.skills_of(tx, row) == ["redes", "servidores"]
+    assert coordinator.post(f"{base}/activate").status_code == 303
+    entries = trail(app, "analysts", analyst_id)
+    assert {(f, u) for f, _o, _n, u in entries} >= {
+        ("created", me), ("name", me), ("skills", me), ("pin", me), ("deactivated_at", me)}
+    assert all(pin not in (o or "") + (n or "") for _f, o, n, _u in entries)
+
+
+def test_emergency_add_reorder_switch_ring_time(app, coordinator):
+    """Added at the end, moved up and down (positions stay 1..n), switched off and on, its
+    ring time set; all audited."""
+    for name, phone in (("Uno", "0414 014 3913"), ("Dos", "0414 032 0151"),
+                        ("Tres", "0412 555 0177")):
+        assert coordinator.post("/console/manage/emergency", {
+            "name": name, "phone": phone}).status_code == 303
+    with transaction(engine(app)) as tx:
+        ids = {r.name: r.id for r in directory.list_emergency(tx)}
+    assert coordinator.post(f"/console/manage/emergency/{ids['Tres']}/up").status_code == 303
+    assert coordinator.post(f"/console/manage/emergency/{ids['Uno']}/down").status_code == 303
+    assert coordinator.post(f"/console/manage/emergency/{ids['Dos']}/off").status_code == 303
+    bad = coordinator.post(f"/console/manage/emergency/{ids['Uno']}", {
+        "name": "Uno", "phone": "0414 014 3913", "ring_seconds": "2"})
+    assert bad.status_code == 400 and "Entre 5 y 120" in bad.get_data(as_text=True)
+    assert coordinator.post(f"/console/manage/emergency/{ids['Uno']}", {
+        "name": "Uno", "phone": "0414 014 3913", "ring_seconds": "25"}).status_code == 303
+    with transaction(engine(app)) as tx:
+        order = [(r.name, r.position, r.active, r.ring_seconds)
+                 for r in directory.list_emergency(tx)]
+    assert order == [("Tres", 1, True, None), ("Uno", 2, True, 25), ("Dos", 3, False, None)]
+    fields = {f for f, *_ in trail(app, "emergency_contacts", ids["Uno"])}
+    assert {"created", "position", "ring_seconds"} <= fields
+    assert ("active", "true", "false", coordinator.user.id) in \
+        trail(app, "emergency_contacts", ids["Dos"])
+
+
+def test_users_add_role_password_disable(app, coordinator):
+    """A user added, their role changed, a new password, disabled: the password policy is the
+    one the command uses, and a coordinator cannot disable themselves."""
+    weak = coordinator.post("/console/manage/users", {
+        "name": "Pedro", "email": "pedro@example.com", "role": "coordinator",
+        "password": "password1234"})
+    assert weak.status_code == 400
+    added = coordinator.post("/console/manage/users", {
+        "name": "Pedro", "email": "pedro@example.com", "role": "coordinator",
+        "password": "una clave bastante larga"})
+    assert added.status_code == 303
+    user_id = int(added.location.rsplit("/", 1)[1])
+    base = f"/console/manage/users/{user_id}"
+    assert coordinator.post(f"{base}/password", {"password": "otra clave bien larga"}) \
+        .status_code == 303
+    assert Console(app).login("pedro@example.com", "otra clave bien larga").status_code == 302
+    assert coordinator.post(f"{base}/disable").status_code == 303
+    assert Console(app).login("pedro@example.com", "otra clave bien larga").status_code == 401
+    own = coordinator.post(f"/console/manage/users/{coordinator.user.id}/disable")
+    assert own.status_code == 303
+    assert coordinator.get("/console/manage/users").status_code == 200  # still logged in
+    fields = [f for f, *_ in trail(app, "users", user_id)]
+    assert fields == ["created", "password", "disabled_at"]
+
+
+def test_hours_closure_and_preview(app, coordinator):
+    """Saturday morning hours are saved and heard at once; a part-day closure with its reason
+    is what the preview says; wrong windows are form errors."""
+    bad = coordinator.post("/console/manage/hours/5", {"d5-open1": "13:00",
+                                                       "d5-close1": "09:00"})
+    assert bad.status_code == 400 and "Debe cerrar después de abrir" in bad.get_data(as_text=True)
+    assert coordinator.post("/console/manage/hours/5", {
+        "d5-open1": "09:00", "d5-close1": "12:00"}).status_code == 303
+    page = coordinator.get("/console/manage/hours?day=2027-02-06&time=10:00").get_data(
+        as_text=True)
+    assert "El sábado 6 de febrero de 2027 a las 10:00 la línea dice:" in page
+    assert "Para hablar con una persona, marque 0" in page  # open: the open menu
+    assert coordinator.post("/console/manage/closures", {
+        "day": "2027-02-10", "starts": "08:00", "ends": "13:00",
+        "reason": "inventario anual"}).status_code == 303
+    page = coordinator.get("/console/manage/hours?day=2027-02-10&time=09:00").get_data(
+        as_text=True)
+    assert "estamos cerrados: inventario anual" in page
+    with transaction(engine(app)) as tx:
+        assert directory.weekday_hours(tx)[5] == [("09:00", "12:00")]
+    assert trail(app, "business_hours", 5) == [
+        ("hours", "cerrado", "09:00-12:00", coordinator.user.id)]
+
+
+def test_companies_contacts_and_merge(app, coordinator):
+    """Companies added with a contract; a contact's phone checked; a phone of another
+    company's contact refused naming it; a duplicate merged, its contacts and cases follow."""
+    for name, hours in (("Comercial Ejemplo", "8"), ("Comercial Ejemplo C.A. (dup)", "")):
+        assert coordinator.post("/console/manage/companies", {
+            "name": name, "contract_hours": hours}).status_code == 303
+    with transaction(engine(app)) as tx:
+        ids = {c.name: c.id for c in directory.list_companies(tx)}
+    keep, dup = ids["Comercial Ejemplo"], ids["Comercial Ejemplo C.A. (dup)"]
+    bad = coordinator.post(f"/console/manage/companies/{dup}/contacts", {
+        "name": "Eva", "phone": "12345"})
+    assert bad.status_code == 400
+    assert coordinator.post(f"/console/manage/companies/{dup}/contacts", {
+        "name": "Eva Ensayo", "phone": "0212 555 0142", "email": "eva@example.com"}) \
+        .status_code == 303
+    clash = coordinator.post(f"/console/manage/companies/{keep}/contacts", {
+        "name": "Otro", "phone": "+582125550142"})
+    assert clash.status_code == 400 and "Comercial Ejemplo C.A. (dup)" in \
+        clash.get_data(as_text=True)
+    refused = coordinator.post(f"/console/manage/companies/{dup}/merge", {"into": keep})
+    assert refused.status_code == 400  # not confirmed
+    assert coordinator.post(f"/console/manage/companies/{dup}/merge", {
+        "into": keep, "confirm": "y"}).status_code == 303
+    with transaction(engine(app)) as tx:
+        kept = directory.resolve_company(tx, str(keep))
+        assert [c.name for c in directory.company_contacts(tx, kept)] == ["Eva Ensayo"]
+        assert directory.find_company(tx, "Comercial Ejemplo C.A. (dup)").id == keep
+        assert kept.contract_hours == 8
+    assert ("merged", None, f"Comercial Ejemplo C.A. (dup) (id {dup}, 0 case(s))",
+            coordinator.user.id) in trail(app, "companies", keep)
+
+
+def test_audit_screen_filters_by_object_and_person(app, coordinator, runner):
+    """One list of every change: the coordinator's and a command's, filtered by object and
+    by person; no form on it writes anything."""
+    coordinator.post("/console/manage/analysts", {"name": "Luis", "phone": "0414 555 0199"})
+    assert runner.invoke(args=["skills", "add", "telefonía"]).exit_code == 0
+    everything = coordinator.get("/console/manage/audit").get_data(as_text=True)
+    assert "Luis" in everything and "telefonía" in everything
+    mine = coordinator.get(f"/console/manage/audit?person={coordinator.user.id}").get_data(
+        as_text=True)
+    assert "Luis" in mine and "telefonía" not in mine
+    nobody = coordinator.get("/console/manage/audit?person=none&table=skills").get_data(
+        as_text=True)
+    assert "telefonía" in nobody and "Luis" not in nobody
+    assert 'method="post"' not in everything.split("<main>")[1]
+    assert coordinator.get("/console/manage/audit?table=nope").status_code == 400
