@@ -26,10 +26,12 @@ from ivr.domain.statuses import (
     CALLBACK_STATES,
     CASE_STATUSES,
     DIAL_OUTCOMES,
+    FAULT_AREAS,
     GUESS_KINDS,
     OPEN_CASE_STATUSES,
     OUTBOX_STATUSES,
     RECORDING_STATUSES,
+    SATISFACTION_SCORES,
     SEVERITIES,
     USER_ROLES,
     VISIT_STATUSES,
@@ -56,6 +58,8 @@ CHECKED = {
     ("callback_attempts", "outcome"): CALLBACK_OUTCOMES,
     ("users", "role"): USER_ROLES,
     ("outbox", "status"): OUTBOX_STATUSES,
+    ("cases", "area"): FAULT_AREAS,
+    ("calls", "satisfaction"): SATISFACTION_SCORES,
 }
 
 
@@ -95,7 +99,7 @@ def test_conversion_sets_are_derived_from_the_types():
     assert times == {"created_at", "updated_at", "due_at", "visit_at", "started_at", "ended_at",
                      "accepted_at", "hunt_started_at", "lease_until", "idle_since",
                      "deactivated_at", "disabled_at", "last_seen",
-                     "next_attempt_at", "claimed_at"}
+                     "next_attempt_at", "claimed_at", "starts_at", "ends_at"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))
