@@ -472,7 +472,8 @@ def test_check_refuses_a_word_outside_its_set(check_engine, table, constraint):
     """Each CHECK refuses a made-up word (or severity), and a known word in the wrong case."""
     column = constraint.name[len(f"ck_{table}_"):]
     allowed = allowed_values(constraint)
-    bad = [0, max(allowed) + 1, -1] if isinstance(allowed[0], int) else ["bogus", allowed[0].upper(), ""]
+    bad = [0, max(allowed) + 1, -1] if isinstance(allowed[0], int) else \
+        ["bogus", allowed[0].upper(), ""]
     model = Base.metadata.tables[table]
     for n, value in enumerate(bad, start=1):
         with pytest.raises(IntegrityError, match=rf"(?i){constraint.name}|CHECK constraint"), \

@@ -58,16 +58,17 @@ def test_open_greeting_offers_menu(twilio, clock, session, when):
 @pytest.mark.parametrize(
     ("when", "reason_words", "reopens"),
     [
-        ("2026-12-07 08:29", "fuera de nuestro horario", "hoy a las 8:30 de la mañana"),
-        ("2026-12-07 12:00", "hora de almuerzo", "hoy a las 2:00 de la tarde"),
-        ("2026-12-07 13:59", "hora de almuerzo", "hoy a las 2:00 de la tarde"),
-        ("2026-12-07 17:30", "fuera de nuestro horario", "mañana a las 8:30 de la mañana"),
-        ("2026-12-05 10:00", "fines de semana", "el lunes 7 de diciembre a las 8:30 de la mañana"),
-        ("2026-12-06 10:00", "fines de semana", "mañana a las 8:30 de la mañana"),
+        ("2026-12-07 08:29", "fuera de nuestro horario", "hoy a las ocho y media de la mañana"),
+        ("2026-12-07 12:00", "hora de almuerzo", "hoy a las dos de la tarde"),
+        ("2026-12-07 13:59", "hora de almuerzo", "hoy a las dos de la tarde"),
+        ("2026-12-07 17:30", "fuera de nuestro horario", "mañana a las ocho y media de la mañana"),
+        ("2026-12-05 10:00", "fines de semana",
+         "el lunes 7 de diciembre a las ocho y media de la mañana"),
+        ("2026-12-06 10:00", "fines de semana", "mañana a las ocho y media de la mañana"),
         ("2027-02-08 09:00", "feriado: Lunes de Carnaval",
-         "el miércoles 10 de febrero a las 8:30 de la mañana"),
-        ("2027-03-25 09:00", "feriado: Jueves Santo", "el lunes 29 de marzo a las 8:30"),
-        ("2026-12-24 09:00", "feriado: Nochebuena", "el lunes 28 de diciembre a las 8:30"),
+         "el miércoles 10 de febrero a las ocho y media de la mañana"),
+        ("2027-03-25 09:00", "feriado: Jueves Santo", "el lunes 29 de marzo a las ocho y media"),
+        ("2026-12-24 09:00", "feriado: Nochebuena", "el lunes 28 de diciembre a las ocho y media"),
     ],
 )
 def test_closed_greeting_says_why_and_when(twilio, clock, when, reason_words, reopens):
@@ -91,14 +92,14 @@ def test_whole_day_and_part_day_closures(app, twilio, clock, db):
     clock("2026-12-09 10:00")
     _sid, root = incoming(twilio)
     assert "cerrados: inventario anual" in spoken(root)
-    assert "mañana a las 8:30 de la mañana" in spoken(root)
+    assert "mañana a las ocho y media de la mañana" in spoken(root)
     clock("2026-12-10 10:00")
     _sid, root = incoming(twilio)
     assert "cerrados" not in spoken(root)
     clock("2026-12-10 15:00")
     _sid, root = incoming(twilio)
     assert "jornada reducida por decreto" in spoken(root)
-    assert "mañana a las 8:30" in spoken(root)
+    assert "mañana a las ocho y media" in spoken(root)
 
 
 def test_known_contact_is_greeted_by_name(twilio, clock, db, session):
