@@ -82,6 +82,8 @@ class Settings:
     outbox_max_age_minutes: int = 60
     # The caller ID a call back shows the client (a Twilio number or a verified caller ID).
     callback_caller_id: str | None = None
+    # After an analyst hangs up, ask a caller still on the line "Del 1 al 5, ¿cómo le atendimos?"
+    satisfaction_question: bool = False
     # Where each setting came from: the environment, the env file, the instance folder, or
     # nothing (the default); and the env file read, if any.
     env_file: str | None = None
@@ -101,6 +103,16 @@ def _int(env: dict, name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, not {value}")
     return value
+
+
+def _flag(env: dict, name: str) -> bool:
+    """Read an on/off setting (1, true, yes, on / 0, false, no, off; unset is off)."""
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} is on or off (1/0, true/false, yes/no), not {raw!r}")
 
 
 def _phone_list(name: str, raw: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -242,6 +254,7 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         outbox_max_age_minutes=_int(env, "OUTBOX_MAX_AGE_MINUTES",
                                     Settings.outbox_max_age_minutes),
         callback_caller_id=(env.get("CALLBACK_CALLER_ID") or "").strip() or None,
+        satisfaction_question=_flag(env, "SATISFACTION_QUESTION"),
         env_file=env_file,
         origins=MappingProxyType(origins),
     )
@@ -354,6 +367,7 @@ SETTING_NAMES: dict[str, str] = {
     "DB_CONNECT_TIMEOUT": "db_connect_timeout",
     "OUTBOX_MAX_AGE_MINUTES": "outbox_max_age_minutes",
     "CALLBACK_CALLER_ID": "callback_caller_id",
+    "SATISFACTION_QUESTION": "satisfaction_question",
 }
 
 

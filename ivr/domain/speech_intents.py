@@ -234,3 +234,14 @@ def asks_for_someone(text: str | None) -> bool:
         return True
     who = match["who"]
     return who not in _NOT_A_NAME and not _ANYONE.search(normalised)
+
+
+_SCORE_WORDS = {"1": 1, "uno": 1, "una": 1, "2": 2, "dos": 2, "3": 3, "tres": 3, "4": 4,
+                "cuatro": 4, "5": 5, "cinco": 5}
+
+
+def score(text: str | None) -> int | None:
+    """A mark from 1 to 5 said in words or digits ("un cinco", "cuatro"), or None when the
+    answer names none or several."""
+    marks = {_SCORE_WORDS[w] for w in _normalise(text).split() if w in _SCORE_WORDS}
+    return marks.pop() if len(marks) == 1 else None

@@ -51,6 +51,7 @@ _EXPIRED = Q("SELECT id, lease_call_sid FROM analysts"
              " WHERE lease_until IS NOT NULL AND lease_until <= :now")
 
 
+_ANY_FREE = Q(f"SELECT 1 FROM analysts WHERE {_FREE} LIMIT 1")  # noqa: S608 - constant text
 _LEASED_PHONE = Q("SELECT phone FROM analysts WHERE id = :id AND lease_call_sid = :sid")
 
 
@@ -81,6 +82,11 @@ def claim(tx: Tx, *, call_sid: str, now: datetime, until: datetime, prefer: int 
                       available=available) == 1:
                 return row
             lost.add(row.id)
+
+
+def anyone_free(tx: Tx, now: datetime, available: str) -> bool:
+    """Whether some analyst is free now (a hint: a claim may still find nobody)."""
+    return tx.value(_ANY_FREE, now=now, available=available) is not None
 
 
 def extend_lease(tx: Tx, analyst_id: int, call_sid: str, until: datetime) -> None:
