@@ -8,7 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from ivr.domain.clock import utcnow
-from ivr.services.directory import add_closure, add_company, add_contact
+from ivr.domain.statuses import AnalystStatus
+from ivr.services.directory import (
+    add_analyst,
+    add_closure,
+    add_company,
+    add_contact,
+    set_analyst_status,
+)
 from ivr.store.models import Call
 from ivr.store.tx import Q
 from tests.conftest import call_params, spoken, twiml
@@ -39,15 +46,17 @@ def menu_gather(root):
 
 @pytest.mark.parametrize("when", OPEN_TIMES)
 def test_open_greeting_offers_menu(twilio, clock, session, when):
-    """In hours: greeting, recording notice and the open menu, and a call row."""
+    """In hours: the greeting and the open menu, all inside the Gather (a regular caller keys
+    ahead), and a call row. Nothing says the call is recorded: it is not."""
     clock(when)
     sid, root = incoming(twilio)
     words = spoken(root)
-    assert "Gracias por llamar a CCO Apoyo Empresarial" in words
-    assert "puede ser grabada" in words
+    assert "grabada" not in words
     assert "cerrados" not in words
     gather = menu_gather(root)
+    assert [say for say in root if say.tag == "Say"] == []
     menu_words = spoken(gather)
+    assert menu_words.startswith("Gracias por llamar a CCO Apoyo Empresarial")
     assert "reportar una falla, marque 2" in menu_words
     assert "hablar con una persona, marque 0" in menu_words
     call = session.get(Call, sid)
@@ -79,6 +88,7 @@ def test_closed_greeting_says_why_and_when(twilio, clock, when, reason_words, re
     assert reason_words in words
     assert f"Volvemos a atenderle {reopens}" in words
     gather = menu_gather(root)
+    assert f"Volvemos a atenderle {reopens}" in spoken(gather)  # keys work during it
     assert "Si es una emergencia, marque 0" in spoken(gather)
     assert "reportar una falla, marque 2" in spoken(gather)
 
@@ -133,24 +143,43 @@ def test_forwarded_line_is_stored(twilio, clock, session):
     assert session.get(Call, sid).forwarded_from == "+582124713239"
 
 
+def leads_to(root) -> str:
+    """Where a document takes the caller: 'dial' (a phone rings), the path of its question
+    (a Gather or a Record), or the path of its Redirect."""
+    if root.find("Dial") is not None:
+        return "dial"
+    for tag in ("Gather", "Record"):
+        if root.find(tag) is not None:
+            return root.find(tag).get("action").split("?")[0]
+    return root.find("Redirect").text.split("?")[0]
+
+
+def free_analyst(db) -> None:
+    """One analyst, available."""
+    analyst = add_analyst(db, "Analista Uno", "+15005550101", None, utcnow())
+    set_analyst_status(db, analyst, AnalystStatus.AVAILABLE, utcnow())
+    db.commit()
+
+
 @pytest.mark.parametrize(
     ("answer", "target"),
     [
         ({"Digits": "1"}, "/voice/case"),
-        ({"Digits": "2"}, "/voice/report"),
-        ({"Digits": "0"}, "/voice/connect"),
+        ({"Digits": "2"}, "/voice/report/field"),
+        ({"Digits": "0"}, "dial"),
         ({"SpeechResult": "Tengo un número de caso.", "Confidence": "0.9"}, "/voice/case"),
-        ({"SpeechResult": "reportar una falla"}, "/voice/report"),
-        ({"SpeechResult": "hablar con una persona"}, "/voice/connect"),
+        ({"SpeechResult": "reportar una falla"}, "/voice/report/field"),
+        ({"SpeechResult": "hablar con una persona"}, "dial"),
     ],
 )
-def test_menu_choices_open(twilio, clock, answer, target):
-    """In hours, each menu choice leads to its flow."""
+def test_menu_choices_open(twilio, clock, db, answer, target):
+    """In hours, each menu choice leads to its flow: a case number by a Redirect, a new fault
+    and a person answered at once (its first question, the phone ringing)."""
+    free_analyst(db)
     clock("2026-12-07 09:00")
     sid, _ = incoming(twilio)
     root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, **answer)))
-    redirect = root.find("Redirect")
-    assert redirect is not None and redirect.text.split("?")[0] == target
+    assert leads_to(root) == target
 
 
 @pytest.mark.parametrize("answer", [{"Digits": "0"}, {"SpeechResult": "es una emergencia"}])
@@ -177,10 +206,12 @@ def test_star_repeats_the_menu(twilio, clock):
     assert "marque 2" in spoken(gather)
 
 
-@pytest.mark.parametrize(("when", "default"), [("2026-12-07 09:00", "/voice/connect"),
-                                               ("2026-12-07 20:00", "/voice/report")])
-def test_menu_retries_then_default(twilio, clock, when, default):
-    """Silence or nonsense: re-asked with a 'no le entendí', at most 3 tries, then a default."""
+@pytest.mark.parametrize(("when", "default"), [("2026-12-07 09:00", "dial"),
+                                               ("2026-12-07 20:00", "/voice/report/field")])
+def test_menu_retries_then_default(twilio, clock, db, when, default):
+    """Silence or nonsense: re-asked with a 'no le entendí', at most 3 tries, then a default:
+    a person in hours, a report (its first question) when closed."""
+    free_analyst(db)
     clock(when)
     sid, root = incoming(twilio)
     action = menu_gather(root).get("action")
@@ -193,8 +224,8 @@ def test_menu_retries_then_default(twilio, clock, when, default):
     action = menu_gather(root).get("action")
     assert "t=3" in action
     root = twiml(twilio.post(action, call_params(sid, SpeechResult="patatas fritas")))
-    assert root.find("Redirect").text.split("?")[0] == default
-    assert root.find("Gather") is None
+    assert leads_to(root) == default
+    assert "/voice/menu" not in {g.get("action").split("?")[0] for g in root.iter("Gather")}
 
 
 def test_webhook_loop_is_bounded(twilio, clock, session):
