@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -254,3 +255,42 @@ def test_control_character_in_a_closure_reason_never_breaks_the_twiml(twilio, cl
     clock("2026-12-09 10:00")
     _sid, root = incoming(twilio)
     assert "inventario anual" in spoken(root)
+
+
+@pytest.mark.parametrize("asked", ["quiero hablar con Pedro", "con el técnico, por favor",
+                                   "páseme con la ingeniera Carla Rondón"])
+@pytest.mark.parametrize("when", ["2026-12-07 09:00", "2026-12-07 20:00"])
+def test_asking_for_someone_by_name_goes_through_the_centre(twilio, clock, db, asked, when):
+    """Rule 9: asking for a technician by name hears that technicians are reached through the
+    centre, with a case, and is offered the case or a person — the same keys; no name is
+    confirmed and no phone number is said."""
+    analyst = add_analyst(db, "Carla Rondón", "+584145551234", None, utcnow())
+    set_analyst_status(db, analyst, AnalystStatus.AVAILABLE, utcnow())
+    db.commit()
+    clock(when)
+    sid, _ = incoming(twilio)
+    root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, SpeechResult=asked)))
+    gather = menu_gather(root)
+    words = spoken(root)
+    assert "a través del centro de soporte" in words
+    assert "número de caso, marque 1" in words and "hablar con una persona del centro, " \
+        "marque 0" in words
+    for name in ("Pedro", "Carla", "Rondón", "técnico Pedro"):
+        assert name not in words
+    assert not re.search(r"\d{3}", words.replace("marque", ""))
+    assert root.find("Dial") is None
+    # Then 0: a person of the centre (open), or the emergency question (closed).
+    action = gather.get("action")
+    after = twiml(twilio.post(action, call_params(sid, Digits="0")))
+    assert leads_to(after) == ("dial" if when.endswith("09:00") else "/voice/emergency-confirm")
+
+
+@pytest.mark.parametrize("said", ["quiero hablar con una persona", "hablar con alguien",
+                                  "con un operador"])
+def test_asking_for_a_person_is_not_asking_for_someone(twilio, clock, db, said):
+    """"Una persona", "alguien", "un operador" are the centre: put through at once."""
+    free_analyst(db)
+    clock("2026-12-07 09:00")
+    sid, _ = incoming(twilio)
+    root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, SpeechResult=said)))
+    assert leads_to(root) == "dial"

@@ -31,7 +31,7 @@ from ivr.voice.twiml import VoiceResponse
 from ivr.voice.urls import url_for
 
 COMPANY, NAME, POSITION = RecordingKind.COMPANY, RecordingKind.NAME, RecordingKind.POSITION
-TRIAGE, EMAIL, CALLBACK, DESCRIPTION = "triage", "email", "callback", "description"
+TRIAGE, EMAIL, CALLBACK, DESCRIPTION = "triage", "email", "callback_number", "description"
 FULL = (COMPANY, NAME, POSITION, EMAIL, CALLBACK, TRIAGE, DESCRIPTION)
 SHORT = (COMPANY, TRIAGE)  # then put through: the analyst asks the rest live
 
