@@ -103,6 +103,8 @@ class Settings:
     alert_max_rounds: int = 3
     alert_call_minutes: int = 2  # between the calls of a round (the phone rings, the alert)
     overdue_warn_minutes: int = 30
+    # After an analyst hangs up, ask a caller still on the line "Del 1 al 5, ¿cómo le atendimos?"
+    satisfaction_question: bool = False
     # Where each setting came from: the environment, the env file, the instance folder, or
     # nothing (the default); and the env file read, if any.
     env_file: str | None = None
@@ -122,6 +124,16 @@ def _int(env: dict, name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, not {value}")
     return value
+
+
+def _flag(env: dict, name: str) -> bool:
+    """Read an on/off setting (1, true, yes, on / 0, false, no, off; unset is off)."""
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} is on or off (1/0, true/false, yes/no), not {raw!r}")
 
 
 def _phone_list(name: str, raw: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -298,6 +310,7 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         alert_max_rounds=_int(env, "ALERT_MAX_ROUNDS", Settings.alert_max_rounds),
         alert_call_minutes=_int(env, "ALERT_CALL_MINUTES", Settings.alert_call_minutes),
         overdue_warn_minutes=_int(env, "OVERDUE_WARN_MINUTES", Settings.overdue_warn_minutes),
+        satisfaction_question=_flag(env, "SATISFACTION_QUESTION"),
         env_file=env_file,
         origins=MappingProxyType(origins),
     )
@@ -449,6 +462,7 @@ SETTING_NAMES: dict[str, str] = {
     "ALERT_MAX_ROUNDS": "alert_max_rounds",
     "ALERT_CALL_MINUTES": "alert_call_minutes",
     "OVERDUE_WARN_MINUTES": "overdue_warn_minutes",
+    "SATISFACTION_QUESTION": "satisfaction_question",
 }
 
 

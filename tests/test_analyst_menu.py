@@ -133,9 +133,13 @@ def test_menu_changes_the_status(twilio, clock, session, analyst, digit, before,
     assert row.status == after and not row.away_notice
 
 
-@pytest.mark.parametrize("pending", [0, 1, 3])
-def test_menu_3_says_how_many_callbacks_wait(twilio, clock, db, session, analyst, pending):
-    """3: the number of cases waiting for a callback (done ones do not count)."""
+@pytest.mark.parametrize(("pending", "words"), [
+    (0, "No hay casos esperando que les llamen."), (1, "Hay 1 caso esperando que le llamen."),
+    (3, "Hay 3 casos esperando que les llamen.")])
+def test_menu_3_says_how_many_callbacks_wait(twilio, clock, db, session, analyst, pending,
+                                             words):
+    """3: the number of cases waiting for a callback (done ones do not count), in the
+    singular for one ("Hay 1 caso", never "Hay 1 casos")."""
     clock(OPEN)
     for n in range(pending):
         make_case(db, f"100{n:04d}", created=OPEN, severity=2, due="2026-12-07 13:00")
@@ -144,7 +148,7 @@ def test_menu_3_says_how_many_callbacks_wait(twilio, clock, db, session, analyst
     sid = twilio.new_sid()
     menu = log_in(twilio, sid).find("Gather").get("action")
     root = post(twilio, sid, menu, Digits="3")
-    assert f"Hay {pending} casos esperando que les llamen." in spoken(root)
+    assert words in spoken(root)
     assert analyst_rows(session)[analyst].status == "unavailable"
 
 

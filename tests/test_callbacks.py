@@ -143,9 +143,9 @@ def test_callback_queue_order(app, db):
 
 @pytest.mark.parametrize(("now", "promise"), [
     ("2026-12-04 17:00",
-     "Un especialista le llamará antes del lunes 7 de diciembre a las 12:00 del mediodía."),
-    ("2026-12-07 08:30", "Un especialista le llamará hoy antes de las 2:30 de la tarde."),
-    ("2026-12-07 17:00", "Un especialista le llamará mañana antes de las 12:00 del mediodía."),
+     "Un especialista le llamará antes del lunes 7 de diciembre a las doce del mediodía."),
+    ("2026-12-07 08:30", "Un especialista le llamará hoy antes de las dos y media de la tarde."),
+    ("2026-12-07 17:00", "Un especialista le llamará mañana antes de las doce del mediodía."),
 ])
 def test_caller_hears_the_promise_in_natural_spanish(twilio, clock, db, session, now, promise):
     """Nobody free: the caller hears the case's due time, worded as a person would say it."""

@@ -311,13 +311,18 @@ def test_press_1_while_searching_asks_for_a_callback(twilio, clock, db, session,
 
 
 def test_press_1_before_reporting_takes_the_report(twilio, clock, session, three):
-    """A caller with no report yet who asks for a callback is taken to the report first."""
+    """A caller with no report yet who asks for a callback is taken to the report first: it
+    picks up with what the case lacks."""
     clock(OPEN)
     caller = Caller(twilio)
     root = dial_result(caller, caller.post("/voice/connect?r=1"), "no-answer", "false")
     root = caller.post(root.find("Gather").get("action"), Digits="1")
     assert NOBODY_FREE in spoken(root)
-    assert root.find("Redirect").text == "/voice/report?r=1"
+    case = session.scalars(select(Case)).one()
+    assert root.find("Redirect").text == f"/voice/report/resume?c={case.id}"
+    resumed = caller.post(root.find("Redirect").text)
+    assert ", ".join(case.number) in spoken(resumed)
+    assert resumed.find("Gather").get("action").startswith("/voice/report/field?")
 
 
 def test_press_2_while_searching_keeps_looking(twilio, clock, session, three):

@@ -109,7 +109,9 @@ def test_closed_and_offline_message_becomes_a_case(sqlite_app, clock):
     os.rename(sqlite_app.db_dir, hidden)
     sid = poster.new_sid()
     root = twiml(poster.post("/voice/incoming", call_params(sid, ForwardedFrom="+582124713239")))
-    assert "cerrados" in spoken(root)
+    # The apology promises nobody now: it is closed, and the choice says what there is.
+    assert "el centro está cerrado" in spoken(root)
+    assert "Le comunicamos" not in spoken(root)
     gather = root.find("Gather")
     assert gather.get("action") == "/voice/offline/choice"
     assert root.find("Record").get("action") == "/voice/offline/recorded"  # silence: a message

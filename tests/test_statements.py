@@ -27,12 +27,17 @@ from tests.test_replays import seed
 # neither). Setting a
 # due time costs one more when the caller's company has a contract (its hours are read). A case
 # number lookup reads the caller's misses first (one statement for the call's and the day's):
-# guessing is bounded.
+# guessing is bounded. The greeting reads the coordinator's notices (one indexed statement).
+# Where a step answers the next one itself instead of a <Redirect> (the menu starts the report,
+# the fault's severity and the recorded description put the caller through), its bound is the
+# sum of the two webhooks' less the call row's touch it saves: menu 2 + report_start 4 - 1 +
+# "is anyone free" 1; severity 4 + connect_start 5 - 1 - 1 (the case is not read again);
+# recorded 5 + 5 - 1.
 BOUNDS = {
-    "voice.incoming": 2, "voice.menu": 2, "voice.case_start": 2, "voice.case_number": 4,
-    "voice.case_option": 3, "voice.report_start": 4, "voice.report_field": 4,
-    "voice.report_email": 3, "voice.report_callback": 3, "voice.report_severity": 4,
-    "voice.report_recorded": 5, "voice.recording_status": 2, "voice.connect_start": 5,
+    "voice.incoming": 3, "voice.menu": 6, "voice.case_start": 2, "voice.case_number": 4,
+    "voice.case_option": 3, "voice.report_start": 5, "voice.report_field": 4,
+    "voice.report_email": 3, "voice.report_callback": 3, "voice.report_severity": 7,
+    "voice.report_recorded": 9, "voice.recording_status": 2, "voice.connect_start": 5,
     "voice.whisper": 3, "voice.whisper_answer": 5, "voice.connect_result": 6,
     "voice.leg_status": 2, "voice.status": 2, "voice.report_after": 3,
 }
@@ -88,7 +93,7 @@ def test_few_statements_per_webhook(app, twilio, clock, counted):
     seed(app)
     walk_both_flows(app, twilio, clock)
     seen = counted()
-    assert {"voice.report_start", "voice.connect_start", "voice.case_number"} <= set(seen)
+    assert {"voice.menu", "voice.report_severity", "voice.case_number"} <= set(seen)
     for endpoint, counts in seen.items():
         assert max(counts) <= BOUNDS.get(endpoint, 6), (endpoint, counts)
 

@@ -27,10 +27,12 @@ from ivr.domain.statuses import (
     CALLBACK_STATES,
     CASE_STATUSES,
     DIAL_OUTCOMES,
+    FAULT_AREAS,
     GUESS_KINDS,
     OPEN_CASE_STATUSES,
     OUTBOX_STATUSES,
     RECORDING_STATUSES,
+    SATISFACTION_SCORES,
     SEVERITIES,
     USER_ROLES,
     VISIT_STATUSES,
@@ -59,6 +61,8 @@ CHECKED = {
     ("outbox", "status"): OUTBOX_STATUSES,
     ("callback_calls", "state"): CALLBACK_CALL_STATES,
     ("callback_calls", "outcome"): CALLBACK_OUTCOMES,
+    ("cases", "area"): FAULT_AREAS,
+    ("calls", "satisfaction"): SATISFACTION_SCORES,
 }
 
 
@@ -98,7 +102,8 @@ def test_conversion_sets_are_derived_from_the_types():
     assert times == {"created_at", "updated_at", "due_at", "visit_at", "started_at", "ended_at",
                      "accepted_at", "hunt_started_at", "lease_until", "idle_since",
                      "deactivated_at", "disabled_at", "last_seen",
-                     "next_attempt_at", "claimed_at", "dialled_at", "recorded_at"}
+                     "next_attempt_at", "claimed_at", "dialled_at", "recorded_at",
+                     "starts_at", "ends_at"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))

@@ -11,6 +11,7 @@ from ivr.domain.clock import utcnow
 from ivr.services.directory import add_analyst, add_emergency, set_analyst_status
 from ivr.store.models import Analyst, Call, Case, DialAttempt
 from tests.conftest import call_params, spoken, twiml
+from tests.routing_support import configure
 
 
 @pytest.fixture
@@ -36,14 +37,16 @@ def dial_of(root):
 
 
 def test_menu_zero_in_hours_opens_case_and_rings_longest_idle(twilio, clock, session, analysts):
-    """Menu 0 in hours: a case, its number said, then the longest-idle analyst is rung."""
+    """Menu 0 in hours: the menu's own answer rings the longest-idle analyst (no Redirect),
+    for a case opened with the call; its number is not read before ringing (the analyst
+    gives it, the line reads it if nobody answers)."""
     clock("2026-12-07 09:00")
     sid = twilio.new_sid()
     twiml(twilio.post("/voice/incoming", call_params(sid)))
     root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, Digits="0")))
-    root = twiml(twilio.post(root.find("Redirect").text, call_params(sid)))
     case = session.scalars(select(Case)).one()
-    assert ", ".join(case.number) in spoken(root)
+    assert ", ".join(case.number) not in spoken(root)
+    assert session.get(Call, sid).case_id == case.id
     _dial, number = dial_of(root)
     assert number.text == "+15005550101"
     session.expire_all()
@@ -158,3 +161,50 @@ def test_no_analyst_free_is_logged(twilio, clock, caplog):
     root = twiml(twilio.post("/voice/connect?r=1", call_params(twilio.new_sid())))
     assert root.find("Dial") is None and "Le comunicamos" not in spoken(root)
     assert any("no analyst free" in r.getMessage() for r in caplog.records)
+
+
+def talk_and_hang_up(twilio, clock, sid):
+    """Ring the first analyst, who accepts at the whisper, talks, then hangs up: the Dial's
+    action as Twilio posts it to a caller still on the line."""
+    clock("2026-12-07 09:00")
+    root = twiml(twilio.post("/voice/connect?r=1", call_params(sid)))
+    dial, number = dial_of(root)
+    leg = twilio.new_sid()
+    whisper = twiml(twilio.post(number.get("url"), call_params(leg, ParentCallSid=sid)))
+    twiml(twilio.post(whisper.find("Gather").get("action"), call_params(leg, Digits="1")))
+    return twiml(twilio.post(dial.get("action"), call_params(
+        sid, DialCallStatus="completed", DialBridged="true", DialCallSid=leg,
+        DialCallDuration="95")))
+
+
+@pytest.mark.parametrize(("answer", "kept"), [
+    ({"Digits": "4"}, 4), ({"SpeechResult": "un cinco"}, 5), ({"Digits": "9"}, None),
+    ({"SpeechResult": "muy bien"}, None)])
+def test_satisfaction_question_after_the_analyst_hangs_up(app, twilio, clock, session,
+                                                          analysts, answer, kept):
+    """With SATISFACTION_QUESTION on: after the conversation the caller hears the case number
+    and "Del 1 al 5, ¿cómo le atendimos?"; a score is kept with the call, anything else is
+    not, and nobody is asked twice."""
+    configure(app, satisfaction_question=True)
+    sid = twilio.new_sid()
+    root = talk_and_hang_up(twilio, clock, sid)
+    case = session.scalars(select(Case)).one()
+    assert f"Le recordamos su número de caso: {', '.join(case.number)}." in spoken(root)
+    gather = root.find("Gather")
+    assert gather.get("action") == "/voice/satisfaction"
+    assert "Del 1 al 5, ¿cómo le atendimos?" in spoken(gather)
+    assert [verb.tag for verb in root][-2:] == ["Say", "Hangup"]  # silence: goodbye
+    after = twiml(twilio.post("/voice/satisfaction", call_params(sid, **answer)))
+    assert after.find("Gather") is None and after[-1].tag == "Hangup"
+    assert ("Gracias por su opinión" in spoken(after)) is (kept is not None)
+    session.expire_all()
+    assert session.get(Call, sid).satisfaction == kept
+
+
+def test_no_satisfaction_question_by_default(twilio, clock, session, analysts):
+    """Off by default: the case number, then goodbye."""
+    sid = twilio.new_sid()
+    root = talk_and_hang_up(twilio, clock, sid)
+    assert root.find("Gather") is None and root[-1].tag == "Hangup"
+    assert "Le recordamos su número de caso" in spoken(root)
+    assert session.get(Call, sid).satisfaction is None

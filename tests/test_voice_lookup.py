@@ -137,7 +137,7 @@ def test_found_case_status_in_spanish(twilio, clock, session, status):
     root = walk.post("/voice/case/number?t=1", Digits=NUMBER)
     words = spoken(root)
     assert f"Caso {SAID}." in words and STATUS_WORDS[status] in words
-    assert bool(re.search(r"le llamará .*hoy.* las 3:00 de la tarde", words)) is (
+    assert bool(re.search(r"le llamará .*hoy.* las tres de la tarde", words)) is (
         status != "resolved")
     assert "visita está prevista" not in words
     gather = ask(root, "/voice/case/option", c=case.id, t=1)
@@ -224,9 +224,9 @@ def test_visit_told_only_to_the_company_contacts(twilio, clock, db, session, vis
         words = spoken(walk.post("/voice/case/number?t=1", Digits=NUMBER))
         assert STATUS_WORDS["visit_scheduled"] in words
         told = told and visit_status == "confirmed"
-        assert ("La visita está prevista para el miércoles 9 de diciembre a las 10:00 de la "
+        assert ("La visita está prevista para el miércoles 9 de diciembre a las diez de la "
                 "mañana." in words) is told, caller
-        assert ("El costo estimado de la visita es de 45.00 dólares." in words) is told, caller
+        assert ("El costo estimado de la visita es de 45 dólares." in words) is told, caller
         assert "Empresa Demo" not in words and "Ana Prueba" not in words
         assert_no_phone(words, CONTACT, OTHER_CONTACT, CALLBACK, CALLER)
 

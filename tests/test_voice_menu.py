@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from ivr.domain.clock import utcnow
-from ivr.services.directory import add_closure, add_company, add_contact
+from ivr.domain.statuses import AnalystStatus
+from ivr.services.directory import (
+    add_analyst,
+    add_closure,
+    add_company,
+    add_contact,
+    set_analyst_status,
+)
 from ivr.store.models import Call
 from ivr.store.tx import Q
 from tests.conftest import call_params, spoken, twiml
@@ -39,15 +47,17 @@ def menu_gather(root):
 
 @pytest.mark.parametrize("when", OPEN_TIMES)
 def test_open_greeting_offers_menu(twilio, clock, session, when):
-    """In hours: greeting, recording notice and the open menu, and a call row."""
+    """In hours: the greeting and the open menu, all inside the Gather (a regular caller keys
+    ahead), and a call row. Nothing says the call is recorded: it is not."""
     clock(when)
     sid, root = incoming(twilio)
     words = spoken(root)
-    assert "Gracias por llamar a CCO Apoyo Empresarial" in words
-    assert "puede ser grabada" in words
+    assert "grabada" not in words
     assert "cerrados" not in words
     gather = menu_gather(root)
+    assert [say for say in root if say.tag == "Say"] == []
     menu_words = spoken(gather)
+    assert menu_words.startswith("Gracias por llamar a CCO Apoyo Empresarial")
     assert "reportar una falla, marque 2" in menu_words
     assert "hablar con una persona, marque 0" in menu_words
     call = session.get(Call, sid)
@@ -58,16 +68,17 @@ def test_open_greeting_offers_menu(twilio, clock, session, when):
 @pytest.mark.parametrize(
     ("when", "reason_words", "reopens"),
     [
-        ("2026-12-07 08:29", "fuera de nuestro horario", "hoy a las 8:30 de la mañana"),
-        ("2026-12-07 12:00", "hora de almuerzo", "hoy a las 2:00 de la tarde"),
-        ("2026-12-07 13:59", "hora de almuerzo", "hoy a las 2:00 de la tarde"),
-        ("2026-12-07 17:30", "fuera de nuestro horario", "mañana a las 8:30 de la mañana"),
-        ("2026-12-05 10:00", "fines de semana", "el lunes 7 de diciembre a las 8:30 de la mañana"),
-        ("2026-12-06 10:00", "fines de semana", "mañana a las 8:30 de la mañana"),
+        ("2026-12-07 08:29", "fuera de nuestro horario", "hoy a las ocho y media de la mañana"),
+        ("2026-12-07 12:00", "hora de almuerzo", "hoy a las dos de la tarde"),
+        ("2026-12-07 13:59", "hora de almuerzo", "hoy a las dos de la tarde"),
+        ("2026-12-07 17:30", "fuera de nuestro horario", "mañana a las ocho y media de la mañana"),
+        ("2026-12-05 10:00", "fines de semana",
+         "el lunes 7 de diciembre a las ocho y media de la mañana"),
+        ("2026-12-06 10:00", "fines de semana", "mañana a las ocho y media de la mañana"),
         ("2027-02-08 09:00", "feriado: Lunes de Carnaval",
-         "el miércoles 10 de febrero a las 8:30 de la mañana"),
-        ("2027-03-25 09:00", "feriado: Jueves Santo", "el lunes 29 de marzo a las 8:30"),
-        ("2026-12-24 09:00", "feriado: Nochebuena", "el lunes 28 de diciembre a las 8:30"),
+         "el miércoles 10 de febrero a las ocho y media de la mañana"),
+        ("2027-03-25 09:00", "feriado: Jueves Santo", "el lunes 29 de marzo a las ocho y media"),
+        ("2026-12-24 09:00", "feriado: Nochebuena", "el lunes 28 de diciembre a las ocho y media"),
     ],
 )
 def test_closed_greeting_says_why_and_when(twilio, clock, when, reason_words, reopens):
@@ -78,6 +89,7 @@ def test_closed_greeting_says_why_and_when(twilio, clock, when, reason_words, re
     assert reason_words in words
     assert f"Volvemos a atenderle {reopens}" in words
     gather = menu_gather(root)
+    assert f"Volvemos a atenderle {reopens}" in spoken(gather)  # keys work during it
     assert "Si es una emergencia, marque 0" in spoken(gather)
     assert "reportar una falla, marque 2" in spoken(gather)
 
@@ -91,14 +103,14 @@ def test_whole_day_and_part_day_closures(app, twilio, clock, db):
     clock("2026-12-09 10:00")
     _sid, root = incoming(twilio)
     assert "cerrados: inventario anual" in spoken(root)
-    assert "mañana a las 8:30 de la mañana" in spoken(root)
+    assert "mañana a las ocho y media de la mañana" in spoken(root)
     clock("2026-12-10 10:00")
     _sid, root = incoming(twilio)
     assert "cerrados" not in spoken(root)
     clock("2026-12-10 15:00")
     _sid, root = incoming(twilio)
     assert "jornada reducida por decreto" in spoken(root)
-    assert "mañana a las 8:30" in spoken(root)
+    assert "mañana a las ocho y media" in spoken(root)
 
 
 def test_known_contact_is_greeted_by_name(twilio, clock, db, session):
@@ -132,24 +144,43 @@ def test_forwarded_line_is_stored(twilio, clock, session):
     assert session.get(Call, sid).forwarded_from == "+582124713239"
 
 
+def leads_to(root) -> str:
+    """Where a document takes the caller: 'dial' (a phone rings), the path of its question
+    (a Gather or a Record), or the path of its Redirect."""
+    if root.find("Dial") is not None:
+        return "dial"
+    for tag in ("Gather", "Record"):
+        if root.find(tag) is not None:
+            return root.find(tag).get("action").split("?")[0]
+    return root.find("Redirect").text.split("?")[0]
+
+
+def free_analyst(db) -> None:
+    """One analyst, available."""
+    analyst = add_analyst(db, "Analista Uno", "+15005550101", None, utcnow())
+    set_analyst_status(db, analyst, AnalystStatus.AVAILABLE, utcnow())
+    db.commit()
+
+
 @pytest.mark.parametrize(
     ("answer", "target"),
     [
         ({"Digits": "1"}, "/voice/case"),
-        ({"Digits": "2"}, "/voice/report"),
-        ({"Digits": "0"}, "/voice/connect"),
+        ({"Digits": "2"}, "/voice/report/field"),
+        ({"Digits": "0"}, "dial"),
         ({"SpeechResult": "Tengo un número de caso.", "Confidence": "0.9"}, "/voice/case"),
-        ({"SpeechResult": "reportar una falla"}, "/voice/report"),
-        ({"SpeechResult": "hablar con una persona"}, "/voice/connect"),
+        ({"SpeechResult": "reportar una falla"}, "/voice/report/field"),
+        ({"SpeechResult": "hablar con una persona"}, "dial"),
     ],
 )
-def test_menu_choices_open(twilio, clock, answer, target):
-    """In hours, each menu choice leads to its flow."""
+def test_menu_choices_open(twilio, clock, db, answer, target):
+    """In hours, each menu choice leads to its flow: a case number by a Redirect, a new fault
+    and a person answered at once (its first question, the phone ringing)."""
+    free_analyst(db)
     clock("2026-12-07 09:00")
     sid, _ = incoming(twilio)
     root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, **answer)))
-    redirect = root.find("Redirect")
-    assert redirect is not None and redirect.text.split("?")[0] == target
+    assert leads_to(root) == target
 
 
 @pytest.mark.parametrize("answer", [{"Digits": "0"}, {"SpeechResult": "es una emergencia"}])
@@ -176,10 +207,12 @@ def test_star_repeats_the_menu(twilio, clock):
     assert "marque 2" in spoken(gather)
 
 
-@pytest.mark.parametrize(("when", "default"), [("2026-12-07 09:00", "/voice/connect"),
-                                               ("2026-12-07 20:00", "/voice/report")])
-def test_menu_retries_then_default(twilio, clock, when, default):
-    """Silence or nonsense: re-asked with a 'no le entendí', at most 3 tries, then a default."""
+@pytest.mark.parametrize(("when", "default"), [("2026-12-07 09:00", "dial"),
+                                               ("2026-12-07 20:00", "/voice/report/field")])
+def test_menu_retries_then_default(twilio, clock, db, when, default):
+    """Silence or nonsense: re-asked with a 'no le entendí', at most 3 tries, then a default:
+    a person in hours, a report (its first question) when closed."""
+    free_analyst(db)
     clock(when)
     sid, root = incoming(twilio)
     action = menu_gather(root).get("action")
@@ -192,8 +225,8 @@ def test_menu_retries_then_default(twilio, clock, when, default):
     action = menu_gather(root).get("action")
     assert "t=3" in action
     root = twiml(twilio.post(action, call_params(sid, SpeechResult="patatas fritas")))
-    assert root.find("Redirect").text.split("?")[0] == default
-    assert root.find("Gather") is None
+    assert leads_to(root) == default
+    assert "/voice/menu" not in {g.get("action").split("?")[0] for g in root.iter("Gather")}
 
 
 def test_webhook_loop_is_bounded(twilio, clock, session):
@@ -222,3 +255,42 @@ def test_control_character_in_a_closure_reason_never_breaks_the_twiml(twilio, cl
     clock("2026-12-09 10:00")
     _sid, root = incoming(twilio)
     assert "inventario anual" in spoken(root)
+
+
+@pytest.mark.parametrize("asked", ["quiero hablar con Pedro", "con el técnico, por favor",
+                                   "páseme con la ingeniera Carla Rondón"])
+@pytest.mark.parametrize("when", ["2026-12-07 09:00", "2026-12-07 20:00"])
+def test_asking_for_someone_by_name_goes_through_the_centre(twilio, clock, db, asked, when):
+    """Rule 9: asking for a technician by name hears that technicians are reached through the
+    centre, with a case, and is offered the case or a person — the same keys; no name is
+    confirmed and no phone number is said."""
+    analyst = add_analyst(db, "Carla Rondón", "+584145551234", None, utcnow())
+    set_analyst_status(db, analyst, AnalystStatus.AVAILABLE, utcnow())
+    db.commit()
+    clock(when)
+    sid, _ = incoming(twilio)
+    root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, SpeechResult=asked)))
+    gather = menu_gather(root)
+    words = spoken(root)
+    assert "a través del centro de soporte" in words
+    assert "número de caso, marque 1" in words and "hablar con una persona del centro, " \
+        "marque 0" in words
+    for name in ("Pedro", "Carla", "Rondón", "técnico Pedro"):
+        assert name not in words
+    assert not re.search(r"\d{3}", words.replace("marque", ""))
+    assert root.find("Dial") is None
+    # Then 0: a person of the centre (open), or the emergency question (closed).
+    action = gather.get("action")
+    after = twiml(twilio.post(action, call_params(sid, Digits="0")))
+    assert leads_to(after) == ("dial" if when.endswith("09:00") else "/voice/emergency-confirm")
+
+
+@pytest.mark.parametrize("said", ["quiero hablar con una persona", "hablar con alguien",
+                                  "con un operador"])
+def test_asking_for_a_person_is_not_asking_for_someone(twilio, clock, db, said):
+    """"Una persona", "alguien", "un operador" are the centre: put through at once."""
+    free_analyst(db)
+    clock("2026-12-07 09:00")
+    sid, _ = incoming(twilio)
+    root = twiml(twilio.post("/voice/menu?t=1", call_params(sid, SpeechResult=said)))
+    assert leads_to(root) == "dial"

@@ -33,8 +33,7 @@ def test_full_report_closed_hours(twilio, clock, session):
     clock("2026-12-07 20:00")
     sid = twilio.new_sid()
     root = twiml(twilio.post("/voice/incoming", call_params(sid)))
-    root = follow(twilio, sid, root, Digits="2")
-    root = follow(twilio, sid, root)  # the redirect to /voice/report
+    root = follow(twilio, sid, root, Digits="2")  # the menu answers with the report itself
     case = session.scalars(select(Case)).one()
     assert case.status == "incomplete"
     assert ", ".join(case.number) in spoken(root)
@@ -42,6 +41,7 @@ def test_full_report_closed_hours(twilio, clock, session):
     root = follow(twilio, sid, root, SpeechResult="María Pérez")
     root = follow(twilio, sid, root, SpeechResult="Gerente de sistemas")
     root = follow(twilio, sid, root, SpeechResult="maria punto perez arroba example punto com")
+    assert "Anotamos el correo maria punto perez arroba example punto com" in spoken(root)
     root = follow(twilio, sid, root, Digits="1")  # same number
     root = follow(twilio, sid, root, Digits="1")  # operation stopped
     assert root.find("Record") is not None
@@ -157,13 +157,12 @@ def check_record(root, action_path, case_id, kind, max_length):
 
 
 def test_report_start_opens_the_case_first(twilio, clock, session):
-    """The report's first step opens the case, reads its number and asks for the company."""
+    """Nobody free: the report's first step (the menu's own answer, no Redirect) opens the
+    case, reads its number and asks for the company."""
     clock(OPEN)
     walk = Walk(twilio)
     walk.post("/voice/incoming")
     walk.answer(Digits="2")
-    assert redirect_to(walk.root) == ("/voice/report", {"r": "1"})
-    walk.silence()
     case = the_case(session, walk.sid)
     assert (case.status, case.callback_state, case.caller_number) == ("incomplete", "pending",
                                                                       CALLER)
@@ -172,7 +171,7 @@ def test_report_start_opens_the_case_first(twilio, clock, session):
     assert f"Su número de caso es {', '.join(case.number)}." in walk.words
     gather = ask(walk.root, "/voice/report/field", f="company", c=case.id, t=1)
     assert gather.get("input") == "dtmf speech" and gather.get("language") == "es-US"
-    assert "Diga el nombre de su empresa" in spoken(gather)
+    assert "¿De qué empresa nos llama?" in spoken(gather)
 
 
 @pytest.mark.parametrize("when", [OPEN, CLOSED])
@@ -196,7 +195,7 @@ def test_full_report_by_keys_and_speech(twilio, clock, session, when, same_numbe
     assert "¿Le llamamos a este mismo número?" in spoken(gather)
     walk.answer(**same_number)
     gather = ask(walk.root, "/voice/report/severity", c=case.id, t=1)
-    assert "operación está detenida, marque 1" in spoken(gather)
+    assert "marque 1 si su operación está detenida" in spoken(gather)
     walk.answer(**severity)
     check_record(walk.root, "/voice/report/recorded", case.id, "description", 120)
     assert "qué equipo y qué programa" in spoken(walk.root)
@@ -204,10 +203,12 @@ def test_full_report_by_keys_and_speech(twilio, clock, session, when, same_numbe
                 RecordingDuration="40", Digits="#")
     assert f"registrado con el número de caso {', '.join(case.number)}" in spoken(walk.root)
     if when == OPEN:
-        assert redirect_to(walk.root) == ("/voice/connect", {"c": str(case.id)})
+        # Put through at once (no Redirect): nobody is free in this test, so the promise.
+        assert "todos nuestros especialistas están ocupados" in spoken(walk.root)
+        assert walk.root.find("Hangup") is not None
     else:
         # Due: 4 business hours from 20:00 are tomorrow at 14:30 (wording: tests/test_callbacks).
-        assert re.search(r"Un especialista le llamará .*mañana.* las 2:30 de la tarde",
+        assert re.search(r"Un especialista le llamará .*mañana.* las dos y media de la tarde",
                          spoken(walk.root))
         ask(walk.root, "/voice/report/after", c=case.id, t=1)
     case = the_case(session, walk.sid)
@@ -555,10 +556,9 @@ def test_two_reports_in_one_call_are_two_cases(twilio, clock, db, session):
     numbers = []
     walk.post("/voice/incoming")
     for seq in (1, 2):
-        walk.answer(Digits="2")
-        assert redirect_to(walk.root) == ("/voice/report", {"r": str(seq)})
-        walk.silence()
+        walk.answer(Digits="2")  # the menu answers with report `seq` itself
         case = the_case(session, walk.sid, seq)
+        assert ", ".join(case.number) in walk.words
         numbers.append(case.number)
         walk.answer(Digits="1")
         walk.answer(Digits=str(seq))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date
 
@@ -26,12 +27,47 @@ def _period(hour: int) -> str:
     return "de la noche"
 
 
+_UNITS = ("cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
+          "diez", "once", "doce", "trece", "catorce", "quince", "dieciséis", "diecisiete",
+          "dieciocho", "diecinueve", "veinte", "veintiuno", "veintidós", "veintitrés",
+          "veinticuatro", "veinticinco", "veintiséis", "veintisiete", "veintiocho", "veintinueve")
+_TENS = {3: "treinta", 4: "cuarenta", 5: "cincuenta"}
+# The hour as it is said before its period: "la una", "las dos"… ("uno" is "una" for hours).
+_HOURS = ("doce", "una", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
+          "diez", "once")
+
+
+def number_words(n: int) -> str:
+    """0 to 59 in words, as minutes are said: 'veinte', 'cuarenta y cinco'."""
+    if not 0 <= n < 60:
+        raise ValueError(f"minutes are 0 to 59, not {n}")
+    if n < 30:
+        return _UNITS[n]
+    tens, units = divmod(n, 10)
+    return _TENS[tens] + (f" y {_UNITS[units]}" if units else "")
+
+
 def describe_time(t: time) -> str:
-    """A clock time on the 12-hour clock with its article and period: 'las 8:30 de la mañana'."""
-    hour12 = t.hour % 12 or 12
+    """A clock time as people say it, with its article and period: 'las ocho y media de la
+    mañana', 'las doce del mediodía', 'la una y cuarto de la tarde'."""
+    hour12 = t.hour % 12
     # One o'clock is singular in Spanish: "a la una", never "a las una".
     article = "la" if hour12 == 1 else "las"
-    return f"{article} {hour12}:{t.minute:02d} {_period(t.hour)}"
+    minutes = {0: "", 15: " y cuarto", 30: " y media"}.get(t.minute,
+                                                           f" y {number_words(t.minute)}")
+    return f"{article} {_HOURS[hour12]}{minutes} {_period(t.hour)}"
+
+
+def describe_money(amount: Decimal | float | int) -> str:
+    """A sum in dollars as people say it: '45 dólares', '45 dólares con 50 centavos',
+    '1 dólar', '50 centavos'."""
+    cents_total = int(Decimal(str(amount)).quantize(Decimal("0.01"), ROUND_HALF_UP) * 100)
+    dollars, cents = divmod(cents_total, 100)
+    dollar_words = f"{dollars} dólar" if dollars == 1 else f"{dollars} dólares"
+    cent_words = f"{cents} centavo" if cents == 1 else f"{cents} centavos"
+    if not cents:
+        return dollar_words
+    return cent_words if not dollars else f"{dollar_words} con {cent_words}"
 
 
 def describe_day(when: datetime, now: datetime) -> str:

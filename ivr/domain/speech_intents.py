@@ -176,3 +176,72 @@ def severity(text: str | None) -> int | None:
     # A digit among other words ("nivel dos", "prioridad uno") still names the level.
     key = _digit_among_words(normalised, "123")
     return int(key) if key is not None else None
+
+
+_AREA_RULES = (
+    ("printer", _compile(r"impresoras?", r"imprim\w*", r"impresion", r"escaner", r"fotocopiadora")),
+    ("email", _compile(r"correos?", r"e ?mails?", r"outlook", r"gmail", r"buzon")),
+    ("network", _compile(
+        r"internet", r"red", r"redes", r"wi ?fi", r"conexion", r"router", r"cantv",
+        r"sin linea", r"telefonos?", r"centralita", r"servidor no responde", r"vpn")),
+    ("software", _compile(
+        r"programas?", r"sistemas?", r"aplicacion\w*", r"software", r"saint", r"profit",
+        r"excel", r"word", r"windows", r"facturacion", r"nomina", r"contabilidad", r"licencias?",
+        r"actualizacion", r"virus")),
+    ("equipment", _compile(
+        r"computadora\w*", r"computador\w*", r"pc", r"laptop", r"portatil", r"equipos?",
+        r"servidor\w*", r"pantalla", r"monitor", r"teclado", r"raton", r"mouse", r"disco",
+        r"no (?:enciende|prende)")),
+)
+
+
+def fault_area(text: str | None) -> str | None:
+    """What a fault is about ('printer', 'email', 'network', 'software', 'equipment' — the
+    words of FaultArea), or None when the words do not say."""
+    normalised = _normalise(text)
+    return _first_match(normalised, _AREA_RULES) if normalised else None
+
+
+# Rule 9: asking for a particular person rather than for the centre.
+_ANYONE = _compile(
+    r"una persona", r"alguien", r"(?:un|una|el|la) (?:operador|operadora|analista|agente|"
+    r"asesor|asesora|especialista|representante|recepcionista)", r"un humano",
+    r"soporte", r"el centro", r"la central",
+)
+_SOMEONE = re.compile(
+    r"\b(?:hablar|comuniqu\w*|pasar|pase|pasame|pasenme|comunicar\w*|buscando|busco)\b.*?"
+    r"\bcon (?:el |la )?(?P<who>\w+)|"
+    r"\b(?:el|la) (?P<role>tecnic[oa]|ingenier[oa]|licenciad[oa]|senor|senora|senorita|"
+    r"muchach[oa])\b|"
+    r"\bcon (?:el |la )?(?P<role2>tecnic[oa]|ingenier[oa]|licenciad[oa])\b"
+)
+_NOT_A_NAME = frozenset({"una", "un", "alguien", "persona", "operador", "operadora", "analista",
+                         "agente", "asesor", "asesora", "especialista", "representante",
+                         "recepcionista", "humano", "soporte", "centro", "central",
+                         "emergencia", "usted", "ustedes"})
+
+
+def asks_for_someone(text: str | None) -> bool:
+    """Whether the caller asks for a particular person — by name ("quiero hablar con Pedro")
+    or by role ("con el técnico") — rather than for the centre (rule 9)."""
+    normalised = _normalise(text)
+    if not normalised or "emergencia" in normalised:
+        return False
+    match = _SOMEONE.search(normalised)
+    if match is None:
+        return False
+    if match["role"] or match["role2"]:
+        return True
+    who = match["who"]
+    return who not in _NOT_A_NAME and not _ANYONE.search(normalised)
+
+
+_SCORE_WORDS = {"1": 1, "uno": 1, "una": 1, "2": 2, "dos": 2, "3": 3, "tres": 3, "4": 4,
+                "cuatro": 4, "5": 5, "cinco": 5}
+
+
+def score(text: str | None) -> int | None:
+    """A mark from 1 to 5 said in words or digits ("un cinco", "cuatro"), or None when the
+    answer names none or several."""
+    marks = {_SCORE_WORDS[w] for w in _normalise(text).split() if w in _SCORE_WORDS}
+    return marks.pop() if len(marks) == 1 else None

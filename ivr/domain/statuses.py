@@ -53,6 +53,22 @@ class Severity(IntEnum):
 SEVERITIES: tuple[Severity, ...] = tuple(Severity)
 
 
+class FaultArea(StrEnum):
+    """What a fault is about, as the caller said it in one phrase (cases.area; NULL when not
+    said): kept for routing to the analyst who knows it."""
+
+    EQUIPMENT = "equipment"  # a computer, a server, a screen
+    PRINTER = "printer"
+    NETWORK = "network"  # internet, the network, the wifi, the phones
+    EMAIL = "email"
+    SOFTWARE = "software"  # a program, the system, an application
+
+
+FAULT_AREAS: tuple[FaultArea, ...] = tuple(FaultArea)
+# The answer to "Del 1 al 5, ¿cómo le atendimos?" (calls.satisfaction; NULL when not given).
+SATISFACTION_SCORES: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+
 class VisitStatus(StrEnum):
     """The fate of an arranged visit (cases.visit_status; NULL when none was arranged)."""
 

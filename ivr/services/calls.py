@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ivr.domain import speech_intents
 from ivr.domain.phones import parse_phone
 from ivr.domain.statuses import CALL_STATUS_RANK, FINAL_CALL_STATUSES, CallStatus
 from ivr.store import calls
@@ -120,3 +121,14 @@ def record_status_callback(tx: Tx, form, now: datetime) -> None:
     if form.get("CallSid"):
         apply_status(tx, CallParams.from_form(form), small_int(form.get("SequenceNumber")),
                      small_int(form.get("CallDuration")), now)
+
+
+def record_satisfaction(tx: Tx, call_sid: str, digits: str, speech: str) -> int | None:
+    """The caller's answer to "Del 1 al 5, ¿cómo le atendimos?", kept with the call; the
+    score, or None when the answer was no score."""
+    key = digits[:1] if digits else ""
+    value = int(key) if key in ("1", "2", "3", "4", "5") else \
+        (None if digits else speech_intents.score(speech))
+    if value is not None:
+        calls.update(tx, call_sid, satisfaction=value)
+    return value

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 from ivr.domain.business_hours import CARACAS, Schedule, to_caracas, to_naive_utc
 from ivr.domain.operator_input import parse_amount, parse_day, parse_moment
+from ivr.domain.phones import parse_phone
 from ivr.domain.text import check_text
 from ivr.services import directory
 from ivr.services.callbacks import callback_attempts, schedule_callback
@@ -166,3 +167,17 @@ def add_note(tx: Tx, case: Rec, text: str, now: datetime) -> Rec:
                         f"{MAX_NOTE_LENGTH})")
     stamp = to_caracas(now).strftime("%Y-%m-%d %H:%M")
     return store.append_note(tx, case.id, f"[{stamp}] {text}", now)
+
+
+def note_forwarding(tx: Tx, case: Rec, forwarded_from: str | None,
+                    published: tuple[str, ...], now: datetime) -> None:
+    """A call forwarded to the line from a phone that is not one of the line's own numbers
+    (an analyst's, say: rule 9) is taken like any other; its case notes where it came from."""
+    number = parse_phone(forwarded_from or "")
+    if number is None or number in published:
+        return
+    analyst = analysts.analyst_by_phone(tx, number)
+    where = f"el teléfono de {analyst.name} ({number})" if analyst else number
+    stamp = to_caracas(now).strftime("%Y-%m-%d %H:%M")
+    store.append_note(tx, case.id, f"[{stamp}] Llamada desviada a la línea desde {where}; "
+                      "atendida por el centro.", now)

@@ -193,9 +193,8 @@ def _extension(tx, _schedules, req, case):
 
 
 def _severity(tx, schedules, req, case):
-    severity = reports.severity_answer(*reports.heard(req.form))
-    if not req.hung_up() and severity is not None:
-        reports.store_severity(tx, schedules.get(tx), case, severity, req.now)
+    if not req.hung_up():
+        reports.store_triage(tx, schedules.get(tx), case, *reports.heard(req.form), req.now)
 
 
 def _recorded(tx, schedules, req, case):

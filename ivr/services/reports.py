@@ -57,6 +57,12 @@ def spoken_email(text: str) -> str | None:
     return candidate if _EMAIL.match(candidate) and len(candidate) <= 200 else None
 
 
+def spoken_address(email: str | None) -> str:
+    """An e-mail address as it is read back: "ana punto perez arroba gmail punto com"."""
+    words = (email or "").replace("@", " arroba ").replace(".", " punto ")
+    return " ".join(words.replace("_", " guion bajo ").replace("-", " guion ").split())
+
+
 def callback_answer(digits: str, speech: str) -> bool | None:
     """'Same number?': True (1, sí), False (2, no, "a otro número") or None (not understood)."""
     answer = {"1": True, "2": False}.get(digits[:1]) if digits else speech_intents.yes_no(speech)
@@ -117,6 +123,41 @@ def store_extension(tx: Tx, case: Rec, digits: str, now: datetime) -> None:
 def store_severity(tx: Tx, schedule: Schedule, case: Rec, severity: int, now: datetime) -> Rec:
     """The severity, and the callback's due time that follows from it."""
     return schedule_callback(tx, schedule, case, now, severity=severity)
+
+
+SUMMARY_CHARS = 300
+
+
+def triage_answer(digits: str, speech: str) -> tuple[int | None, str | None, str | None]:
+    """One answer for severity and area together: keys give the severity; words give the
+    severity they name (if any), the area they name (if any) and the words themselves."""
+    if digits:
+        return severity_answer(digits, ""), None, None
+    if not speech:
+        return None, None, None
+    return (speech_intents.severity(speech), speech_intents.fault_area(speech),
+            " ".join(speech.split())[:SUMMARY_CHARS])
+
+
+def store_triage(tx: Tx, schedule: Schedule, case: Rec, digits: str, speech: str,
+                 now: datetime) -> Rec | None:
+    """The answer to "¿qué falla tiene y qué tan grave es?": the severity (and the callback's
+    due time that follows), the area and the caller's words; None when nothing was understood
+    (keys that are no severity)."""
+    severity, area, words = triage_answer(digits, speech)
+    if severity is None and words is None:
+        return None
+    if words is not None:
+        update_case(tx, case.id, now, fault_summary=words, area=area)
+        case = case.replace(fault_summary=words, area=area)
+    if severity is not None:
+        case = store_severity(tx, schedule, case, severity, now)
+    return case
+
+
+def triage_given(case: Rec) -> bool:
+    """Whether the caller has said what the fault is about, or how bad it is."""
+    return case.severity is not None or case.fault_summary is not None
 
 
 def finish_report(tx: Tx, schedule: Schedule, case: Rec, now: datetime) -> Rec:

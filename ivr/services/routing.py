@@ -61,6 +61,12 @@ def claim_analyst(
     return Claimed(row.id, row.name, row.phone) if row else None
 
 
+def anyone_free(tx: Tx, now: datetime) -> bool:
+    """Whether an analyst is free to ring now: the caller is then put through after the
+    fewest questions (rule 4: at once)."""
+    return analysts.anyone_free(tx, now, AVAILABLE)
+
+
 def extend_lease(tx: Tx, analyst_id: int, call_sid: str, now: datetime, seconds: int) -> None:
     """The analyst accepted: keep them busy for the length of a call."""
     analysts.extend_lease(tx, analyst_id, call_sid,

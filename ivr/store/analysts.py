@@ -56,6 +56,7 @@ _EXPIRED = Q("SELECT id, lease_call_sid FROM analysts"
 _LEASE_ONE = Q(
     f"{_SET_LEASE} WHERE id = :id AND deactivated_at IS NULL"  # noqa: S608 - constant text
     " AND (lease_until IS NULL OR lease_until <= :now)")
+_ANY_FREE = Q(f"SELECT 1 FROM analysts WHERE {_FREE} LIMIT 1")  # noqa: S608 - constant text
 _LEASED_PHONE = Q("SELECT phone FROM analysts WHERE id = :id AND lease_call_sid = :sid")
 
 
@@ -91,6 +92,9 @@ def claim(tx: Tx, *, call_sid: str, now: datetime, until: datetime, prefer: int 
 def lease_one(tx: Tx, analyst_id: int, lease_key: str, now: datetime, until: datetime) -> bool:
     """Lease one analyst for a call they place, if active and on no call; whether it was."""
     return tx.run(_LEASE_ONE, id=analyst_id, sid=lease_key, now=now, until=until) == 1
+def anyone_free(tx: Tx, now: datetime, available: str) -> bool:
+    """Whether some analyst is free now (a hint: a claim may still find nobody)."""
+    return tx.value(_ANY_FREE, now=now, available=available) is not None
 
 
 def extend_lease(tx: Tx, analyst_id: int, call_sid: str, until: datetime) -> None:

@@ -137,6 +137,8 @@ class Case(Base):
     notes: Mapped[str | None]
     prefilled_by_caller_id: Mapped[bool | None]
     company_to_link: Mapped[bool | None]
+    area: Mapped[str | None]
+    fault_summary: Mapped[str | None]
 
 
 class Recording(Base):
@@ -182,6 +184,7 @@ class Call(Base):
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    satisfaction: Mapped[int | None]
 
 
 class DialAttempt(Base):
@@ -363,3 +366,17 @@ class AnalystSkill(Base):
     analyst_id: Mapped[int]
     skill_id: Mapped[int]
     created_at: Mapped[datetime]
+
+
+class Notice(Base):
+    """A notice the coordinator sets, said before the menu until it ends."""
+
+    __table__ = tables.notices
+
+    id: Mapped[int]
+    text: Mapped[str]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

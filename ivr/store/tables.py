@@ -39,9 +39,11 @@ from ivr.domain.statuses import (
     CALLBACK_STATES,
     CASE_STATUSES,
     DIAL_OUTCOMES,
+    FAULT_AREAS,
     GUESS_KINDS,
     OUTBOX_STATUSES,
     RECORDING_STATUSES,
+    SATISFACTION_SCORES,
     SEVERITIES,
     USER_ROLES,
     VISIT_STATUSES,
@@ -161,12 +163,15 @@ cases = Table(
     Column("notes", Text),  # e.g. choices made while the database was down
     Column("prefilled_by_caller_id", Boolean),  # identity taken from the caller ID (a hint)
     Column("company_to_link", Boolean),  # the company said matched none surely: link it
+    Column("area", String(12)),  # FaultArea, from the caller's words
+    Column("fault_summary", String(300)),  # the caller's words for the fault, before ringing
     UniqueConstraint("number", name="uq_cases_number"),
     UniqueConstraint("origin_call_sid", "origin_seq", name="uq_cases_origin"),
     one_of("cases", "status", CASE_STATUSES),
     one_of("cases", "severity", SEVERITIES),
     one_of("cases", "callback_state", CALLBACK_STATES),
     one_of("cases", "visit_status", VISIT_STATUSES),
+    one_of("cases", "area", FAULT_AREAS),
     Index("ix_cases_caller_number", "caller_number", "status"),
     Index("ix_cases_company", "company_id", "created_at"),
     Index("ix_cases_status", "status", "created_at"),
@@ -214,8 +219,10 @@ calls = Table(
     Column("started_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("ended_at", DateTime),
+    Column("satisfaction", Integer),  # 1 to 5, asked after the analyst hung up
     one_of("calls", "status", CALL_STATUSES),
     one_of("calls", "outcome", CALL_OUTCOMES),
+    one_of("calls", "satisfaction", SATISFACTION_SCORES),
     Index("ix_calls_started", "started_at"),
     Index("ix_calls_case", "case_id"),
 )
@@ -397,6 +404,20 @@ analyst_skills = Table(
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("analyst_id", "skill_id", name="uq_analyst_skills"),
     Index("ix_analyst_skills_skill", "skill_id"),
+)
+
+# --- notices said before the menu (revision 0010) ---------------------------------------------
+
+notices = Table(
+    "notices", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("text", String(300), nullable=False),  # said before the menu, as written
+    Column("starts_at", DateTime, nullable=False),
+    Column("ends_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),  # ended early by the coordinator
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_notices_ends", "ends_at", "starts_at"),
 )
 
 

@@ -85,7 +85,13 @@ def analyst_menu(call: Rec):
               status=s.text(f"analyst_status_{analyst.status}"))
         ask_analyst_menu(response, 1)
     elif choice == "3":
-        s.say(response, "analyst_callbacks_due", count=callbacks_due_count(db(), now()))
+        count = callbacks_due_count(db(), now())
+        if count == 0:
+            s.say(response, "analyst_callbacks_none")
+        elif count == 1:
+            s.say(response, "analyst_callbacks_one")
+        else:
+            s.say(response, "analyst_callbacks_due", count=count)
         ask_analyst_menu(response, 1)
     elif choice == "9" or attempt >= MAX_TRIES:
         goodbye(response)

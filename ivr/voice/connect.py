@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import request
 
 from ivr.domain.case_numbers import spoken_digits
-from ivr.domain.statuses import CallbackState, CallOutcome, CaseStatus, DialOutcome, RecordingKind
+from ivr.domain.statuses import CallOutcome, DialOutcome, RecordingKind
 from ivr.services import reports, routing
-from ivr.services.callbacks import first_due_time, schedule_callback
-from ivr.services.calls import change_call, update_call
-from ivr.services.cases import get_case, open_case
-from ivr.services.directory import emergency_contact, find_contact
+from ivr.services.calls import change_call, record_satisfaction
+from ivr.services.cases import get_case
+from ivr.services.directory import emergency_contact
 from ivr.store.tx import Rec
 from ivr.voice.blueprint import bp
 from ivr.voice.common import (
@@ -21,7 +18,6 @@ from ivr.voice.common import (
     goodbye,
     hung_up,
     int_arg,
-    is_open,
     promise_callback,
     say_case_number,
     schedule,
@@ -29,135 +25,27 @@ from ivr.voice.common import (
     webhook,
 )
 from ivr.voice.context import app_state, db, now, speaker
+from ivr.voice.hunt import (
+    dial_leg,
+    dial_next_analyst,
+    put_through,
+    send_to_callback,
+    start_hunt,
+    write_call,
+)
 from ivr.voice.twiml import VoiceResponse
 from ivr.voice.urls import url_for
 
-log = logging.getLogger("ivr.routing")
 STILL_SEARCHING_TIMEOUT = 3
-
-
-def case_for_call(call: Rec) -> tuple[Rec, bool]:
-    """The case this call is about (rule 9: nobody is put through without one), and whether
-    it is new (the caller gets its number before ringing)."""
-    case = case_arg()
-    if case is None and call.case_id is not None and int_arg("r") is None:
-        case = get_case(db(), call.case_id)
-    if case is not None:
-        return case, False
-    contact = find_contact(db(), call.from_number)
-    seq = int_arg("r") or 1
-    case = open_case(db(), call.call_sid, seq, call.from_number, contact, not is_open(), now(),
-                     due_at=first_due_time(schedule(), contact, now()))
-    if case.due_at is None:
-        case = schedule_callback(db(), schedule(), case, now())
-    return case, True
-
-
-def elapsed_ring_seconds(call: Rec) -> int:
-    """Seconds since the hunt began."""
-    if call.hunt_started_at is None:
-        return 0
-    return int((now() - call.hunt_started_at).total_seconds())
 
 
 @bp.post("/connect")
 @webhook
 def connect_start(call: Rec):
     """Start looking for a free analyst for the caller's case."""
-    return start_hunt(call, "connecting", dial_next_analyst)
-
-
-def start_hunt(call: Rec, prompt: str, dial_next) -> VoiceResponse:
-    """Give the call its case (and its number, when new), then ring the first phone."""
-    case, new = case_for_call(call)
     response = VoiceResponse()
-    if new:
-        speaker().say(response, "emergency_ask_case")
-        say_case_number(response, case)
-    # Written with the first leg (or the callback), in the same UPDATE of the call.
-    unwritten = {name: value for name, value in
-                 (("case_id", case.id), ("hunt_started_at", call.hunt_started_at or now()))
-                 if getattr(call, name) != value}
-    dial_next(response, call.replace(**unwritten), case, unwritten, announce=prompt)
+    put_through(response, call)
     return response
-
-
-def dial_next_analyst(response: VoiceResponse, call: Rec, case: Rec,
-                      unwritten: dict | None = None, announce: str | None = None) -> None:
-    """Ring the next free analyst, or give up to the callback queue. `call` is as it will be
-    once `unwritten` (changes to it not yet written) is written with this step's own."""
-    settings = app_state().settings
-    unwritten = unwritten or {}
-    ringing = routing.ringing_attempt(db(), call, "analyst_id")
-    if ringing is not None:
-        phone = routing.leased_phone(db(), ringing.analyst_id, call.call_sid)
-        if phone is not None:
-            write_call(call, unwritten)
-            dial_leg(response, ringing, phone, "voice.connect_result", announce)
-            return
-        routing.finish_attempt(db(), ringing, DialOutcome.CANCELED, now())  # its lease is gone
-    if call.attempts >= settings.hunt_max_attempts or \
-            elapsed_ring_seconds(call) >= settings.hunt_max_seconds:
-        send_to_callback(response, call, case, unwritten)
-        return
-    claimed = routing.claim_analyst(db(), call.call_sid, now(), settings.dial_timeout,
-                                    prefer=case.assigned_analyst_id)
-    if claimed is None:
-        if not call.attempts:
-            log.error("nobody to ring: no analyst free for a caller (case %s)", case.number)
-        send_to_callback(response, call, case, unwritten)
-        return
-    attempt = routing.start_attempt(db(), call, case, now(), analyst_id=claimed.analyst_id,
-                                    call_changes=unwritten)
-    dial_leg(response, attempt, claimed.phone, "voice.connect_result", announce)
-
-
-def write_call(call: Rec, unwritten: dict) -> None:
-    """Write the call's changes still unwritten (if any)."""
-    if unwritten:
-        update_call(db(), call.call_sid, **unwritten)
-
-
-def dial_leg(response: VoiceResponse, attempt: Rec, phone: str, action: str,
-             announce: str | None = None, ring_seconds: int | None = None) -> None:
-    """One <Dial> with the whispered <Number> of an analyst or emergency phone (`announce`: a
-    prompt said first, only when someone is rung; `ring_seconds`: this phone's own ring time
-    instead of DIAL_TIMEOUT)."""
-    settings = app_state().settings
-    if announce:
-        speaker().say(response, announce)
-    dial = response.dial(
-        action=url_for(action, a=attempt.id), method="POST",
-        timeout=ring_seconds or settings.dial_timeout, time_limit=settings.dial_time_limit,
-        answer_on_bridge=True,
-    )
-    dial.number(
-        phone, url=url_for("voice.whisper", a=attempt.id), method="POST",
-        status_callback=url_for("voice.leg_status", a=attempt.id),
-        status_callback_event="initiated ringing answered completed",
-        status_callback_method="POST",
-    )
-
-
-def send_to_callback(response: VoiceResponse, call: Rec, case: Rec,
-                     unwritten: dict | None = None) -> None:
-    """Nobody could take the call: the case waits in the callback queue (rule 4)."""
-    changes = dict(unwritten or {})
-    if call.outcome != CallOutcome.ANSWERED:
-        changes["outcome"] = CallOutcome.CALLBACK
-    write_call(call, changes)
-    if case.due_at is None or case.callback_state != CallbackState.PENDING:
-        case = schedule_callback(db(), schedule(), case, now())
-    speaker().say(response, "nobody_free")
-    if case.status == CaseStatus.INCOMPLETE:
-        # We know nothing of the fault yet: take the report, so the callback is useful.
-        response.redirect(url_for("voice.report_start", r=case.origin_seq)
-                          if case.origin_call_sid == call.call_sid
-                          else url_for("voice.case_option", c=case.id, t=1), method="POST")
-        return
-    promise_callback(response, case)
-    say_case_number(response, case)
-    goodbye(response)
 
 
 def attempt_arg() -> Rec | None:
@@ -184,7 +72,7 @@ def dial_result(call: Rec, answered: str, not_taken) -> VoiceResponse:
     changes: dict = {"ring_seconds": call.ring_seconds + ring_seconds}
     if outcome == DialOutcome.ACCEPTED:
         changes.update(outcome=answered, answered_by=routing.answered_by(attempt))
-        goodbye(response)
+        after_conversation(response, case)
     elif hung_up():
         changes["outcome"] = call.outcome or CallOutcome.ABANDONED
     call = change_call(db(), call, **changes)
@@ -194,6 +82,37 @@ def dial_result(call: Rec, answered: str, not_taken) -> VoiceResponse:
         response.hangup()
     else:
         not_taken(response, call, case)
+    return response
+
+
+def after_conversation(response: VoiceResponse, case: Rec | None) -> None:
+    """The person hung up and the caller is still on the line: the case number once more
+    (the caller may not have written it down), the satisfaction question when configured,
+    goodbye."""
+    if case is not None:
+        say_case_number(response, case, "after_call_case_number")
+    if app_state().settings.satisfaction_question:
+        gather = response.gather(input="dtmf speech", num_digits=1, timeout=5,
+                                 action=url_for("voice.satisfaction"), method="POST",
+                                 speech_timeout="auto",
+                                 language=app_state().settings.speech_language,
+                                 hints=speaker().catalogue.hints.get("score"))
+        speaker().say(gather, "satisfaction_ask")
+    # Silence (or no question): goodbye; nobody is asked twice for a score.
+    goodbye(response)
+
+
+@bp.post("/satisfaction")
+@webhook(bounded=False)
+def satisfaction(call: Rec):
+    """The caller's score from 1 to 5, kept with the call."""
+    response = VoiceResponse()
+    digits, speech = reports.heard(request.form)
+    if record_satisfaction(db(), call.call_sid, digits, speech) is not None \
+            and not hung_up():
+        speaker().say(response, "satisfaction_thanks")
+    if not hung_up():
+        goodbye(response)
     return response
 
 
@@ -249,6 +168,7 @@ def apologise_and_end() -> VoiceResponse:
     return response
 
 
+WHISPER_WORDS = 20  # of the caller's words on the analyst's phone, before "marque 1"
 SEVERITY_PROMPTS = {1: "severity_1", 2: "severity_2", 3: "severity_3"}
 
 
@@ -272,8 +192,14 @@ def whisper():
     else:
         severity = s.text(SEVERITY_PROMPTS.get(case.severity, "severity_none"))
         company = case.company_name or "un cliente sin identificar"
-        s.say(gather, "whisper", company=company, digits=spoken_digits(case.number),
-              severity=severity)
+        values = {"company": company, "digits": spoken_digits(case.number),
+                  "severity": severity}
+        if case.fault_summary:
+            # What the caller said the fault is, in their words, a few of them.
+            words = " ".join(case.fault_summary.split()[:WHISPER_WORDS])
+            s.say(gather, "whisper_fault", words=words, **values)
+        else:
+            s.say(gather, "whisper", **values)
     # A voicemail never presses 1: the Gather times out and this hangs up instead of bridging.
     response.hangup()
     return response
@@ -311,7 +237,9 @@ def leg_status():
 @webhook
 def emergency_start(call: Rec):
     """A confirmed emergency out of hours: ring the emergency phones in their order."""
-    return start_hunt(call, "emergency_connecting", dial_next_emergency)
+    response = VoiceResponse()
+    start_hunt(response, call, "emergency_connecting", dial_next_emergency)
+    return response
 
 
 def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec,

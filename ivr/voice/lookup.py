@@ -6,7 +6,12 @@ from flask import request
 
 from ivr.domain import speech_intents
 from ivr.domain.case_numbers import CaseNumberCheck, check_case_number, spoken_digits
-from ivr.domain.spanish_dates import describe_day, describe_deadline, describe_moment
+from ivr.domain.spanish_dates import (
+    describe_day,
+    describe_deadline,
+    describe_moment,
+    describe_money,
+)
 from ivr.domain.spoken_numbers import digits_from_speech
 from ivr.domain.statuses import RecordingKind
 from ivr.services.calls import change_call
@@ -149,7 +154,7 @@ def status_words(case: Rec, caller: str | None) -> str:
     if view.visit_at is not None:
         parts.append(s.text("case_visit", when=describe_moment(view.visit_at, now())))
         if view.visit_cost is not None:
-            parts.append(s.text("case_visit_cost", cost=f"{view.visit_cost:.2f}"))
+            parts.append(s.text("case_visit_cost", cost=describe_money(view.visit_cost)))
     if view.callback_pending and view.due_at is not None and view.due_at > now():
         parts.append(s.text("case_callback_due", when=describe_deadline(view.due_at, now())))
     return " ".join(parts)

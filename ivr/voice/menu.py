@@ -6,7 +6,7 @@ from flask import request
 
 from ivr.domain import speech_intents
 from ivr.domain.business_hours import OpenStatus
-from ivr.services import greeting
+from ivr.services import greeting, notices
 from ivr.services.calls import change_call, record_status_callback
 from ivr.services.cases import next_report_seq
 from ivr.services.directory import find_contact
@@ -15,7 +15,9 @@ from ivr.voice import fallback as fb
 from ivr.voice.blueprint import bp
 from ivr.voice.common import ANALYST_KEY, ask_pin, call_arg_case_id, go_person, schedule, webhook
 from ivr.voice.context import app_state, db, now, speaker
-from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard
+from ivr.voice.hunt import put_through
+from ivr.voice.intake import begin_report
+from ivr.voice.twiml import MAX_TRIES, VoiceResponse, Words, attempt_number, heard
 from ivr.voice.urls import url_for
 
 
@@ -24,32 +26,29 @@ def closed_words(status: OpenStatus) -> str:
     return greeting.closed_words(speaker().catalogue, status, now())
 
 
-def ask_menu(response: VoiceResponse, attempt: int, is_open: bool, before=()) -> None:
-    """The main menu question (the same keys open or closed)."""
-    speaker().ask(
-        response, "voice.menu", [*before, "menu" if is_open else "menu_closed"], attempt,
-        hints="menu",
-    )
+def ask_menu(response: VoiceResponse, attempt: int, is_open: bool, before=(),
+             short: bool = False) -> None:
+    """The main menu question (the same keys open or closed); `short`: only the keys, after
+    a prompt that said what they are for."""
+    prompt = "menu_keys" if short else "menu" if is_open else "menu_closed"
+    speaker().ask(response, "voice.menu", [*before, prompt], attempt, hints="menu")
 
 
 @bp.post("/incoming")
 @webhook
 def incoming(call: Rec):
-    """Voice URL: greet the caller, say whether we are open, offer the menu."""
+    """Voice URL: greet the caller, the notices, whether we are open, the menu — all inside
+    the menu's Gather, so that a caller who knows the keys need not wait for them."""
     contact = find_contact(db(), call.from_number)
     if contact:
         change_call(db(), call, contact_id=contact.contact_id)
     response = VoiceResponse()
     status = schedule().status(now())
-    s = speaker()
-    if contact:
-        s.say(response, "greeting_contact", name=contact.name)
-    else:
-        s.say(response, "greeting")
-    s.say(response, "recording_notice")
+    before: list = [("greeting_contact", {"name": contact.name}) if contact else "greeting"]
+    before += [Words(text) for text in notices.current(db(), now())]
     if not status.is_open:
-        s.say_text(response, closed_words(status))
-    ask_menu(response, 1, status.is_open)
+        before.append(Words(closed_words(status)))
+    ask_menu(response, 1, status.is_open, before=before)
     return response
 
 
@@ -70,33 +69,43 @@ def menu(call: Rec):
                          and not (digits or speech)):
         # "*", or coming back to the menu from another flow: the menu, with no reproach.
         ask_menu(response, attempt, is_open)
+    elif not digits and speech_intents.asks_for_someone(speech):
+        # Rule 9: technicians are reached through the centre, with a case. Nobody's name is
+        # confirmed (nor denied), no number is ever given.
+        ask_menu(response, attempt, is_open, before=["someone_by_name"], short=True)
     elif choice in MENU_ACTIONS:
-        MENU_ACTIONS[choice](response, is_open)
+        MENU_ACTIONS[choice](response, call, is_open)
     elif attempt >= MAX_TRIES:
         speaker().say(response, "too_many_tries")
         # A caller who cannot use the menu still reaches someone: a person while we are
         # open, a fault report (which leaves a case and a callback) while we are closed.
-        MENU_ACTIONS["0" if is_open else "2"](response, is_open)
+        MENU_ACTIONS["0" if is_open else "2"](response, call, is_open)
     else:
         ask_menu(response, attempt + 1, is_open,
                  before=["not_understood" if (digits or speech) else "no_input"])
     return response
 
 
-def go_case_lookup(response: VoiceResponse, is_open: bool) -> None:
+def go_case_lookup(response: VoiceResponse, call: Rec, is_open: bool) -> None:
     """Option 1: the caller has a case number."""
     response.redirect(url_for("voice.case_start"), method="POST")
 
 
-def go_report(response: VoiceResponse, is_open: bool) -> None:
-    """Option 2: report a new fault (the URL names the report, so replays find its case)."""
-    seq = next_report_seq(db(), request.form.get("CallSid", "")[:64])
-    response.redirect(url_for("voice.report_start", r=seq), method="POST")
+def go_report(response: VoiceResponse, call: Rec, is_open: bool) -> None:
+    """Option 2: report a new fault, answered here (no round trip through a Redirect)."""
+    begin_report(response, call, next_report_seq(db(), call.call_sid))
 
 
+def go_someone(response: VoiceResponse, call: Rec, is_open: bool) -> None:
+    """Option 0: open, a free analyst at once (the call's case is opened as it rings);
+    closed, the emergency question first."""
+    if is_open:
+        put_through(response, call)
+    else:
+        go_person(response, is_open)
 
 
-MENU_ACTIONS = {"1": go_case_lookup, "2": go_report, "0": go_person}
+MENU_ACTIONS = {"1": go_case_lookup, "2": go_report, "0": go_someone}
 
 
 @bp.post("/emergency-confirm")

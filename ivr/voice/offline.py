@@ -82,10 +82,12 @@ def degraded_answer():
         response.hangup()
         return twiml(response)
     s = speaker()
-    s.say(response, "apology")
     if app_state().schedules.offline().is_open(utcnow()):
+        s.say(response, "apology")
         dial_fallback(s, app_state().settings.fallback_numbers, response, 0)
     else:
+        # Closed: the apology must not promise a specialist now; the choice says what there is.
+        s.say(response, "apology_closed")
         gather = response.gather(input="dtmf", num_digits=1, timeout=5,
                                  action=url_for("voice.offline_choice"), method="POST")
         s.say(gather, "offline_closed_choice")

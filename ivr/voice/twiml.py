@@ -18,8 +18,15 @@ from ivr.services.reports import MAX_TRIES
 from ivr.voice.twiml_writer import Gather, VoiceResponse
 from ivr.voice.urls import url_for
 
-__all__ = ["MAX_TRIES", "Gather", "Speaker", "VoiceResponse", "attempt_number", "heard",
-           "no_content", "twiml"]
+__all__ = ["MAX_TRIES", "Gather", "Speaker", "VoiceResponse", "Words", "attempt_number",
+           "heard", "no_content", "twiml"]
+
+
+class Words(str):
+    """Words already put together (a closed notice, a coordinator's notice): in a question's
+    prompts, spoken as they are instead of looked up as a prompt id."""
+
+    __slots__ = ()
 
 
 
@@ -83,7 +90,9 @@ class Speaker:
             hints=hint_words or (self.catalogue.hints.get(hints) if hints else None),
         )
         for prompt in prompts:
-            if isinstance(prompt, tuple):
+            if isinstance(prompt, Words):
+                self.say_text(gather, prompt)
+            elif isinstance(prompt, tuple):
                 self.say(gather, prompt[0], **prompt[1])
             else:
                 self.say(gather, prompt)
