@@ -32,7 +32,7 @@ from ivr.console.manage_forms import (
 from ivr.domain.business_hours import CARACAS, to_naive_utc
 from ivr.domain.clock import utcnow
 from ivr.domain.errors import InputError
-from ivr.services import audit_trail, directory, greeting
+from ivr.services import audit_trail, directory, greeting, notices
 from ivr.store.tx import Rec, Tx
 
 # --- emergency phones --------------------------------------------------------------------------
@@ -167,7 +167,8 @@ def preview(tx: Tx, local: datetime) -> tuple[str, list[str]]:
     schedule_changed()
     schedule = app_state().schedules.get(tx)
     at = to_naive_utc(local.replace(tzinfo=CARACAS))
-    return say_moment(local), greeting.opening_words(app_state().catalogue, schedule, at)
+    return say_moment(local), greeting.opening_words(app_state().catalogue, schedule, at,
+                                                     notices.current(tx, at))
 
 
 def _hours_page(tx: Tx, status: int = 200, day_forms: dict | None = None,

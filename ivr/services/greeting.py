@@ -19,11 +19,19 @@ def closed_words(catalogue: Catalogue, status: OpenStatus, now: datetime) -> str
     return f"{reason} {catalogue.text('reopens', when=describe_moment(status.reopens_at, now))}"
 
 
-def opening_words(catalogue: Catalogue, schedule: Schedule, now: datetime) -> list[str]:
-    """What an unknown caller hears at `now`, sentence by sentence, up to the menu."""
-    status = schedule.status(now)
-    words = [catalogue.text("greeting"), catalogue.text("recording_notice")]
+def before_menu(catalogue: Catalogue, status: OpenStatus, notices: list[str],
+                now: datetime) -> list[str]:
+    """What is said between the greeting and the menu: the notices on now, then why the
+    centre is closed and when it opens (when it is)."""
+    words = list(notices)
     if not status.is_open:
         words.append(closed_words(catalogue, status, now))
-    words.append(catalogue.text("menu" if status.is_open else "menu_closed"))
     return words
+
+
+def opening_words(catalogue: Catalogue, schedule: Schedule, now: datetime,
+                  notices: list[str] = ()) -> list[str]:
+    """What an unknown caller hears at `now`, sentence by sentence, up to the menu."""
+    status = schedule.status(now)
+    return [catalogue.text("greeting"), *before_menu(catalogue, status, list(notices), now),
+            catalogue.text("menu" if status.is_open else "menu_closed")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import request
 
 from ivr.domain import speech_intents
-from ivr.domain.business_hours import OpenStatus
 from ivr.services import greeting, notices
 from ivr.services.calls import change_call, record_status_callback
 from ivr.services.cases import next_report_seq
@@ -19,11 +18,6 @@ from ivr.voice.hunt import put_through
 from ivr.voice.intake import begin_report
 from ivr.voice.twiml import MAX_TRIES, VoiceResponse, Words, attempt_number, heard
 from ivr.voice.urls import url_for
-
-
-def closed_words(status: OpenStatus) -> str:
-    """Why the centre is closed and when it opens again, as one spoken sentence."""
-    return greeting.closed_words(speaker().catalogue, status, now())
 
 
 def ask_menu(response: VoiceResponse, attempt: int, is_open: bool, before=(),
@@ -45,9 +39,8 @@ def incoming(call: Rec):
     response = VoiceResponse()
     status = schedule().status(now())
     before: list = [("greeting_contact", {"name": contact.name}) if contact else "greeting"]
-    before += [Words(text) for text in notices.current(db(), now())]
-    if not status.is_open:
-        before.append(Words(closed_words(status)))
+    before += [Words(text) for text in greeting.before_menu(
+        speaker().catalogue, status, notices.current(db(), now()), now())]
     ask_menu(response, 1, status.is_open, before=before)
     return response
 
