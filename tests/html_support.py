@@ -29,6 +29,7 @@ class _Picker(HTMLParser):
             return
         if self.depth:
             self.depth += 1
+            self.current.append(" ")  # cells and items read apart
         elif tag == self.tag and self._matches(attrs):
             self.depth = 1
             self.current = []

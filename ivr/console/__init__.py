@@ -4,7 +4,7 @@ imported here."""
 
 from flask import Flask
 
-from ivr.console import auth, views  # noqa: F401
+from ivr.console import auth, dashboard, views  # noqa: F401
 from ivr.console.blueprint import bp
 from ivr.console.formatting import register_filters
 
@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     register_filters(app)
+    dashboard.register_filters(app)
     app.register_blueprint(bp)
 
 

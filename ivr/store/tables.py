@@ -236,6 +236,7 @@ dial_attempts = Table(
     one_of("dial_attempts", "outcome", DIAL_OUTCOMES),
     Index("ix_dial_attempts_analyst", "analyst_id", "started_at"),
     Index("ix_dial_attempts_started", "started_at"),
+    Index("ix_dial_attempts_case", "case_id"),
 )
 
 

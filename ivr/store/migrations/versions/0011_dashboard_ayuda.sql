@@ -11,4 +11,5 @@ CREATE INDEX ix_lookup_failures_case ON lookup_failures (case_number, created_at
 CREATE INDEX ix_lookup_failures_address ON lookup_failures (client_address, created_at);
 CREATE INDEX ix_cases_created ON cases (created_at);
 CREATE INDEX ix_dial_attempts_started ON dial_attempts (started_at);
+CREATE INDEX ix_dial_attempts_case ON dial_attempts (case_id);
 CREATE INDEX ix_callback_attempts_created ON callback_attempts (created_at);
