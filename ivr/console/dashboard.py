@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, abort, render_template
+from flask import Response, abort, current_app, render_template
 
 from ivr.console.blueprint import bp
 from ivr.console.charts import bar_chart
@@ -36,6 +36,7 @@ SEAT_LABELS = {
 }
 TABLES = ("horas", "resultados", "tiempos", "contratos", "analistas")
 HOURS = [f"{h:02d}" for h in range(24)]
+POLL_SECONDS = 5
 
 
 def duration(seconds: int | None) -> str:
@@ -135,7 +136,8 @@ def wall_context() -> dict:
     now = utcnow()
     with db() as tx:
         wall = dashboard.wall(tx, now)
-    return {"wall": wall, "now": now, "seat_labels": SEAT_LABELS}
+    return {"wall": wall, "now": now, "seat_labels": SEAT_LABELS,
+            "every": current_app.config.get("WALLBOARD_POLL_SECONDS", POLL_SECONDS)}
 
 
 @bp.get("/wallboard")
