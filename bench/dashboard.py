@@ -21,7 +21,7 @@ from collections.abc import Callable
 import click
 
 from ivr.domain.clock import utcnow
-from ivr.domain.statuses import CallbackState, CaseStatus
+from ivr.domain.statuses import DialOutcome
 from ivr.services import dashboard
 from ivr.store import dashboard as store
 from ivr.store.tx import transaction
@@ -65,10 +65,16 @@ def dashboard_command(rounds: int) -> None:
                 tx, p.since, p.until),
             "calls_in_hours": lambda p=period, tx=None: dashboard.calls_in_hours(
                 tx, schedule, p),
-            "legs": lambda p=period, tx=None: store.legs(tx, p.since, p.until),
+            "legs_by_analyst": lambda p=period, tx=None: store.legs_by_analyst(
+                tx, p.since, p.until),
+            "answer_seconds": lambda p=period, tx=None: store.answer_seconds(
+                tx, p.since, p.until, DialOutcome.ACCEPTED),
+            "callback_seconds": lambda p=period, tx=None: store.callback_seconds(
+                tx, p.since, p.until),
             "callbacks_by_analyst": lambda p=period, tx=None: store.callbacks_by_analyst(
                 tx, p.since, p.until),
-            "responses": lambda p=period, tx=None: store.responses(tx, p.since, p.until),
+            "contract_cases": lambda p=period, tx=None: store.contract_cases(
+                tx, p.since, p.until),
         }
         for name, query in queries.items():
             with transaction(engine) as tx:
@@ -76,11 +82,9 @@ def dashboard_command(rounds: int) -> None:
             click.echo(f"  {period.key:<5} {name:<22} {median:8.1f} {slowest:8.1f}"
                        f"   {size(result)}")
     with transaction(engine) as tx:
-        median, slowest, result = timed(rounds, lambda: store.callbacks_waiting(
-            tx, pending=CallbackState.PENDING, resolved=CaseStatus.RESOLVED, now=now,
-            day_end=now))
-    click.echo(f"  now   {'callbacks_waiting':<22} {median:8.1f} {slowest:8.1f}"
-               f"   {result.waiting:,} waiting")
+        median, slowest, result = timed(rounds, lambda: dashboard.callback_queue(tx, now))
+    click.echo(f"  now   {'callback_queue':<22} {median:8.1f} {slowest:8.1f}"
+               f"   {result.waiting:,} waiting, {result.overdue:,} overdue")
     with transaction(engine) as tx:
         median, slowest, _ = timed(rounds, lambda: [
             dashboard.figures(tx, schedule, p, now) for p in dashboard.periods(now)]

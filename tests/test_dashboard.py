@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from ivr.domain.business_hours import CARACAS, to_naive_utc
+from ivr.domain.business_hours import CARACAS, Closure, Schedule, to_naive_utc
 from ivr.domain.clock import utcnow
 from ivr.domain.statuses import AnalystStatus, CallOutcome, UserRole
 from ivr.services import dashboard
@@ -288,3 +288,20 @@ def test_wallboard_page_polls_with_a_static_script(app, clock):
     script = console.get("/console/static/wallboard.js")
     assert script.status_code == 200 and b"fetch(url" in script.data
     script.close()
+
+
+def test_deadlines_equal_the_schedules_own_count():
+    """Deadlines found by bisection are the moments Schedule.add_business_hours gives, over
+    weekends, lunch, a holiday, a closure and starts on the edges of the windows."""
+    schedule = Schedule(closures=[Closure(datetime(2027, 2, 18).date(), None, None, "Inventario"),
+                                  Closure(datetime(2027, 2, 22).date(),
+                                          datetime(2027, 2, 22, 9).time(),
+                                          datetime(2027, 2, 22, 11).time(), "Reunión")])
+    deadlines = dashboard.Deadlines(schedule, datetime(2027, 2, 5).date())
+    start = at("00:00", "2027-02-05")
+    moments = [start + timedelta(minutes=17 * n) for n in range(0, 1800)]
+    moments += [at(t, "2027-02-16") for t in ("08:30", "12:00", "14:00", "17:30", "11:59:59")]
+    for moment in sorted(moments):
+        for hours in (1, 2, 4, 8, 24):
+            expected = to_naive_utc(schedule.add_business_hours(moment, hours))
+            assert deadlines.add(moment, hours) == expected, (moment, hours)

@@ -18,11 +18,18 @@ Flask-free: the console calls these with a `Tx`, the schedule and `now`.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from ivr.domain.business_hours import CARACAS, Schedule, to_caracas, to_naive_utc
+from ivr.domain.business_hours import (
+    CARACAS,
+    SEARCH_DAYS,
+    Schedule,
+    to_caracas,
+    to_naive_utc,
+)
 from ivr.domain.statuses import (
     FINAL_CALL_STATUSES,
     MISSED_DIAL_OUTCOMES,
@@ -47,6 +54,7 @@ EMERGENCY_OUTCOMES = (CallOutcome.EMERGENCY_ANSWERED, CallOutcome.EMERGENCY_MESS
 DAYS = 30
 OVERDUE_SHOWN = 8
 LIVE_LEG_HOURS = 4  # a leg older than this without an end lost its status callback
+EPOCH = datetime(2000, 1, 1)  # before any due time
 
 
 @dataclass(frozen=True)
@@ -148,7 +156,7 @@ def figures(tx: Tx, schedule: Schedule, period: Period, now: datetime) -> Figure
     by_hour = [0] * 24
     outcomes = dict.fromkeys(OUTCOMES, 0)
     for row in store.calls_by_hour(tx, period.since, period.until):
-        hour = to_caracas(datetime.strptime(row.hour, "%Y-%m-%d %H")).hour
+        hour = to_caracas(datetime.fromisoformat(f"{row.hour}:00")).hour
         by_hour[hour] += row.calls
         key = outcome_key(row)
         outcomes[key] = outcomes.get(key, 0) + row.calls
@@ -174,23 +182,65 @@ def calls_in_hours(tx: Tx, schedule: Schedule, period: Period) -> int:
     return count
 
 
+class Deadlines:
+    """Business-hours deadlines for many start times at once: the open intervals (naive UTC)
+    from a first day on, each with the open time before it, searched by bisection. Gives the
+    moments Schedule.add_business_hours gives for positive hours (the tests compare them),
+    without walking the calendar again for every case."""
+
+    def __init__(self, schedule: Schedule, first_day: date):
+        """Start at a Caracas day; intervals are added as far as the deadlines need."""
+        self.schedule = schedule
+        self.day = first_day
+        self.starts: list[datetime] = []
+        self.ends: list[datetime] = []
+        self.before: list[timedelta] = []  # open time before each interval
+        self.through: list[timedelta] = []  # open time up to each interval's end
+        self.days_without = 0
+
+    def _more(self) -> bool:
+        """Add the next day's intervals; False after SEARCH_DAYS days without any."""
+        if self.days_without >= SEARCH_DAYS:
+            return False
+        intervals = self.schedule.open_intervals(self.day)
+        self.days_without = 0 if intervals else self.days_without + 1
+        for start, end in intervals:
+            total = self.through[-1] if self.through else timedelta(0)
+            self.starts.append(to_naive_utc(start))
+            self.ends.append(to_naive_utc(end))
+            self.before.append(total)
+            self.through.append(total + (end - start))
+        self.day += timedelta(days=1)
+        return True
+
+    def add(self, start: datetime, hours: float) -> datetime:
+        """The moment `hours` open hours after `start` (naive UTC both)."""
+        if hours <= 0 or (self.starts and start < self.starts[0]):
+            return to_naive_utc(self.schedule.add_business_hours(start, hours))
+        while not self.ends or self.ends[-1] <= start:
+            if not self._more():
+                return to_naive_utc(self.schedule.add_business_hours(start, hours))
+        i = bisect_right(self.ends, start)
+        target = self.before[i] + max(start - self.starts[i], timedelta(0)) \
+            + timedelta(hours=hours)
+        while self.through[-1] < target:
+            if not self._more():
+                return to_naive_utc(self.schedule.add_business_hours(start, hours))
+        j = bisect_left(self.through, target)
+        return self.starts[j] + (target - self.before[j])
+
+
 def response_figures(tx: Tx, schedule: Schedule, period: Period, now: datetime
                      ) -> tuple[Spread, Spread, list[ContractShare]]:
     """Time to answer, time to call back, and the contracts' shares."""
-    waits = [(leg.accepted_at - leg.started_at).total_seconds()
-             for leg in store.legs(tx, period.since, period.until)
-             if leg.outcome == DialOutcome.ACCEPTED and leg.accepted_at is not None]
-    callbacks = []
+    waits = store.answer_seconds(tx, period.since, period.until, DialOutcome.ACCEPTED)
+    callbacks = store.callback_seconds(tx, period.since, period.until)
     shares: dict[int, list] = {}
-    for case in store.responses(tx, period.since, period.until):
-        if case.first_callback_at is not None:
-            callbacks.append((case.first_callback_at - case.created_at).total_seconds())
-        if not case.contract_hours:
-            continue
+    deadlines = Deadlines(schedule, to_caracas(period.since).date())
+    for case in store.contract_cases(tx, period.since, period.until):
         entry = shares.setdefault(case.company_id, [case.company_name, case.contract_hours,
                                                     0, 0, 0])
-        deadline = to_naive_utc(schedule.add_business_hours(case.created_at,
-                                                            case.contract_hours))
+        deadline = deadlines.add(case.created_at, case.contract_hours)
         answers = [t for t in (case.first_callback_at, case.first_accepted_at) if t]
         answered = min(answers) if answers else None
         if answered is not None and answered <= deadline:
@@ -209,11 +259,11 @@ def analyst_figures(tx: Tx, period: Period) -> list[AnalystFigures]:
     with work in the period), by name."""
     taken: dict = defaultdict(int)
     missed: dict = defaultdict(int)
-    for leg in store.legs(tx, period.since, period.until):
-        if leg.outcome == DialOutcome.ACCEPTED:
-            taken[leg.analyst_id] += 1
-        elif leg.outcome in MISSED_DIAL_OUTCOMES:
-            missed[leg.analyst_id] += 1
+    for row in store.legs_by_analyst(tx, period.since, period.until):
+        if row.outcome == DialOutcome.ACCEPTED:
+            taken[row.analyst_id] += row.legs
+        elif row.outcome in MISSED_DIAL_OUTCOMES:
+            missed[row.analyst_id] += row.legs
     made = {row.analyst_id: row.made
             for row in store.callbacks_by_analyst(tx, period.since, period.until)}
     rows = []
@@ -239,13 +289,15 @@ class Queue:
 
 
 def callback_queue(tx: Tx, now: datetime) -> Queue:
-    """Callbacks waiting, due before Caracas midnight, and overdue."""
+    """Callbacks waiting, due before Caracas midnight, and overdue (a resolved case leaves
+    the queue when it is resolved, so the queue's state is enough)."""
     local = to_caracas(now)
     day_end = to_naive_utc(datetime.combine(local.date() + timedelta(days=1), time(0),
                                             tzinfo=CARACAS))
-    row = store.callbacks_waiting(tx, pending=CallbackState.PENDING,
-                                  resolved=CaseStatus.RESOLVED, now=now, day_end=day_end)
-    return Queue(row.waiting or 0, row.due_today or 0, row.overdue or 0)
+    pending = CallbackState.PENDING
+    return Queue(store.callbacks_waiting(tx, pending),
+                 store.callbacks_due_between(tx, pending, now, day_end),
+                 store.callbacks_due_between(tx, pending, EPOCH, now))
 
 
 # --- the wallboard -----------------------------------------------------------------------------
