@@ -150,7 +150,7 @@ def test_throttled_per_case_number_then_free_again(app, visited, clock):
         assert ask(client, visited.number, f"041455501{n:02d}",
                    address=f"10.0.1.{n}").status_code == 404
     refused = ask(client, visited.number, CALLER, address="10.0.2.1")
-    assert refused.status_code == 429
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "900"
     assert "Demasiados intentos" in " ".join(texts(refused.get_data(as_text=True), "p", "error"))
     assert texts(refused.get_data(as_text=True), "dd", "status") == []
     clock("2027-02-16 09:16")

@@ -22,6 +22,7 @@ from ivr.public.blueprint import bp
 from ivr.public.forms import LookupForm
 from ivr.services import public_lookup
 from ivr.services.cases import CaseView
+from ivr.services.users import THROTTLE_WINDOW
 from ivr.state import AppState
 from ivr.store.tx import transaction
 
@@ -143,7 +144,8 @@ def look_up():
         found = public_lookup.look_up(tx, form.number.data, form.who.data, client_address(),
                                       now)
     if found.throttled:
-        return render(form, 429, throttled=True)
+        page, status = render(form, 429, throttled=True)
+        return page, status, {"Retry-After": str(int(THROTTLE_WINDOW.total_seconds()))}
     if found.view is None:
         return render(form, 404, not_found=True)
     return render(LookupForm(formdata=None), 200, case=shown_case(found.view, now),

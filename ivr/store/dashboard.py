@@ -52,9 +52,12 @@ _CALLBACKS_BY_ANALYST = Q(
     " WHERE a.created_at >= :since AND a.created_at < :until"
     " GROUP BY c.assigned_analyst_id")
 # Seconds from a case's opening to its first call back, per case opened in the period.
+# (A call back comes after its case's opening: bounding both by :since lets the database
+# read only the period's calls back, by their own index.)
 _CALLED_BACK = (
     " FROM cases c JOIN callback_attempts a ON a.case_id = c.id"
-    " WHERE c.created_at >= :since AND c.created_at < :until GROUP BY c.id, c.created_at")
+    " WHERE c.created_at >= :since AND c.created_at < :until AND a.created_at >= :since"
+    " GROUP BY c.id, c.created_at")
 _CALLBACK_SECONDS_SQLITE = Q(
     "SELECT (julianday(MIN(a.created_at)) - julianday(c.created_at)) * 86400.0" + _CALLED_BACK)
 _CALLBACK_EPOCH = "EXTRACT(EPOCH FROM MIN(a.created_at) - c.created_at)"
