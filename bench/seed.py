@@ -252,7 +252,7 @@ class Seeder:
         status_of = _weighted(rng, CASE_STATUSES)
         span = (self.now - timedelta(hours=2) - self.start).total_seconds()
         callers = max(1, n // 3)  # repeat callers: about three cases per number
-        plan = []  # (created, caller_number, contact_id) per case, for the other tables
+        plan = []  # (created, caller_number, contact_id, open) per case, for the other tables
 
         def generate() -> Iterator[tuple]:
             """Rows of `cases`, keeping what the other tables need."""
@@ -284,7 +284,7 @@ class Seeder:
                 visit = status == "visit_scheduled" or (not open_case and rng.random() < 0.04)
                 visit_at = created + timedelta(days=2) if visit else None
                 severity = rng.choice((1, 2, 3)) if status != "incomplete" else None
-                plan.append((created, caller, contact_id))
+                plan.append((created, caller, contact_id, open_case))
                 yield (
                     i, numbers[i - 1], status, severity, company_id, contact_id, company_name,
                     caller_name, position, email, caller, caller,
@@ -308,7 +308,7 @@ class Seeder:
 
         def calls() -> Iterator[tuple]:
             """One finished inbound call per case."""
-            for i, (created, caller, contact_id) in enumerate(plan, start=1):
+            for i, (created, caller, contact_id, _open) in enumerate(plan, start=1):
                 attempts = 1 if i % 5 == 0 else 0
                 yield (f"CA{i:032x}", "inbound", caller, caller or "anonymous", "+12125550100",
                        None, "completed", 4, 120 + i % 600, contact_id, None, i, 14,
@@ -325,7 +325,7 @@ class Seeder:
 
         def recordings() -> Iterator[tuple]:
             """A description for two cases in five."""
-            for i, (created, _caller, _contact) in enumerate(plan, start=1):
+            for i, (created, _caller, _contact, _open) in enumerate(plan, start=1):
                 if i % 5 in (1, 3):
                     at = ts(created + timedelta(minutes=3))
                     yield (i, f"RE{i:032x}", f"CA{i:032x}", i, "description",
@@ -338,7 +338,7 @@ class Seeder:
 
         def attempts() -> Iterator[tuple]:
             """One answered put-through for one case in five (the calls with attempts)."""
-            for i, (created, _caller, _contact) in enumerate(plan, start=1):
+            for i, (created, _caller, _contact, _open) in enumerate(plan, start=1):
                 if i % 5 == 0:
                     started = created + timedelta(minutes=2)
                     yield (i // 5, f"CA{i:032x}", 1, i, i % self.k + 1, None, f"CAleg{i:027x}",
@@ -349,9 +349,20 @@ class Seeder:
                                      "emergency_contact_id", "dial_call_sid", "outcome",
                                      "started_at", "accepted_at", "ended_at"), attempts())
 
+        def callbacks() -> Iterator[tuple]:
+            """A call back, 10 minutes to 10 hours after the report, for every case sent to
+            the callback queue (the calls without a put-through) that left it."""
+            for i, (created, _caller, _contact, still_open) in enumerate(plan, start=1):
+                if i % 5 != 0 and not still_open:
+                    yield (i, i, "spoke", None,
+                           ts(created + timedelta(minutes=rng.randrange(10, 600))))
+
+        self.timed("callback_attempts", ("id", "case_id", "outcome", "note", "created_at"),
+                   callbacks())
+
 
 IDENTITY_TABLES = ("business_hours", "closures", "emergency_contacts", "analysts", "companies",
-                   "contacts", "cases", "recordings", "dial_attempts")
+                   "contacts", "cases", "recordings", "dial_attempts", "callback_attempts")
 
 
 def finish(engine: Engine) -> None:

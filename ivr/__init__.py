@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import ivr.console
+import ivr.public
 from ivr.cli import commands as cli
 from ivr.config import is_loopback, load_settings
 from ivr.console.cookies import ConsoleSessionInterface
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.exempt(bp)  # Twilio's webhooks are authenticated by their signature instead
     csrf.exempt(audio_bp)
     ivr.console.init_app(app)
+    ivr.public.init_app(app)
     cli.init_app(app)
     if click.get_current_context(silent=True) is None:
         # Serving (not an operator's command, which checks what it needs itself).

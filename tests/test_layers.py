@@ -84,7 +84,7 @@ def test_no_import_inside_a_function(path):
 
 def test_the_views_hold_no_sql():
     """Statements live in ivr/store: no view or service defines one."""
-    for folder in ("voice", "services", "cli", "console"):
+    for folder in ("voice", "services", "cli", "console", "public"):
         for path in modules(folder):
             source = path.read_text(encoding="utf-8")
             assert "Q(" not in source.replace("CallParams(", ""), path
@@ -119,7 +119,7 @@ STATUS_SETS = (statuses.CASE_STATUSES, statuses.CALLBACK_STATES, statuses.ANALYS
 # (GuessKind's and UserRole's words, "case", "pin", "analyst", are everyday words of messages.)
 
 
-@pytest.mark.parametrize("folder", ["services", "store", "voice", "cli", "console"])
+@pytest.mark.parametrize("folder", ["services", "store", "voice", "cli", "console", "public"])
 def test_status_words_are_written_once(folder):
     """Services, storage and surfaces name status words through ivr.domain.statuses, never as
     string literals (in Python or inside SQL)."""

@@ -6,6 +6,7 @@ from flask import Flask
 
 from ivr.console import (  # noqa: F401
     auth,
+    dashboard,
     manage_audit,
     manage_companies,
     manage_line,
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     register_filters(app)
+    dashboard.register_filters(app)
     app.register_blueprint(bp)
 
 

@@ -64,3 +64,17 @@ def mask_phone(number: str | None) -> str:
         return "-"
     keep = number[-2:]
     return "*" * max(len(number) - 2, 0) + keep
+
+
+def display_phone(number: str) -> str:
+    """A phone as the centre prints it: Venezuelan ones as '(0212) 471.32.39', others in
+    international format."""
+    try:
+        parsed = phonenumbers.parse(number, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return number
+    national = str(parsed.national_number)
+    if parsed.country_code == 58 and len(national) == 10:
+        rest = national[3:]
+        return f"(0{national[:3]}) {rest[:3]}.{rest[3:5]}.{rest[5:]}"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -380,3 +380,15 @@ class Notice(Base):
     ended_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class LookupFailure(Base):
+    """A case number and phone (or e-mail) the public page could not match, counted per case
+    number and per client address."""
+
+    __table__ = tables.lookup_failures
+
+    id: Mapped[int]
+    case_number: Mapped[str]
+    client_address: Mapped[str | None]
+    created_at: Mapped[datetime]

@@ -176,6 +176,7 @@ cases = Table(
     Index("ix_cases_company", "company_id", "created_at"),
     Index("ix_cases_status", "status", "created_at"),
     Index("ix_cases_callback", "callback_state", "due_at"),
+    Index("ix_cases_created", "created_at"),
 )
 
 recordings = Table(
@@ -243,6 +244,8 @@ dial_attempts = Table(
     UniqueConstraint("call_sid", "seq", name="uq_dial_attempts_seq"),
     one_of("dial_attempts", "outcome", DIAL_OUTCOMES),
     Index("ix_dial_attempts_analyst", "analyst_id", "started_at"),
+    Index("ix_dial_attempts_started", "started_at"),
+    Index("ix_dial_attempts_case", "case_id"),
 )
 
 
@@ -280,6 +283,7 @@ callback_attempts = Table(
     Column("created_at", DateTime, nullable=False),
     one_of("callback_attempts", "outcome", CALLBACK_OUTCOMES),
     Index("ix_callback_attempts_case", "case_id", "created_at"),
+    Index("ix_callback_attempts_created", "created_at"),
 )
 
 # --- the console (revision 0005) ---------------------------------------------------------------
@@ -418,6 +422,18 @@ notices = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Index("ix_notices_ends", "ends_at", "starts_at"),
+)
+
+# --- the public page and the dashboard (revision 0011) -----------------------------------------
+
+lookup_failures = Table(
+    "lookup_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_number", String(12), nullable=False),  # well-formed, a case or not
+    Column("client_address", String(45)),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_lookup_failures_case", "case_number", "created_at"),
+    Index("ix_lookup_failures_address", "client_address", "created_at"),
 )
 
 
