@@ -20,8 +20,9 @@ PUBLIC = {"console.login", "console.static"}
 
 def sample_url(rule: Rule) -> str:
     """A URL of a rule, with made-up values for its arguments."""
-    return rule.build({name: "1234567" if name == "number" else "x"
-                       for name in rule.arguments})[1]
+    values = {name: "1234567" if name == "number" else "1" if name.endswith("_id") else "x"
+              for name in rule.arguments}
+    return rule.build(values)[1]
 
 
 def console_rules(app) -> list[Rule]:

@@ -18,6 +18,7 @@ from ivr.domain.statuses import CaseStatus, MailOutcome
 from ivr.services import directory, mail_reader, mailbox
 from ivr.store.tx import transaction
 from tests.cli_support import ok, refused, table
+from tests.console_support import Console, make_user
 
 # A Thursday at 10:00 in Caracas (14:00 UTC): the centre is open.
 NOW = datetime(2027, 2, 11, 14, 0)
@@ -431,3 +432,52 @@ def test_work_reads_new_mail_as_it_arrives(app, dovecot):
 def test_run_once_without_imap_url_says_so(runner):
     """No IMAP_URL: an error that says what to set."""
     assert "IMAP_URL is not set" in refused(runner, "mailbox", "run-once")
+
+
+# --- the console ---------------------------------------------------------------------------
+
+
+def test_case_page_shows_the_mail_as_text_and_its_attachments(app, known_client):
+    """The analyst sees the mail that opened the case — an HTML mail as text, never markup —
+    and downloads its attachment (always as a download); one over the limit is named only."""
+    message = EmailMessage()
+    message["From"] = CLIENT
+    message["Subject"] = "Pantalla <b>azul</b>"
+    message["Message-ID"] = make_msgid()
+    message.set_content("<p>Sale <script>alert('x')</script>una pantalla azul</p>",
+                        subtype="html")
+    message.add_attachment(b"<html><script>alert(1)</script></html>", maintype="text",
+                           subtype="html", filename="captura.html")
+    message.add_attachment(b"x" * (rules(app).attachment_max_bytes + 1),
+                           maintype="application", subtype="zip", filename="grande.zip")
+    number = handle(app, bytes(message)).case_number
+    make_user(app)
+    console = Console(app)
+    console.login()
+    page = console.get(f"/console/cases/{number}").get_data(as_text=True)
+    assert f"Correo de {CLIENT}" in page and "(abrió el caso)" in page
+    assert "«Pantalla &lt;b&gt;azul&lt;/b&gt;»" in page
+    assert "Sale una pantalla azul" in page and "<script>alert" not in page
+    [(kept_id,)] = table(app, "SELECT id FROM mail_attachments WHERE content IS NOT NULL")
+    assert f'href="/console/attachments/{kept_id}"' in page
+    assert "grande.zip" in page and "no guardado: supera el tamaño permitido" in page
+    download = console.get(f"/console/attachments/{kept_id}")
+    assert download.status_code == 200
+    assert download.mimetype == "application/octet-stream"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert "captura.html" in download.headers["Content-Disposition"]
+    assert download.data == b"<html><script>alert(1)</script></html>"
+    [(big_id,)] = table(app, "SELECT id FROM mail_attachments WHERE content IS NULL")
+    assert console.get(f"/console/attachments/{big_id}").status_code == 404
+    assert Console(app).get(f"/console/attachments/{kept_id}").status_code in (302, 401)
+
+
+def test_a_follow_up_mail_appears_on_its_case(app, known_client):
+    """The follow-up's text is on the case's page, after the first mail."""
+    number = handle(app, mail()).case_number
+    handle(app, mail(subject=f"Caso {number}", body="Ya probé reiniciar."))
+    make_user(app)
+    console = Console(app)
+    console.login()
+    page = console.get(f"/console/cases/{number}").get_data(as_text=True)
+    assert page.index("Desde esta mañana") < page.index("Ya probé reiniciar.")

@@ -22,6 +22,7 @@ from ivr.domain.statuses import (
     UserRole,
 )
 from ivr.services import cases as case_service
+from ivr.services import mailbox
 from ivr.services.callbacks import callback_queue, schedule_callback
 from ivr.services.company_match import spoken_company
 from ivr.services.directory import DirectoryError, name_key, set_analyst_status
@@ -165,8 +166,17 @@ def timeline(tx: Tx, case: Rec) -> list[TimelineItem]:
     items += [TimelineItem(n.created_at, "note", n) for n in worklists.notes_of_case(tx, case.id)]
     items += [TimelineItem(a.created_at, "change", a)
               for a in audit.entries_of_row(tx, "cases", case.id)]
-    order = {"call": 0, "recording": 1, "change": 2, "note": 3}
+    items += [TimelineItem(m.received_at, "mail", m) for m in mailbox.case_mails(tx, case.id)]
+    order = {"call": 0, "mail": 1, "recording": 2, "change": 3, "note": 4}
     return sorted(items, key=lambda item: (item.at, order[item.kind]))
+
+
+def mail_attachments(tx: Tx, case: Rec) -> dict[int, list[Rec]]:
+    """A case's mail attachments (without their bytes), by mail id."""
+    found: dict[int, list[Rec]] = {}
+    for row in mailbox.case_attachments(tx, case.id):
+        found.setdefault(row.mail_id, []).append(row)
+    return found
 
 
 def audit_trail(tx: Tx, case: Rec) -> list[Rec]:
