@@ -105,6 +105,13 @@ class Settings:
     overdue_warn_minutes: int = 30
     # After an analyst hangs up, ask a caller still on the line "Del 1 al 5, ¿cómo le atendimos?"
     satisfaction_question: bool = False
+    # The support mailbox (rule 1.1 b): where it is read (imaps://user:password@host/ or
+    # imap://…, STARTTLS), its own address (never answered; the answers' sender), the largest
+    # attachment kept, and how many answers one sender gets in an hour.
+    imap_url: Secret = field(default_factory=lambda: Secret(""))
+    mailbox_address: str = "ayuda@ccoapoyo.com"
+    mailbox_attachment_max_kb: int = 5120
+    mailbox_answers_per_hour: int = 3
     # Where each setting came from: the environment, the env file, the instance folder, or
     # nothing (the default); and the env file read, if any.
     env_file: str | None = None
@@ -311,6 +318,12 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         alert_call_minutes=_int(env, "ALERT_CALL_MINUTES", Settings.alert_call_minutes),
         overdue_warn_minutes=_int(env, "OVERDUE_WARN_MINUTES", Settings.overdue_warn_minutes),
         satisfaction_question=_flag(env, "SATISFACTION_QUESTION"),
+        imap_url=Secret(_imap_url(env.get("IMAP_URL"))),
+        mailbox_address=_mail_address(env.get("MAILBOX_ADDRESS"), Settings.mailbox_address),
+        mailbox_attachment_max_kb=_int(env, "MAILBOX_ATTACHMENT_MAX_KB",
+                                       Settings.mailbox_attachment_max_kb),
+        mailbox_answers_per_hour=_int(env, "MAILBOX_ANSWERS_PER_HOUR",
+                                      Settings.mailbox_answers_per_hour),
         env_file=env_file,
         origins=MappingProxyType(origins),
     )
@@ -339,6 +352,24 @@ def _pairs(name: str, raw: str | None) -> dict[str, str]:
             raise ConfigError(f"{name}: {part!r} is not kind=ContentSid")
         pairs[key.strip()] = value.strip()
     return pairs
+def _imap_url(raw: str | None) -> str:
+    """IMAP_URL checked: imaps://user:password@host[:port][/folder] or imap://… ("" unset)."""
+    url = (raw or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname or not parts.username:
+        raise ConfigError("IMAP_URL must be like imaps://ayuda%40ccoapoyo.com:password@"
+                          "mail.example.com/INBOX (user and password URL-encoded)")
+    return url
+
+
+def _mail_address(raw: str | None, default: str) -> str:
+    """An e-mail address setting, in lower case."""
+    value = (raw or "").strip().lower() or default
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ConfigError(f"MAILBOX_ADDRESS must be an e-mail address, not {value!r}")
+    return value
 
 
 def _secret_problems(mode: str, token: str, secret: str) -> list[str]:
@@ -463,6 +494,10 @@ SETTING_NAMES: dict[str, str] = {
     "ALERT_CALL_MINUTES": "alert_call_minutes",
     "OVERDUE_WARN_MINUTES": "overdue_warn_minutes",
     "SATISFACTION_QUESTION": "satisfaction_question",
+    "IMAP_URL": "imap_url",
+    "MAILBOX_ADDRESS": "mailbox_address",
+    "MAILBOX_ATTACHMENT_MAX_KB": "mailbox_attachment_max_kb",
+    "MAILBOX_ANSWERS_PER_HOUR": "mailbox_answers_per_hour",
 }
 
 

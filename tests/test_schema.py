@@ -21,6 +21,7 @@ from sqlalchemy import (
     text,
     types,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from ivr.config import normalise_database_url
@@ -87,6 +88,8 @@ def scratch_engine(new_database):
 
 def type_family(type_) -> tuple:
     """A column type reduced to what both databases and the models agree on."""
+    if isinstance(type_, postgresql.DOMAIN):  # e.g. blob, a domain over BYTEA
+        type_ = type_.data_type
     if isinstance(type_, types.Boolean):
         return ("boolean",)
     if isinstance(type_, types.DateTime):
@@ -99,6 +102,9 @@ def type_family(type_) -> tuple:
         return ("numeric", type_.precision, type_.scale)
     if isinstance(type_, types.Text):
         return ("text",)
+    # Bytes: BLOB, which SQLite reflects as no type at all; BYTEA on PostgreSQL.
+    if isinstance(type_, types.LargeBinary | types.NullType):
+        return ("binary",)
     if isinstance(type_, types.String):
         return ("string", type_.length)
     return ("other", repr(type_))
@@ -224,7 +230,7 @@ def test_snapshot_sees_every_kind_of_object():
     assert ("numeric", 12, 2) in snap["types"]["cases"].values()
     assert snap["primary_keys"]["calls"] == ("call_sid",)
     checks = [c for table in snap["check_constraints"].values() for c in table]
-    assert len(checks) == 15
+    assert len(checks) == 16
     assert ("ck_cases_severity", ("severity",), (), (1, 2, 3), True) in checks
     assert all(len(c[1]) == 1 and (c[2] or c[3]) for c in checks)
 
@@ -436,6 +442,9 @@ def minimal_row(table: str, n: int, **changes) -> dict:
         "callback_calls": {"case_id": 1, "user_id": 1, "analyst_id": 1,
                            "client_number": "+584125550123", "state": "placing",
                            "created_at": NOW},
+        "mails": {"message_id": f"<m{n}@example.com>", "sender": "a@example.com",
+                  "reply_to": "a@example.com", "subject": "s", "body": "b",
+                  "outcome": "case", "answered": False, "received_at": NOW},
     }
     return {**rows[table], **changes}
 
@@ -469,7 +478,8 @@ def test_every_check_is_exercised():
         "ck_cases_visit_status", "ck_recordings_status", "ck_calls_status", "ck_calls_outcome",
         "ck_dial_attempts_outcome", "ck_guesses_kind", "ck_callback_attempts_outcome",
         "ck_users_role", "ck_outbox_status", "ck_callback_calls_state",
-        "ck_callback_calls_outcome", "ck_cases_area", "ck_calls_satisfaction"}
+        "ck_callback_calls_outcome", "ck_cases_area", "ck_calls_satisfaction",
+        "ck_mails_outcome"}
     for table, constraint in CHECKS:
         assert constraint.name.startswith(f"ck_{table}_")
         assert minimal_row(table, 1)

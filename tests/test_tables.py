@@ -29,6 +29,7 @@ from ivr.domain.statuses import (
     DIAL_OUTCOMES,
     FAULT_AREAS,
     GUESS_KINDS,
+    MAIL_OUTCOMES,
     OPEN_CASE_STATUSES,
     OUTBOX_STATUSES,
     RECORDING_STATUSES,
@@ -63,6 +64,7 @@ CHECKED = {
     ("callback_calls", "outcome"): CALLBACK_OUTCOMES,
     ("cases", "area"): FAULT_AREAS,
     ("calls", "satisfaction"): SATISFACTION_SCORES,
+    ("mails", "outcome"): MAIL_OUTCOMES,
 }
 
 
@@ -103,7 +105,7 @@ def test_conversion_sets_are_derived_from_the_types():
                      "accepted_at", "hunt_started_at", "lease_until", "idle_since",
                      "deactivated_at", "disabled_at", "last_seen",
                      "next_attempt_at", "claimed_at", "dialled_at", "recorded_at",
-                     "starts_at", "ends_at"}
+                     "starts_at", "ends_at", "received_at", "until"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))
@@ -122,11 +124,12 @@ def test_a_converted_name_has_one_type_everywhere(names, kind):
 
 
 def test_primary_keys():
-    """Every table has a one-column key: `id`, except calls (its CallSid)."""
+    """Every table has a one-column key: `id`, except calls (its CallSid) and worker leases
+    (the job's name)."""
     assert all(len(t.primary_key.columns) == 1 for t in tables.metadata.sorted_tables)
     keys = tables.PRIMARY_KEYS
-    assert keys == {name: ("call_sid" if name == "calls" else "id")
-                    for name in tables.metadata.tables}
+    named = {"calls": "call_sid", "worker_leases": "name"}
+    assert keys == {name: named.get(name, "id") for name in tables.metadata.tables}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -19,6 +19,7 @@ from ivr.cli.call import call_command
 from ivr.cli.cases import GROUPS as CASE_GROUPS
 from ivr.cli.common import command_transaction, fail, guarded, state
 from ivr.cli.directory import GROUPS as DIRECTORY_GROUPS
+from ivr.cli.mailbox import mailbox
 from ivr.cli.notices import notices
 from ivr.cli.outbox import outbox
 from ivr.cli.users import users
@@ -116,7 +117,7 @@ def check_command():
 WITHOUT_DATABASE = (init_db_command, config_command, check_command, call_command)
 COMMANDS = (init_db_command, demo_data_command, *DIRECTORY_GROUPS, reap_command,
             spool_replay_command, *CASE_GROUPS, config_command, check_command, call_command,
-            users, outbox, notices)
+            users, outbox, notices, mailbox)
 
 
 def init_app(app) -> None:

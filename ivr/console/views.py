@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 
 from flask import (
@@ -11,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     stream_with_context,
     url_for,
 )
@@ -34,7 +36,7 @@ from ivr.domain.business_hours import to_caracas
 from ivr.domain.case_numbers import ACCEPTED_LENGTHS, CaseNumberCheck
 from ivr.domain.clock import utcnow
 from ivr.domain.statuses import VisitStatus
-from ivr.services import callback_calls, console, recordings
+from ivr.services import callback_calls, console, mailbox, recordings
 from ivr.services import users as user_service
 from ivr.services.directory import DirectoryError, contract_hours
 from ivr.store.tx import Rec, Tx
@@ -134,6 +136,7 @@ def _render_case(tx: Tx, case: Rec, status: int = 200, **forms):
         status_form=forms.get("status_form") or StatusForm(formdata=None,
                                                           data={"status": case.status}),
         assign_form=assign_form, action_form=ActionForm(), timeline=console.timeline(tx, case),
+        attachments=console.mail_attachments(tx, case),
         analyst_names=names, contract_hours=contract_hours(tx, case.company_id)
         if case.company_id else None, may_take=console.may_take(user),
         may_assign=console.may_assign(user), now=now,
@@ -305,6 +308,20 @@ def recording(recording_sid: str):
         return Response(f"{error}\n", status=404, mimetype="text/plain")
     return Response(stream_with_context(chunks), mimetype="audio/mpeg",
                     headers={"Cache-Control": "private, no-store"})
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int):
+    """A file that came with a case's mail, always as a download (never shown in the page:
+    a mail's HTML or script never runs in the console)."""
+    with db() as tx:
+        found = mailbox.attachment(tx, attachment_id)
+    if found is None or found.content is None:
+        abort(404)
+    response = send_file(io.BytesIO(bytes(found.content)), mimetype="application/octet-stream",
+                         as_attachment=True, download_name=found.filename, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/users")

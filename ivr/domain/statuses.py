@@ -294,3 +294,15 @@ class OutboxStatus(StrEnum):
 
 
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = tuple(OutboxStatus)
+
+
+class MailOutcome(StrEnum):
+    """What became of a mail read from the support mailbox (mails.outcome)."""
+
+    CASE = "case"  # opened a case
+    NOTE = "note"  # added to the case it quotes or answers
+    SKIPPED = "skipped"  # a loop or a machine: not answered, no case
+    ASIDE = "aside"  # kept for the coordinator: no text and no known sender, or too many
+
+
+MAIL_OUTCOMES: tuple[MailOutcome, ...] = tuple(MailOutcome)

@@ -21,7 +21,7 @@ from ivr.domain.statuses import (
     DialOutcome,
     UserRole,
 )
-from ivr.services import callback_calls
+from ivr.services import callback_calls, mailbox
 from ivr.services import cases as case_service
 from ivr.services.callbacks import callback_queue, schedule_callback
 from ivr.services.company_match import spoken_company
@@ -166,8 +166,17 @@ def timeline(tx: Tx, case: Rec) -> list[TimelineItem]:
               for a in audit.entries_of_row(tx, "cases", case.id)]
     items += [TimelineItem(b.created_at, "callback", b)
               for b in callback_calls.of_case(tx, case)]
-    order = {"call": 0, "recording": 1, "change": 2, "note": 3, "callback": 4}
+    items += [TimelineItem(m.received_at, "mail", m) for m in mailbox.case_mails(tx, case.id)]
+    order = {"call": 0, "mail": 1, "recording": 2, "change": 3, "note": 4, "callback": 5}
     return sorted(items, key=lambda item: (item.at, order[item.kind]))
+
+
+def mail_attachments(tx: Tx, case: Rec) -> dict[int, list[Rec]]:
+    """A case's mail attachments (without their bytes), by mail id."""
+    found: dict[int, list[Rec]] = {}
+    for row in mailbox.case_attachments(tx, case.id):
+        found.setdefault(row.mail_id, []).append(row)
+    return found
 
 
 def audit_trail(tx: Tx, case: Rec) -> list[Rec]:

@@ -203,6 +203,14 @@ def find_contact(tx: Tx, phone: str | None) -> KnownContact | None:
     return _contact(row) if row else None
 
 
+def find_contact_by_email(tx: Tx, email: str | None) -> tuple[KnownContact, str] | None:
+    """The contact with this e-mail address, and their phone."""
+    if not email:
+        return None
+    row = store.contact_by_email(tx, email)
+    return (_contact(row), row.phone) if row else None
+
+
 
 
 # --- companies and their aliases ---------------------------------------------------------------

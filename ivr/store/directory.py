@@ -59,6 +59,11 @@ _CONTACT = ("c.id AS contact_id, c.name AS name, c.position AS position, c.email
 _CONTACT_BY_PHONE = Q(
     f"SELECT {_CONTACT} FROM contacts c"  # noqa: S608 - constants
     " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone")
+# A mail's sender: the same contact fields, and the phone to call back (oldest contact first).
+_CONTACT_BY_EMAIL = Q(
+    f"SELECT {_CONTACT}, c.phone AS phone FROM contacts c"  # noqa: S608 - constants
+    " JOIN companies co ON co.id = c.company_id WHERE LOWER(c.email) = :email"
+    " ORDER BY c.id LIMIT 1")
 _NEW_CONTACT = Q(
     "INSERT INTO contacts (company_id, name, position, phone, email, created_at)"
     " VALUES (:company_id, :name, :position, :phone, :email, :now) RETURNING *")
@@ -68,6 +73,11 @@ def contact_by_phone(tx: Tx, phone: str) -> Rec | None:
     """The contact with this phone and their company: contact_id, name, position, email,
     company_id, company_name, contract_hours."""
     return tx.row(_CONTACT_BY_PHONE, phone=phone)
+
+
+def contact_by_email(tx: Tx, email: str) -> Rec | None:
+    """The contact with this e-mail address (any case), with their company and phone."""
+    return tx.row(_CONTACT_BY_EMAIL, email=email.lower())
 
 
 

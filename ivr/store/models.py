@@ -392,3 +392,45 @@ class LookupFailure(Base):
     case_number: Mapped[str]
     client_address: Mapped[str | None]
     created_at: Mapped[datetime]
+
+
+class Mail(Base):
+    """A mail read from the support mailbox, kept once by its Message-ID."""
+
+    __table__ = tables.mails
+
+    id: Mapped[int]
+    message_id: Mapped[str]
+    sender: Mapped[str]
+    reply_to: Mapped[str]
+    subject: Mapped[str]
+    body: Mapped[str]
+    outcome: Mapped[str]
+    reason: Mapped[str | None]
+    case_id: Mapped[int | None]
+    answered: Mapped[bool]
+    answer_id: Mapped[str | None]
+    received_at: Mapped[datetime]
+
+
+class MailAttachment(Base):
+    """A file that came with a mail (its bytes kept up to the configured size)."""
+
+    __table__ = tables.mail_attachments
+
+    id: Mapped[int]
+    mail_id: Mapped[int]
+    filename: Mapped[str]
+    content_type: Mapped[str]
+    size: Mapped[int]
+    content: Mapped[bytes | None]
+
+
+class WorkerLease(Base):
+    """Which worker holds a job that only one may run at a time, and until when."""
+
+    __table__ = tables.worker_leases
+
+    name: Mapped[str]
+    holder: Mapped[str]
+    until: Mapped[datetime]

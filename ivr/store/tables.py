@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -41,6 +42,7 @@ from ivr.domain.statuses import (
     DIAL_OUTCOMES,
     FAULT_AREAS,
     GUESS_KINDS,
+    MAIL_OUTCOMES,
     OUTBOX_STATUSES,
     RECORDING_STATUSES,
     SATISFACTION_SCORES,
@@ -434,6 +436,47 @@ lookup_failures = Table(
     Column("created_at", DateTime, nullable=False),
     Index("ix_lookup_failures_case", "case_number", "created_at"),
     Index("ix_lookup_failures_address", "client_address", "created_at"),
+)
+
+# --- the support mailbox (revision 0012) -------------------------------------------------------
+
+mails = Table(
+    "mails", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_id", String(250), nullable=False),
+    Column("sender", String(254), nullable=False),  # the From address ('' when none)
+    Column("reply_to", String(254), nullable=False),  # where an answer goes
+    Column("subject", String(250), nullable=False),
+    Column("body", Text, nullable=False),  # plain text only, never HTML
+    Column("outcome", String(8), nullable=False),
+    Column("reason", String(200)),  # why it was skipped or set aside
+    Column("case_id", Integer, ForeignKey("cases.id")),
+    Column("answered", Boolean, nullable=False),  # an answer went to the outbox
+    Column("answer_id", String(250)),  # the Message-ID of our answer
+    Column("received_at", DateTime, nullable=False),
+    UniqueConstraint("message_id", name="uq_mails_message_id"),
+    one_of("mails", "outcome", MAIL_OUTCOMES),
+    Index("ix_mails_sender", "sender", "received_at"),
+    Index("ix_mails_case", "case_id", "received_at"),
+    Index("ix_mails_answer", "answer_id"),
+)
+
+mail_attachments = Table(
+    "mail_attachments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mail_id", Integer, ForeignKey("mails.id"), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary),  # NULL: larger than the limit, not kept
+    Index("ix_mail_attachments_mail", "mail_id"),
+)
+
+worker_leases = Table(
+    "worker_leases", metadata,
+    Column("name", String(40), primary_key=True),  # e.g. 'mailbox'
+    Column("holder", String(80), nullable=False),  # host:pid of the worker holding it
+    Column("until", DateTime, nullable=False),
 )
 
 
