@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 import threading
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from ivr.domain.case_numbers import random_case_number
 from ivr.domain.mail import html_to_text, parse_mail
 from ivr.domain.statuses import CaseStatus, MailOutcome
-from ivr.services import directory, mail_reader, mailbox
+from ivr.services import directory, mail_reader, mailbox, outbox, senders
 from ivr.store.tx import transaction
 from tests.cli_support import ok, refused, table
 from tests.console_support import Console, make_user
@@ -481,3 +484,49 @@ def test_a_follow_up_mail_appears_on_its_case(app, known_client):
     console.login()
     page = console.get(f"/console/cases/{number}").get_data(as_text=True)
     assert page.index("Desde esta mañana") < page.index("Ya probé reiniciar.")
+
+
+# --- the answer, sent -------------------------------------------------------------------------
+
+
+class Received:
+    """What a plain SMTP server on loopback received."""
+
+    def __init__(self):
+        """Nothing yet."""
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        """Keep the message as sent."""
+        self.messages.append(envelope.original_content or envelope.content)
+        return "250 OK"
+
+
+def test_the_answer_goes_out_from_the_mailbox_and_its_reply_joins_the_case(app, known_client):
+    """The outbox sends the answer over SMTP from the mailbox's address with the Message-ID
+    kept on the mail, In-Reply-To and Auto-Submitted; read back by the mailbox (a loop) it is
+    skipped; the client's reply to it is a note on the case."""
+    received = Received()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        first = handle(app, mail())
+        sender = senders.SmtpSender(f"smtp://127.0.0.1:{port}?tls=off",
+                                    "Notificaciones <notificaciones@ccoapoyo.com>")
+        delivery = outbox.run_once(engine(app), sender, NOW)
+    finally:
+        controller.stop()
+    assert len(delivery.sent) == 1
+    [raw] = received.messages
+    answer = message_from_bytes(raw, policy=policy.default)
+    [(answer_id, original)] = table(app, "SELECT answer_id, message_id FROM mails")
+    assert answer["From"] == OWN and answer["To"] == CLIENT
+    assert answer["Message-ID"] == answer_id and answer["In-Reply-To"] == original
+    assert answer["Auto-Submitted"] == "auto-replied"
+    assert f"caso número {first.case_number}" in answer.get_content()
+    assert handle(app, raw).outcome == MailOutcome.SKIPPED
+    reply = handle(app, mail(subject="Re: su caso", body="Gracias.", In_Reply_To=answer_id))
+    assert (reply.outcome, reply.case_number) == (MailOutcome.NOTE, first.case_number)

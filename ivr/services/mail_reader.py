@@ -162,7 +162,7 @@ def _read(engine: Engine, server: ImapMailbox, rules: mailbox.MailboxRules,
           schedule_of: Callable[[Tx], Schedule], clock: Callable[[], datetime], holder: str,
           reading: Reading) -> None:
     """Handle what the folder holds now."""
-    own = frozenset({rules.own_address})
+    own = rules.own
     try:
         for uid, raw in server.messages():
             mail = parse_mail(raw, own)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from ivr.domain.business_hours import Schedule
 from ivr.domain.mail import Mail
@@ -43,9 +44,15 @@ class MailboxRules:
     """What the reader needs from the settings."""
 
     own_address: str
+    other_own: frozenset[str]  # the line's other sender (notifications): never answered
     attachment_max_bytes: int
     answers_per_hour: int
     published_numbers: tuple[str, ...]
+
+    @property
+    def own(self) -> frozenset[str]:
+        """Every address the line sends from: a mail from one of them is a loop."""
+        return self.other_own | {self.own_address}
 
     @property
     def domain(self) -> str:
@@ -57,6 +64,7 @@ def rules(settings) -> MailboxRules:
     """The rules from the settings."""
     return MailboxRules(
         own_address=settings.mailbox_address,
+        other_own=frozenset({parseaddr(settings.smtp_from)[1].lower()} - {""}),
         attachment_max_bytes=settings.mailbox_attachment_max_kb * 1024,
         answers_per_hour=settings.mailbox_answers_per_hour,
         published_numbers=tuple(settings.published_numbers))

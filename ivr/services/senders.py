@@ -113,6 +113,10 @@ class WhatsAppSender(SmsSender):
         return messages[0].sid if messages else None
 
 
+# Headers a row may set on its e-mail (nothing that changes who it goes to or comes from).
+ANSWER_HEADERS = frozenset({"in-reply-to", "references", "auto-submitted"})
+
+
 class SmtpSender:
     """Delivers 'email' rows over SMTP: STARTTLS (required) before any credentials."""
 
@@ -130,13 +134,20 @@ class SmtpSender:
         self.context = ssl.create_default_context(cafile=ca_file)
 
     def message(self, message_id: int, payload: dict) -> EmailMessage:
-        """The e-mail of a row, with its stable Message-ID."""
+        """The e-mail of a row, with its stable Message-ID. A row may name its own sender
+        (the support mailbox answers from its address), its own Message-ID (made when the row
+        was written, so that a reply finds its case) and headers (In-Reply-To, References,
+        Auto-Submitted)."""
         mail = EmailMessage()
-        mail["From"] = self.from_
+        mail["From"] = payload.get("from") or self.from_
         mail["To"] = payload["to"]
         mail["Subject"] = payload["subject"]
         mail["Date"] = formatdate(localtime=False)
-        mail["Message-ID"] = message_id_of(message_id, payload, self.from_)
+        mail["Message-ID"] = payload.get("message_id") or message_id_of(message_id, payload,
+                                                                        self.from_)
+        for name, value in sorted((payload.get("headers") or {}).items()):
+            if name.lower() in ANSWER_HEADERS:
+                mail[name] = value
         mail.set_content(payload["body"])
         return mail
 
