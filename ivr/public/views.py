@@ -28,8 +28,6 @@ from ivr.store.tx import transaction
 
 log = logging.getLogger("ivr.public")
 LOCALE = "es_VE"
-# The procedure's mailbox (rule 1.1).
-CENTRE_EMAIL = "ayuda@ccoapoyo.com"
 CLOSED_REASONS = {
     "lunch": "Cerrado por el almuerzo",
     "night": "Cerrado a esta hora",
@@ -118,7 +116,7 @@ def render(form: LookupForm, status: int = 200, **context):
     with transaction(state().engine) as tx:
         schedule = state().schedules.get(tx)
     lines = tuple((display_phone(n), n) for n in settings.published_numbers)
-    centre = public_lookup.centre(schedule, lines, CENTRE_EMAIL, now)
+    centre = public_lookup.centre(schedule, lines, settings.mailbox_address, now)
     is_open, open_what, open_when = open_words(centre.now, now)
     return render_template("public/ayuda.html", form=form, centre=centre, is_open=is_open,
                            open_what=open_what, open_when=open_when, **context), status
