@@ -25,10 +25,8 @@ from ivr.sim.walker import Answer, Plan, ScriptError, plan, read_twiml, request_
 ACCOUNT_SID = "AC" + "b3" * 16
 TWILIO_NUMBER = "+12125550100"
 DIGIT_WORDS = ("cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve")
-NAMES = ("María Pérez", "José Rodríguez", "Carmen Díaz", "Luis Hernández", "Ana Rojas")
-POSITIONS = ("Gerente de sistemas", "Contadora", "Asistente administrativo", "Jefe de almacén")
-EMAILS = ("maria punto perez arroba gmail punto com", "soporte arroba empresa punto com punto ve",
-          "jose guion bajo diaz arroba hotmail punto com")
+FAULTS = ("la impresora no imprime, estamos parados", "no hay internet en la oficina",
+          "el sistema de facturación está lento", "una consulta sobre el correo")
 
 
 @dataclass
@@ -40,8 +38,6 @@ class Call:
     flow: str
     next_url: str = "/voice/incoming"
     status_seq: int = 0
-    recording_callback: str | None = None
-    recording_sid: str | None = None
     leg_sid: str | None = None
     analyst_phone: str | None = None
     whisper_url: str | None = None
@@ -152,20 +148,6 @@ def expect_redirect(path: str) -> Callable[[Call, ET.Element], None]:
     return check
 
 
-def expect_record(call: Call, root: ET.Element) -> None:
-    """Check: the description's Record; its action and status callback come next."""
-    walked = _walk(root, call.next_url, Answer("record", seconds=34))
-    following = walked.next
-    if following is None or [q.kind for q in walked.asked] != ["record"] \
-            or following.path != "/voice/report/recorded":
-        raise OffPath("expected Record to /voice/report/recorded")
-    call.next_url = request_target(following.url)
-    status = walked.callbacks(leg=False)
-    call.recording_callback = request_target(status[0].url) if status else ""
-    if _path(call.recording_callback) != "/voice/recording-status":
-        raise OffPath("expected a recordingStatusCallback")
-
-
 def expect_dial(call: Call, root: ET.Element) -> None:
     """Check: a Dial to one analyst with a whisper URL, a Dial action and a leg callback."""
     walked = _walk(root, call.next_url, Answer("dial", "accept"))
@@ -234,26 +216,6 @@ def _status_callback(call: Call) -> tuple[str, dict[str, str]]:
         SequenceNumber=str(call.status_seq), Timestamp="Wed, 25 Nov 2026 14:00:00 +0000")
 
 
-def _recorded(call: Call) -> tuple[str, dict[str, str]]:
-    """The Record action: the caller pressed # after describing the fault."""
-    call.recording_sid = "RE" + uuid.uuid4().hex
-    return call.next_url, call.params(
-        RecordingUrl=f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/"
-                     f"{call.recording_sid}", RecordingSid=call.recording_sid,
-        RecordingDuration="34", Digits="#")
-
-
-def _recording_status(call: Call) -> tuple[str, dict[str, str]]:
-    """The recording's status callback, after the recording is processed."""
-    return call.recording_callback or "", {
-        "AccountSid": ACCOUNT_SID, "CallSid": call.sid, "RecordingSid": call.recording_sid or "",
-        "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/"
-                        f"{call.recording_sid}",
-        "RecordingStatus": "completed", "RecordingDuration": "34", "RecordingChannels": "1",
-        "RecordingStartTime": "Wed, 25 Nov 2026 14:00:00 +0000",
-        "RecordingSource": "RecordVerb", "ErrorCode": "0"}
-
-
 def _leg_status(call: Call) -> tuple[str, dict[str, str]]:
     """The analyst leg's final status callback."""
     return call.leg_status_url or "", call.leg_params(
@@ -282,30 +244,16 @@ FLOW_A = (
 FLOW_B = (
     Step("B incoming", "incoming", _post_next(CallStatus="ringing"),
          expect_gather("/voice/menu")),
-    Step("B menu: 2 (new fault)", "menu", _post_next(Digits="2", msg="Gather End"),
-         expect_redirect("/voice/report")),
-    Step("B report: open the case", "report_start", _post_next(),
+    Step("B menu: 2 (new fault, an analyst free)", "menu",
+         _post_next(Digits="2", msg="Gather End"),
          expect_gather("/voice/report/field", f="company")),
     Step("B field: company", "report_field",
          lambda c: (c.next_url, c.params(SpeechResult=c.company, Confidence="0.88")),
-         expect_gather("/voice/report/field", f="name")),
-    Step("B field: name", "report_field",
-         lambda c: (c.next_url, c.params(SpeechResult=random.choice(NAMES), Confidence="0.9")),
-         expect_gather("/voice/report/field", f="position")),
-    Step("B field: position", "report_field",
-         lambda c: (c.next_url, c.params(SpeechResult=random.choice(POSITIONS),
-                                         Confidence="0.85")),
-         expect_gather("/voice/report/email")),
-    Step("B email", "report_email",
-         lambda c: (c.next_url, c.params(SpeechResult=random.choice(EMAILS), Confidence="0.8")),
-         expect_gather("/voice/report/callback")),
-    Step("B callback: 1 (same number)", "report_callback", _post_next(Digits="1"),
          expect_gather("/voice/report/severity")),
-    Step("B severity: 2", "report_severity", _post_next(Digits="2"), expect_record),
-    Step("B recorded (read-back)", "report_recorded", _recorded,
-         expect_redirect("/voice/connect")),
-    Step("B recording-status", "recording_status", _recording_status, None),
-    Step("B connect (put-through)", "connect_start", _post_next(), expect_dial, chunked=True),
+    Step("B connect (put-through)", "report_severity",
+         lambda c: (c.next_url, c.params(SpeechResult=random.choice(FAULTS),
+                                         Confidence="0.85")),
+         expect_dial, chunked=True),
     Step("B whisper", "whisper", lambda c: (c.whisper_url or "", c.leg_params()),
          expect_whisper, chunked=True),
     Step("B whisper/answer: 1", "whisper_answer",

@@ -34,6 +34,10 @@ STRANGER = "+584125550321"
 # Well-formed numbers (right check digit) that are no case.
 MISSES = [make_case_number(200000 + n) for n in range(40)]
 
+# Put through to a person at once; no analyst is free in these tests, so the case the call
+# opened joins the callback queue and the report picks up there.
+PERSON_NOBODY_FREE = "/voice/report/resume"
+
 
 def guesses(session, **where) -> int:
     """Failed guesses stored, filtered by column."""
@@ -126,7 +130,7 @@ def test_one_caller_id_over_a_day_goes_to_a_person(twilio, clock, session, caplo
         walk = Walk(twilio, caller=STRANGER)
         for attempt in (1, 2, 3):
             root = walk.post(f"/voice/case/number?t={attempt}", Digits=next(misses))
-            if root.find("Gather") is None and redirect_to(root)[0] == "/voice/connect":
+            if root.find("Gather") is None and redirect_to(root)[0] == PERSON_NOBODY_FREE:
                 outcomes.append("person")
                 break
         else:
@@ -155,7 +159,7 @@ def test_withheld_callers_share_a_count_and_still_reach_a_person(twilio, clock, 
         walk.post("/voice/case/number?t=1", Digits=MISSES[n])
     assert guesses(session, kind=GuessKind.CASE_NUMBER) == 10
     root = Walk(twilio, caller="anonymous").post("/voice/case/number?t=1", Digits=MISSES[11])
-    assert redirect_to(root)[0] == "/voice/connect"
+    assert redirect_to(root)[0] == PERSON_NOBODY_FREE
 
 
 def pin_try(twilio, pin: str) -> str:

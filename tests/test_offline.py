@@ -169,3 +169,25 @@ def test_fallback_url_without_database(sqlite_app, extra):
     poster = Twilio(sqlite_app)
     root = twiml(poster.post("/voice/fallback", call_params(poster.new_sid(), **extra)))
     assert root.find("Dial/Number").text == FALLBACK
+
+
+def test_satisfaction_given_while_the_database_is_locked_is_replayed(sqlite_app, locked,
+                                                                    clock):
+    """The score is spooled (the caller only hears goodbye) and kept with the call once the
+    database answers again; the words of the report's fault are replayed the same way."""
+    lock, unlock = locked
+    clock("2026-12-07 21:00")
+    poster = Twilio(sqlite_app)
+    sid = poster.new_sid()
+    twiml(poster.post("/voice/report?r=1", call_params(sid)))
+    case = rows(sqlite_app, Case)[0]
+    lock()
+    twiml(poster.post(f"/voice/report/severity?c={case.id}&t=1", call_params(
+        sid, SpeechResult="no hay internet en la oficina, todo parado")))
+    root = twiml(poster.post("/voice/satisfaction", call_params(sid, Digits="5")))
+    assert root[-1].tag == "Hangup" and "Hasta luego" in spoken(root)
+    unlock()
+    replay_spool(sqlite_app)
+    case = rows(sqlite_app, Case)[0]
+    assert (case.severity, case.area) == (1, "network")
+    assert next(c for c in rows(sqlite_app, Call) if c.call_sid == sid).satisfaction == 5

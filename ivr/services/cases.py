@@ -58,6 +58,18 @@ def next_report_seq(tx: Tx, call_sid: str) -> int:
     return cases.last_report_seq(tx, call_sid) + 1
 
 
+def report_seq_for_menu(tx: Tx, call) -> int:
+    """The report a menu's "2" opens: the call's own report still incomplete, if it has one
+    (a retried menu request, or a second "2" before the first report ended, carries on with
+    it), else the next one."""
+    if call.case_id is not None:
+        case = get_case(tx, call.case_id)
+        if case is not None and case.origin_call_sid == call.call_sid and \
+                case.status == INCOMPLETE:
+            return case.origin_seq
+    return next_report_seq(tx, call.call_sid)
+
+
 def open_case(
     tx: Tx,
     call_sid: str,

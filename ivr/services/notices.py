@@ -43,11 +43,11 @@ def add(tx: Tx, text: str, until: str, now: datetime, *, starts: str | None = No
     now_naive = to_naive_utc(now)
     starts_at = utc_naive(parse_moment(starts, "--from")) if starts else now_naive
     ends_at = utc_naive(parse_moment(until, "--until"))
+    if ends_at <= now_naive:
+        raise NoticeError(f"--until {until!r} has passed already (Caracas time)")
     if ends_at <= starts_at:
         raise NoticeError(f"--until {until!r} is not after the start: a notice ends after it "
                           "begins")
-    if ends_at <= now_naive:
-        raise NoticeError(f"--until {until!r} has passed already (Caracas time)")
     if ends_at - starts_at > timedelta(days=MAX_DAYS):
         raise NoticeError(f"a notice lasts at most {MAX_DAYS} days: add a new one after that")
     notice = store.insert_notice(tx, words, starts_at, ends_at, now_naive)

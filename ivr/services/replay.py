@@ -21,7 +21,13 @@ from ivr.domain.statuses import CallOutcome, DialOutcome, RecordingKind
 from ivr.logs import scrubbed_traceback
 from ivr.services import reports, routing
 from ivr.services.callbacks import schedule_callback
-from ivr.services.calls import CallParams, change_call, record_status_callback, touch_call
+from ivr.services.calls import (
+    CallParams,
+    change_call,
+    record_satisfaction,
+    record_status_callback,
+    touch_call,
+)
 from ivr.services.cases import (
     RECORDING_IN_PROGRESS,
     completed_status,
@@ -212,6 +218,11 @@ def _emergency(tx, schedules, req, case):
     reports.finish_emergency_message(tx, schedules.get(tx), case, req.now)
 
 
+def _satisfaction(tx, _schedules, _settings, req):
+    touch_call(tx, CallParams.from_form(req.form), req.now)
+    record_satisfaction(tx, (req.form.get("CallSid") or "")[:64], *reports.heard(req.form))
+
+
 def _status(tx, _schedules, _settings, req):
     record_status_callback(tx, req.form, req.now)
 
@@ -264,6 +275,7 @@ REPLAYS: dict[str, Callable] = {
     "voice.case_addendum": _case_step(_addendum),
     "voice.emergency_recorded": _case_step(_emergency),
     "voice.leg_status": _leg_status,
+    "voice.satisfaction": _satisfaction,
     "voice.whisper": _whisper,
     "voice.whisper_answer": _whisper_answer,
 }

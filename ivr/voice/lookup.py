@@ -37,6 +37,8 @@ from ivr.voice.common import (
     webhook,
 )
 from ivr.voice.context import app_state, db, now, speaker
+from ivr.voice.hunt import put_through
+from ivr.voice.intake import begin_report
 from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard
 from ivr.voice.urls import url_for
 
@@ -99,7 +101,7 @@ def case_number(call: Rec):
     check = check_case_number(number)
     response = VoiceResponse()
     if digits == "0":
-        go_person(response, is_open())  # offered after a status told by caller ID
+        person(response, call)  # offered after a status told by caller ID
         return response
     case = None
     if check is CaseNumberCheck.OK:
@@ -109,7 +111,7 @@ def case_number(call: Rec):
         in_call, today = case_misses(db(), call.call_sid, call.from_number, now())
         if today >= settings.case_misses_per_day:
             speaker().say(response, "case_lookup_person")
-            go_person(response, is_open())
+            person(response, call)
             return response
         if in_call >= settings.case_misses_per_call:
             offer_person_or_report(response)
@@ -127,8 +129,7 @@ def case_number(call: Rec):
         say_status(response, case, call.from_number)
     elif attempt >= MAX_TRIES:
         speaker().say(response, "case_give_up")
-        seq = next_report_seq(db(), call.call_sid)
-        response.redirect(url_for("voice.report_start", r=seq), method="POST")
+        begin_report(response, call, next_report_seq(db(), call.call_sid))
     elif check is CaseNumberCheck.EMPTY:
         ask_number(response, attempt + 1, ["not_understood" if speech else "no_input"])
     elif check is CaseNumberCheck.OK:
@@ -143,6 +144,15 @@ def case_number(call: Rec):
 def offer_person_or_report(response: VoiceResponse) -> None:
     """No more lookups in this call: a person (0) or a new report (2), through the menu."""
     speaker().ask(response, "voice.menu", ["case_lookup_limit"], 1, hints="menu")
+
+
+def person(response: VoiceResponse, call: Rec, case: Rec | None = None) -> None:
+    """A person: open, an analyst rung at once (for the case, or a new one); closed, the
+    emergency question first."""
+    if is_open():
+        put_through(response, call, case)
+    else:
+        go_person(response, False, case_id=case.id if case else None)
 
 
 def status_words(case: Rec, caller: str | None) -> str:
@@ -181,7 +191,7 @@ def case_option(call: Rec):
     if choice == "1":
         ask_addendum(response, case)
     elif choice == "2":
-        go_person(response, is_open(), case_id=case.id)
+        person(response, call, case)
     elif choice == "3":
         response.redirect(url_for("voice.menu", t=1, again=1), method="POST")
     elif choice == "*":

@@ -7,7 +7,7 @@ from flask import request
 from ivr.domain import speech_intents
 from ivr.services import greeting, notices
 from ivr.services.calls import change_call, record_status_callback
-from ivr.services.cases import next_report_seq
+from ivr.services.cases import report_seq_for_menu
 from ivr.services.directory import find_contact
 from ivr.store.tx import Rec
 from ivr.voice import fallback as fb
@@ -86,7 +86,7 @@ def go_case_lookup(response: VoiceResponse, call: Rec, is_open: bool) -> None:
 
 def go_report(response: VoiceResponse, call: Rec, is_open: bool) -> None:
     """Option 2: report a new fault, answered here (no round trip through a Redirect)."""
-    begin_report(response, call, next_report_seq(db(), call.call_sid))
+    begin_report(response, call, report_seq_for_menu(db(), call))
 
 
 def go_someone(response: VoiceResponse, call: Rec, is_open: bool) -> None:

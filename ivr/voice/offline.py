@@ -76,8 +76,9 @@ def degraded_answer():
     if endpoint == "voice.whisper_answer":
         return db_free_accept()
     response = VoiceResponse()
-    if endpoint in replay.DIAL_ACTIONS and \
-            someone_took_it(request.form):
+    if endpoint == "voice.satisfaction" or (endpoint in replay.DIAL_ACTIONS and
+                                            someone_took_it(request.form)):
+        # The conversation is over (the score is spooled and replayed): only goodbye.
         speaker().say(response, "goodbye")
         response.hangup()
         return twiml(response)
