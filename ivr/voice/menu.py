@@ -43,7 +43,7 @@ def incoming(call: Rec):
     status = schedule().status(now())
     s = speaker()
     if contact:
-        s.say(response, "greeting_contact", name=contact.name)
+        s.say(response, "greeting_contact", name=contact.name or contact.company_name)
     else:
         s.say(response, "greeting")
     s.say(response, "recording_notice")
