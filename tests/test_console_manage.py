@@ -177,7 +177,7 @@ def test_companies_contacts_and_merge(app, coordinator):
         .status_code == 303
     clash = coordinator.post(f"/console/manage/companies/{keep}/contacts", {
         "name": "Otro", "phone": "+582125550142"})
-    assert clash.status_code == 400 and "Comercial Ejemplo C.A. (dup)" in \
+    assert clash.status_code == 400 and "ya es de la empresa Comercial Ejemplo C.A. (dup)" in \
         clash.get_data(as_text=True)
     refused = coordinator.post(f"/console/manage/companies/{dup}/merge", {"into": keep})
     assert refused.status_code == 400  # not confirmed
