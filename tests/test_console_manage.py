@@ -199,6 +199,7 @@ def test_audit_screen_filters_by_object_and_person(app, coordinator, runner):
     assert runner.invoke(args=["skills", "add", "telefonía"]).exit_code == 0
     everything = coordinator.get("/console/manage/audit").get_data(as_text=True)
     assert "Luis" in everything and "telefonía" in everything
+    assert re.search(r'href="/console/manage/analysts/\d+"', everything)  # to its page
     mine = coordinator.get(f"/console/manage/audit?person={coordinator.user.id}").get_data(
         as_text=True)
     assert "Luis" in mine and "telefonía" not in mine
