@@ -203,7 +203,7 @@ def test_audit_screen_filters_by_object_and_person(app, coordinator, runner):
     mine = coordinator.get(f"/console/manage/audit?person={coordinator.user.id}").get_data(
         as_text=True)
     assert "Luis" in mine and "telefonía" not in mine
-    nobody = coordinator.get("/console/manage/audit?person=none&table=skills").get_data(
+    nobody = coordinator.get("/console/manage/audit?person=nadie&table=skills").get_data(
         as_text=True)
     assert "telefonía" in nobody and "Luis" not in nobody
     assert 'method="post"' not in everything.split("<main>")[1]

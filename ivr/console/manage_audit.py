@@ -13,7 +13,7 @@ from ivr.console.manage_common import FIELD_LABELS, TABLE_LABELS
 from ivr.console.manage_forms import WEEKDAYS, AuditFilterForm
 from ivr.services import audit_trail
 
-NOBODY = "none"  # the person filter's value for the line and the commands
+NOBODY = "nadie"  # the person filter's value for the line and the commands
 # The page of each kind of object (endpoint, its id argument).
 PAGES = {
     "analysts": ("console.manage_analyst", "analyst_id"),
