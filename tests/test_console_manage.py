@@ -156,6 +156,10 @@ def test_hours_closure_and_preview(app, coordinator):
     assert "estamos cerrados: inventario anual" in page
     with transaction(engine(app)) as tx:
         assert directory.weekday_hours(tx)[5] == [("09:00", "12:00")]
+        for weekday in range(5):
+            directory.set_weekday_hours(tx, weekday, [])
+    last = coordinator.post("/console/manage/hours/5", {})  # the last open day
+    assert last.status_code == 400 and "debe abrir algún día" in last.get_data(as_text=True)
     assert trail(app, "business_hours", 5) == [
         ("hours", "cerrado", "09:00-12:00", coordinator.user.id)]
 

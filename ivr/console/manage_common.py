@@ -68,6 +68,8 @@ SPANISH = [
     (r"the password repeats too few characters.*",
      "La contraseña repite demasiado pocos caracteres: elija otra."),
     (r"windows overlap.*", "Los tramos se solapan."),
+    (r"the centre must open on some weekday.*",
+     "El centro debe abrir algún día de la semana (los cierres cierran días sueltos)."),
     (r".* is already deactivated", "Ya estaba desactivado."),
     (r".* is active already", "Ya estaba activo."),
     (r".* is (?:in)?active already", "Ya estaba así."),

@@ -1020,9 +1020,13 @@ def set_weekday_hours(tx: Tx, weekday: int, windows: list[tuple[str, str]],
     for (_, first_end), (second_start, _) in zip(checked, checked[1:], strict=False):
         if second_start < first_end:
             raise DirectoryError(f"windows overlap ({first_end} > {second_start})")
-    before = weekday_hours(tx)[weekday]
+    days = weekday_hours(tx)
+    before = days[weekday]
     if before == checked:
         return checked
+    if not checked and not any(days[day] for day in days if day != weekday):
+        raise DirectoryError("the centre must open on some weekday (closures and holidays "
+                             "close single days)")
     store.delete_business_hours_of(tx, weekday)
     for opens, closes in checked:
         store.insert_business_hours(tx, weekday, opens, closes)
