@@ -155,6 +155,16 @@ def test_hours_closure_and_preview(app, coordinator):
         as_text=True)
     assert "estamos cerrados: inventario anual" in page
     with transaction(engine(app)) as tx:
+        [closure] = directory.list_closures(tx)
+    base = f"/console/manage/closures/{closure.id}"
+    assert "inventario anual" in coordinator.get(base).get_data(as_text=True)
+    assert coordinator.post(base, {"day": "2027-02-10", "reason": "inventario anual",
+                                   "starts": "", "ends": ""}).status_code == 303
+    page = coordinator.get("/console/manage/hours?day=2027-02-10&time=15:00").get_data(
+        as_text=True)
+    assert "estamos cerrados: inventario anual" in page  # the whole day now
+    assert ("ends", "13:00", None, coordinator.user.id) in trail(app, "closures", closure.id)
+    with transaction(engine(app)) as tx:
         assert directory.weekday_hours(tx)[5] == [("09:00", "12:00")]
         for weekday in range(5):
             directory.set_weekday_hours(tx, weekday, [])

@@ -21,6 +21,7 @@ PAGES = {
     "users": ("console.manage_user", "user_id"),
     "companies": ("console.manage_company", "company_id"),
     "contacts": ("console.manage_contact", "contact_id"),
+    "closures": ("console.manage_closure", "closure_id"),
 }
 
 
