@@ -281,6 +281,7 @@ def test_closures_add_list_remove(app, runner):
 def seed(runner) -> None:
     """A company, an analyst, an emergency phone and a closure for the refusals to clash with."""
     ok(runner, "companies", "add", "Empresa Uno")
+    ok(runner, "companies", "add", "Otra Firma")
     ok(runner, "analysts", "add", "Ana", "04125550123", "--no-pin")
     ok(runner, "emergency", "add", "Filippo", FILIPPO)
     ok(runner, "contacts", "add", "Empresa Uno", "Luis", "04145550124")
@@ -303,7 +304,8 @@ BAD_INPUT = {
     "company contract hours": ["companies", "add", "Otra", "--contract-hours", "0"],
     "contact unknown company": ["contacts", "add", "Empresa Dos", "Eva", "04125550155"],
     "contact bad phone": ["contacts", "add", "Empresa Uno", "Eva", "555"],
-    "contact duplicate phone": ["contacts", "add", "Empresa Uno", "Eva", "+584145550124"],
+    # (Contacts of one company may share a switchboard; another company's phone is refused.)
+    "contact duplicate phone": ["contacts", "add", "Otra Firma", "Eva", "+584145550124"],
     "contact bad email": ["contacts", "add", "Empresa Uno", "Eva", "04125550155", "--email",
                           "eva.example.com"],
     "closure bad date": ["closures", "add", "2026-02-30", "--reason", "x"],
@@ -364,7 +366,7 @@ def test_seed_rows_are_there(app, runner):
     seed(runner)
     counts = row_counts(app)
     assert {t: counts[t] for t in ("companies", "analysts", "emergency_contacts", "contacts",
-                                   "closures")} == dict.fromkeys(
-        ("companies", "analysts", "emergency_contacts", "contacts", "closures"), 1)
+                                   "closures")} == {**dict.fromkeys(
+        ("analysts", "emergency_contacts", "contacts", "closures"), 1), "companies": 2}
     assert rows(app, select(func.count()).select_from(Contact).where(
         Contact.phone == "+584145550124"))[0][0] == 1

@@ -155,7 +155,21 @@ def test_hours_closure_and_preview(app, coordinator):
         as_text=True)
     assert "estamos cerrados: inventario anual" in page
     with transaction(engine(app)) as tx:
+        [closure] = directory.list_closures(tx)
+    base = f"/console/manage/closures/{closure.id}"
+    assert "inventario anual" in coordinator.get(base).get_data(as_text=True)
+    assert coordinator.post(base, {"day": "2027-02-10", "reason": "inventario anual",
+                                   "starts": "", "ends": ""}).status_code == 303
+    page = coordinator.get("/console/manage/hours?day=2027-02-10&time=15:00").get_data(
+        as_text=True)
+    assert "estamos cerrados: inventario anual" in page  # the whole day now
+    assert ("ends", "13:00", None, coordinator.user.id) in trail(app, "closures", closure.id)
+    with transaction(engine(app)) as tx:
         assert directory.weekday_hours(tx)[5] == [("09:00", "12:00")]
+        for weekday in range(5):
+            directory.set_weekday_hours(tx, weekday, [])
+    last = coordinator.post("/console/manage/hours/5", {})  # the last open day
+    assert last.status_code == 400 and "debe abrir algún día" in last.get_data(as_text=True)
     assert trail(app, "business_hours", 5) == [
         ("hours", "cerrado", "09:00-12:00", coordinator.user.id)]
 
@@ -177,7 +191,7 @@ def test_companies_contacts_and_merge(app, coordinator):
         .status_code == 303
     clash = coordinator.post(f"/console/manage/companies/{keep}/contacts", {
         "name": "Otro", "phone": "+582125550142"})
-    assert clash.status_code == 400 and "Comercial Ejemplo C.A. (dup)" in \
+    assert clash.status_code == 400 and "ya es de la empresa Comercial Ejemplo C.A. (dup)" in \
         clash.get_data(as_text=True)
     refused = coordinator.post(f"/console/manage/companies/{dup}/merge", {"into": keep})
     assert refused.status_code == 400  # not confirmed
@@ -199,10 +213,11 @@ def test_audit_screen_filters_by_object_and_person(app, coordinator, runner):
     assert runner.invoke(args=["skills", "add", "telefonía"]).exit_code == 0
     everything = coordinator.get("/console/manage/audit").get_data(as_text=True)
     assert "Luis" in everything and "telefonía" in everything
+    assert re.search(r'href="/console/manage/analysts/\d+"', everything)  # to its page
     mine = coordinator.get(f"/console/manage/audit?person={coordinator.user.id}").get_data(
         as_text=True)
     assert "Luis" in mine and "telefonía" not in mine
-    nobody = coordinator.get("/console/manage/audit?person=none&table=skills").get_data(
+    nobody = coordinator.get("/console/manage/audit?person=nadie&table=skills").get_data(
         as_text=True)
     assert "telefonía" in nobody and "Luis" not in nobody
     assert 'method="post"' not in everything.split("<main>")[1]

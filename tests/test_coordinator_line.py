@@ -173,3 +173,31 @@ def test_preview_says_what_the_line_says(app, twilio, clock, day, minute, closur
     preview = [" ".join(html.unescape(s).split()) for s in SENTENCE.findall(page)]
     clock(local.strftime("%Y-%m-%d %H:%M"))
     assert preview and preview == heard_by_caller(twilio, app, local)
+
+
+def test_a_switchboard_shared_by_contacts_of_one_company(app, db, twilio):
+    """Two contacts of one company may share its switchboard: the line then greets the
+    company (not a person) and asks who is calling; another company's contact cannot have
+    that phone, and the refusal names the company that has it."""
+    directory.add_company(db, "Comercial Ejemplo", None, utcnow())
+    directory.add_company(db, "Farmacia Ávila", None, utcnow())
+    directory.add_contact(db, "Comercial Ejemplo", "Eva Ensayo", "0212 555 0142", None, None,
+                          utcnow())
+    directory.add_contact(db, "Comercial Ejemplo", "Raúl Rojas", "+582125550142", None, None,
+                          utcnow())
+    with pytest.raises(directory.DirectoryError, match="company Comercial Ejemplo"):
+        directory.add_contact(db, "Farmacia Ávila", "Otro", "0212-555-0142", None, None,
+                              utcnow())
+    db.commit()
+    greeting = twiml(twilio.post("/voice/incoming", call_params(twilio.new_sid(),
+                                                               "+582125550142")))
+    said = [s.text for s in greeting.iter("Say")]
+    assert said[0] == "Gracias por llamar a CCO Apoyo Empresarial, Comercial Ejemplo."
+    sid = twilio.new_sid()
+    report = twiml(twilio.post("/voice/report", call_params(sid, "+582125550142")))
+    asked = " ".join(s.text or "" for s in report.iter("Say"))
+    assert "Diga el nombre de su empresa" in asked or "Diga su nombre" in asked
+    with transaction(engine(app)) as tx:
+        known = directory.find_contact(tx, "+582125550142")
+    assert known.shared and known.contact_id is None and known.company_name == \
+        "Comercial Ejemplo"

@@ -10,10 +10,19 @@ from ivr.console.auth import coordinator_only
 from ivr.console.blueprint import bp
 from ivr.console.context import db
 from ivr.console.manage_common import FIELD_LABELS, TABLE_LABELS
-from ivr.console.manage_forms import AuditFilterForm
+from ivr.console.manage_forms import WEEKDAYS, AuditFilterForm
 from ivr.services import audit_trail
 
-NOBODY = "none"  # the person filter's value for the line and the commands
+NOBODY = "nadie"  # the person filter's value for the line and the commands
+# The page of each kind of object (endpoint, its id argument).
+PAGES = {
+    "analysts": ("console.manage_analyst", "analyst_id"),
+    "emergency_contacts": ("console.manage_emergency_one", "contact_id"),
+    "users": ("console.manage_user", "user_id"),
+    "companies": ("console.manage_company", "company_id"),
+    "contacts": ("console.manage_contact", "contact_id"),
+    "closures": ("console.manage_closure", "closure_id"),
+}
 
 
 @bp.get("/manage/audit")
@@ -37,5 +46,6 @@ def manage_audit():
             person=int(person) if person and person.isdigit() else None,
             by_nobody=person == NOBODY) if valid else []
     return render_template("console/manage_audit.html", form=form, rows=rows,
-                           tables=TABLE_LABELS, fields=FIELD_LABELS,
+                           tables=TABLE_LABELS, fields=FIELD_LABELS, pages=PAGES,
+                           weekdays=WEEKDAYS,
                            limit=audit_trail.TRAIL_LIMIT), 200 if valid else 400

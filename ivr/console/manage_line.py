@@ -4,7 +4,7 @@ moment, made by the same code as the phone line (ivr/services/greeting.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from babel.dates import format_datetime
 from flask import abort, render_template, request
@@ -29,7 +29,7 @@ from ivr.console.manage_forms import (
     EmergencyForm,
     PreviewForm,
 )
-from ivr.domain.business_hours import CARACAS, to_naive_utc
+from ivr.domain.business_hours import CARACAS, parse_hhmm, to_naive_utc
 from ivr.domain.clock import utcnow
 from ivr.domain.errors import InputError
 from ivr.services import audit_trail, directory, greeting, notices
@@ -241,6 +241,55 @@ def manage_closure_add():
             return _hours_page(tx, 400, closure_form=form)
     schedule_changed()
     return done("Cierre agregado.", "console.manage_hours")
+
+
+def _closure_or_404(tx: Tx, closure_id: int) -> Rec:
+    try:
+        return directory.resolve_closure(tx, str(closure_id))
+    except InputError:
+        abort(404)
+
+
+def _closure_page(tx: Tx, closure: Rec, form: ClosureForm | None = None, status: int = 200):
+    day = closure.day if isinstance(closure.day, date) else date.fromisoformat(closure.day)
+    form = form or ClosureForm(formdata=None, data={
+        "day": day, "reason": closure.reason,
+        "starts": parse_hhmm(closure.starts) if closure.starts else None,
+        "ends": parse_hhmm(closure.ends) if closure.ends else None})
+    return render_template(
+        "console/manage_closure.html", closure=closure, form=form, button=ButtonForm(),
+        trail=audit_trail.of_row(tx, "closures", closure.id), fields=FIELD_LABELS), status
+
+
+@bp.get("/manage/closures/<int:closure_id>")
+@coordinator_only
+def manage_closure(closure_id: int):
+    """A closure: change its day, hours or reason; its changes."""
+    with db() as tx:
+        return _closure_page(tx, _closure_or_404(tx, closure_id))
+
+
+@bp.post("/manage/closures/<int:closure_id>")
+@coordinator_only
+def manage_closure_edit(closure_id: int):
+    """Save a closure's day, hours (none: the whole day) and reason."""
+    form = ClosureForm()
+    with db() as tx:
+        closure = _closure_or_404(tx, closure_id)
+        if not form.validate_on_submit():
+            return _closure_page(tx, closure, form, 400)
+        starts = form.starts.data.strftime("%H:%M") if form.starts.data else None
+        ends = form.ends.data.strftime("%H:%M") if form.ends.data else None
+        try:
+            directory.edit_closure(
+                tx, closure, day=form.day.data.isoformat(), reason=form.reason.data,
+                starts=starts, ends=ends, all_day=starts is None, by=actor())
+        except InputError as error:
+            tx.rollback()
+            form.reason.errors.append(problem(error))
+            return _closure_page(tx, closure, form, 400)
+    schedule_changed()
+    return done("Cierre guardado.", "console.manage_hours")
 
 
 @bp.post("/manage/closures/<int:closure_id>/remove")

@@ -50,15 +50,17 @@ class DirectoryError(InputError):
 
 @dataclass(frozen=True)
 class KnownContact:
-    """A caller recognised by caller ID."""
+    """A caller recognised by caller ID: a contact, or only their company when the phone is a
+    switchboard several of its contacts share (contact_id and name None, shared)."""
 
-    contact_id: int
-    name: str
+    contact_id: int | None
+    name: str | None
     position: str | None
     email: str | None
     company_id: int
     company_name: str
     contract_hours: int | None = None  # the company's service contract, business hours
+    shared: bool = False
 
 
 def name_key(name: str) -> str:
@@ -167,12 +169,24 @@ def phone_owner(tx: Tx, phone: str) -> str | None:
     return None
 
 
-def _require_free_phone(tx: Tx, phone: str, typed: str, mine: Rec | None = None) -> None:
+def _require_free_phone(tx: Tx, phone: str, typed: str, mine: Rec | None = None,
+                       company_id: int | None = None) -> None:
     """Refuse a phone that another analyst or contact has: the line recognises callers by it,
     so one phone cannot be both (an analyst whose phone is a contact's never reaches the
-    analysts' menu)."""
+    analysts' menu). A contact may share a phone with contacts of their own company
+    (`company_id`: a switchboard), never with another company's."""
     owner_analyst = analysts.analyst_by_phone(tx, phone)
-    owner_contact = store.contact_row_by_phone(tx, phone)
+    others = [c for c in store.contact_rows_by_phone(tx, phone)
+              if not (mine is not None and c.id == mine.id and _kind_of(mine) == "contact")]
+    if company_id is not None and others and owner_analyst is None:
+        foreign = [c for c in others if c.company_id != company_id]
+        if not foreign:
+            return
+        raise DirectoryError(
+            f"phone {typed!r} already belongs to company {foreign[0].company_name} (contact "
+            f"{foreign[0].id}, {foreign[0].name}): a phone may be shared only by contacts of "
+            "one company")
+    owner_contact = others[0] if others else None
     for owner, kind in ((owner_analyst, "analyst"), (owner_contact, "contact")):
         if owner is None or (mine is not None and owner.id == mine.id
                              and kind == _kind_of(mine)):
@@ -199,8 +213,12 @@ def find_contact(tx: Tx, phone: str | None) -> KnownContact | None:
     """The contact whose phone is this caller ID, with their company."""
     if not phone:
         return None
-    row = store.contact_by_phone(tx, phone)
-    return _contact(row) if row else None
+    rows = store.contacts_by_phone(tx, phone)
+    if len(rows) > 1:  # a switchboard: the company is known, not the person
+        first = rows[0]
+        return KnownContact(None, None, None, None, first.company_id, first.company_name,
+                            first.contract_hours, shared=True)
+    return _contact(rows[0]) if rows else None
 
 
 def find_contact_by_email(tx: Tx, email: str | None) -> tuple[KnownContact, str] | None:
@@ -427,7 +445,7 @@ def add_contact(
     found = resolve_company(tx, company)
     name = require_text(name, store.CONTACTS.c.name, "contact name")
     number = require_phone(phone)
-    _require_free_phone(tx, number, phone)
+    _require_free_phone(tx, number, phone, company_id=found.id)
     position = optional_text(position, store.CONTACTS.c.position, "position")
     email = optional_email(email)
     row = store.insert_contact(tx, found.id, name, position, number, email, now)
@@ -453,18 +471,21 @@ def edit_contact(tx: Tx, contact: Rec, *, name: str | None = None, phone: str | 
     """Change a contact's name, phone, cargo, e-mail (blank clears the last two) or company;
     the contact as written."""
     changes: dict = {}
+    if company is not None:
+        changes["company_id"] = resolve_company(tx, company).id
     if name is not None:
         changes["name"] = require_text(name, store.CONTACTS.c.name, "contact name")
-    if phone is not None:
-        number = require_phone(phone)
-        _require_free_phone(tx, number, phone, mine=contact)
-        changes["phone"] = number
+    if phone is not None or "company_id" in changes:
+        typed = phone if phone is not None else contact.phone
+        number = require_phone(typed)
+        _require_free_phone(tx, number, typed, mine=contact,
+                            company_id=changes.get("company_id", contact.company_id))
+        if phone is not None:
+            changes["phone"] = number
     if position is not None:
         changes["position"] = optional_text(position, store.CONTACTS.c.position, "position")
     if email is not None:
         changes["email"] = optional_email(email)
-    if company is not None:
-        changes["company_id"] = resolve_company(tx, company).id
     if not changes:
         raise DirectoryError("nothing to change: give --name, --phone, --position, --email "
                              "or --company")
@@ -1007,9 +1028,13 @@ def set_weekday_hours(tx: Tx, weekday: int, windows: list[tuple[str, str]],
     for (_, first_end), (second_start, _) in zip(checked, checked[1:], strict=False):
         if second_start < first_end:
             raise DirectoryError(f"windows overlap ({first_end} > {second_start})")
-    before = weekday_hours(tx)[weekday]
+    days = weekday_hours(tx)
+    before = days[weekday]
     if before == checked:
         return checked
+    if not checked and not any(days[day] for day in days if day != weekday):
+        raise DirectoryError("the centre must open on some weekday (closures and holidays "
+                             "close single days)")
     store.delete_business_hours_of(tx, weekday)
     for opens, closes in checked:
         store.insert_business_hours(tx, weekday, opens, closes)

@@ -58,7 +58,7 @@ _CONTACT = ("c.id AS contact_id, c.name AS name, c.position AS position, c.email
             " co.contract_hours AS contract_hours")
 _CONTACT_BY_PHONE = Q(
     f"SELECT {_CONTACT} FROM contacts c"  # noqa: S608 - constants
-    " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone")
+    " JOIN companies co ON co.id = c.company_id WHERE c.phone = :phone ORDER BY c.id")
 # A mail's sender: the same contact fields, and the phone to call back (oldest contact first).
 _CONTACT_BY_EMAIL = Q(
     f"SELECT {_CONTACT}, c.phone AS phone FROM contacts c"  # noqa: S608 - constants
@@ -70,7 +70,7 @@ _NEW_CONTACT = Q(
 
 
 def contact_by_phone(tx: Tx, phone: str) -> Rec | None:
-    """The contact with this phone and their company: contact_id, name, position, email,
+    """A contact with this phone and their company: contact_id, name, position, email,
     company_id, company_name, contract_hours."""
     return tx.row(_CONTACT_BY_PHONE, phone=phone)
 
@@ -78,6 +78,12 @@ def contact_by_phone(tx: Tx, phone: str) -> Rec | None:
 def contact_by_email(tx: Tx, email: str) -> Rec | None:
     """The contact with this e-mail address (any case), with their company and phone."""
     return tx.row(_CONTACT_BY_EMAIL, email=email.lower())
+
+
+def contacts_by_phone(tx: Tx, phone: str) -> list[Rec]:
+    """Every contact with this phone (several: a company's switchboard), as contact_by_phone
+    gives one."""
+    return tx.rows(_CONTACT_BY_PHONE, phone=phone)
 
 
 
@@ -286,7 +292,7 @@ _CONTACTS = Q(f"{_CONTACT_ROWS} ORDER BY co.name, c.name, c.id")  # noqa: S608 -
 _CONTACTS_OF = Q(f"{_CONTACT_ROWS} WHERE c.company_id = :company_id"  # noqa: S608
                  " ORDER BY c.name, c.id")
 _CONTACT_BY_ID = Q(f"{_CONTACT_ROWS} WHERE c.id = :id")  # noqa: S608 - constants
-_CONTACT_ROW_BY_PHONE = Q(f"{_CONTACT_ROWS} WHERE c.phone = :phone")  # noqa: S608
+_CONTACT_ROW_BY_PHONE = Q(f"{_CONTACT_ROWS} WHERE c.phone = :phone ORDER BY c.id")  # noqa: S608
 _CONTACT_HISTORY = Q(
     "SELECT (SELECT COUNT(*) FROM cases WHERE contact_id = :id)"
     " + (SELECT COUNT(*) FROM calls WHERE contact_id = :id)")
@@ -313,6 +319,11 @@ def contact_by_id(tx: Tx, contact_id: int) -> Rec | None:
 def contact_row_by_phone(tx: Tx, phone: str) -> Rec | None:
     """A contact (with company_name) by phone, as the contacts table holds it."""
     return tx.row(_CONTACT_ROW_BY_PHONE, phone=phone)
+
+
+def contact_rows_by_phone(tx: Tx, phone: str) -> list[Rec]:
+    """Every contact (with company_name) with this phone."""
+    return tx.rows(_CONTACT_ROW_BY_PHONE, phone=phone)
 
 
 def update_contact(tx: Tx, contact_id: int, **values) -> None:

@@ -131,8 +131,9 @@ contacts = Table(
     Column("phone", String(20), nullable=False),  # E.164
     Column("email", String(200)),
     Column("created_at", DateTime, nullable=False),
-    UniqueConstraint("phone", name="uq_contacts_phone"),
     Index("ix_contacts_company", "company_id"),
+    # A company's switchboard may be several of its contacts' phone (never two companies').
+    Index("ix_contacts_phone", "phone"),
 )
 
 cases = Table(
