@@ -38,7 +38,9 @@ def incoming(call: Rec):
         change_call(db(), call, contact_id=contact.contact_id)
     response = VoiceResponse()
     status = schedule().status(now())
-    before: list = [("greeting_contact", {"name": contact.name or contact.company_name}) if contact else "greeting"]
+    # A company's switchboard is shared by several contacts: the company is greeted.
+    before: list = [("greeting_contact", {"name": contact.name or contact.company_name})
+                    if contact else "greeting"]
     before += [Words(text) for text in greeting.before_menu(
         speaker().catalogue, status, notices.current(db(), now()), now())]
     ask_menu(response, 1, status.is_open, before=before)
