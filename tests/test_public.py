@@ -83,7 +83,7 @@ def test_received_case_tells_when_it_will_be_called_back(app, clock):
     assert texts(page, "dd", "status") == ["Recibido, en espera de un especialista"]
     assert texts(page, "dd", "visit") == []
     assert texts(page, "dd", "next") == [
-        "Un especialista le llamará hoy antes de las 11:00 de la mañana."]
+        "Un especialista le llamará hoy antes de las once de la mañana."]
 
 
 def test_email_of_the_case_or_of_its_contact_works(app, clock):
@@ -171,11 +171,11 @@ def test_throttled_per_client_address(app, visited):
 @pytest.mark.parametrize(("when", "state", "change"), [
     ("2027-02-16 09:00", "Abierto ahora", "hasta las 12:00"),
     ("2027-02-16 12:30", "Cerrado por el almuerzo",
-     "Volvemos a atender hoy a las 2:00 de la tarde"),
+     "Volvemos a atender hoy a las dos de la tarde"),
     ("2027-02-13 10:00", "Cerrado el fin de semana",
-     "Volvemos a atender el lunes 15 de febrero a las 8:30 de la mañana"),
+     "Volvemos a atender el lunes 15 de febrero a las ocho y media de la mañana"),
     ("2027-02-08 10:00", "Cerrado por día feriado: Lunes de Carnaval",
-     "Volvemos a atender el miércoles 10 de febrero a las 8:30 de la mañana"),
+     "Volvemos a atender el miércoles 10 de febrero a las ocho y media de la mañana"),
 ])
 def test_contacts_hours_and_whether_open_now(app, clock, when, state, change):
     """Both lines, the e-mail, the weekly hours and whether the centre is open now, by the

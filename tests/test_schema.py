@@ -230,7 +230,7 @@ def test_snapshot_sees_every_kind_of_object():
     assert ("numeric", 12, 2) in snap["types"]["cases"].values()
     assert snap["primary_keys"]["calls"] == ("call_sid",)
     checks = [c for table in snap["check_constraints"].values() for c in table]
-    assert len(checks) == 16
+    assert len(checks) == 18
     assert ("ck_cases_severity", ("severity",), (), (1, 2, 3), True) in checks
     assert all(len(c[1]) == 1 and (c[2] or c[3]) for c in checks)
 

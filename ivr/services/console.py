@@ -164,10 +164,10 @@ def timeline(tx: Tx, case: Rec) -> list[TimelineItem]:
     items += [TimelineItem(n.created_at, "note", n) for n in worklists.notes_of_case(tx, case.id)]
     items += [TimelineItem(a.created_at, "change", a)
               for a in audit.entries_of_row(tx, "cases", case.id)]
-    items += [TimelineItem(b.created_at, "callback", b)
+    items += [TimelineItem(b.created_at, "call_back", b)
               for b in callback_calls.of_case(tx, case)]
     items += [TimelineItem(m.received_at, "mail", m) for m in mailbox.case_mails(tx, case.id)]
-    order = {"call": 0, "mail": 1, "recording": 2, "change": 3, "note": 4, "callback": 5}
+    order = {"call": 0, "mail": 1, "recording": 2, "change": 3, "note": 4, "call_back": 5}
     return sorted(items, key=lambda item: (item.at, order[item.kind]))
 
 
