@@ -165,6 +165,7 @@ def test_connected_call_uses_the_lines_caller_id_and_the_extension(line):
     [attempt] = line.attempts()
     assert attempt.outcome == "spoke" and attempt.note == "Reinició el servidor con el cliente"
     assert line.rows()[0].outcome == "spoke"
+    assert line.rows()[0].note == "Reinició el servidor con el cliente"
     assert 'name="callback_id"' not in line.page()  # nothing more to ask
 
 
@@ -344,6 +345,7 @@ def test_the_timeline_shows_calls_back(line):
     page = line.page()
     assert "Devolución de llamada</span> de Ana Analista · terminada · el cliente contestó" \
            " · resultado: Hablé con el cliente" in page
+    assert line.rows()[0].note is None
 
 
 def test_callback_caller_id_is_validated():

@@ -24,6 +24,7 @@ from ivr.domain.statuses import (
     CallbackState,
     CallStatus,
 )
+from ivr.domain.text import strip_forbidden
 from ivr.services.callbacks import CallbackAttempt, record_callback
 from ivr.services.directory import DirectoryError
 from ivr.services.outbox import enqueue
@@ -215,7 +216,9 @@ def record_outcome(tx: Tx, user: Rec, case: Rec, callback_id: int, outcome: str,
     callback = store.by_id(tx, callback_id)
     if callback is None or callback.case_id != case.id or callback.user_id != user.id:
         raise CallbackCallError("Esa devolución de llamada no es suya en este caso.")
-    if store.record_outcome(tx, callback.id, outcome, now) is None:
+    if note is not None:
+        note = strip_forbidden(note).strip() or None
+    if store.record_outcome(tx, callback.id, outcome, note, now) is None:
         raise CallbackCallError("El resultado de esa llamada ya estaba registrado.")
     if case.callback_state != CallbackState.PENDING:
         return None
