@@ -169,6 +169,8 @@ def analyst_answered(tx: Tx, callback: Rec, call_sid: str) -> bool:
 def analyst_chose(tx: Tx, setup: Setup, callback: Rec, digits: str, now: datetime) -> bool:
     """The analyst's key at the whisper: 1 dials the client (their lease kept for the call);
     anything else, or nothing, declines (the lease released). Whether to dial."""
+    if digits[:1] == ACCEPT_KEY and callback.state == CallbackCallState.DIALLING:
+        return True  # the same answer again (a retried webhook): the same Dial
     if digits[:1] == ACCEPT_KEY and store.dial(tx, callback.id, now):
         analysts.extend_lease(tx, callback.analyst_id, lease_key(callback.id),
                               now + timedelta(seconds=setup.call_seconds) + LEASE_MARGIN)
