@@ -153,7 +153,7 @@ class TimelineItem:
     """One thing that happened to a case, for its timeline."""
 
     at: datetime
-    kind: str  # call | recording | note | change | callback
+    kind: str  # call | recording | note | change | call_back
     row: Rec
 
 
@@ -166,9 +166,9 @@ def timeline(tx: Tx, case: Rec) -> list[TimelineItem]:
     items += [TimelineItem(n.created_at, "note", n) for n in worklists.notes_of_case(tx, case.id)]
     items += [TimelineItem(a.created_at, "change", a)
               for a in audit.entries_of_row(tx, "cases", case.id)]
-    items += [TimelineItem(b.created_at, "callback", b)
+    items += [TimelineItem(b.created_at, "call_back", b)
               for b in callback_calls.of_case(tx, case)]
-    order = {"call": 0, "recording": 1, "change": 2, "note": 3, "callback": 4}
+    order = {"call": 0, "recording": 1, "change": 2, "note": 3, "call_back": 4}
     return sorted(items, key=lambda item: (item.at, order[item.kind]))
 
 
