@@ -327,6 +327,7 @@ CREATE TABLE callback_calls (
     state VARCHAR(10) NOT NULL,          -- CallbackCallState
     client_status VARCHAR(16),           -- the client leg's DialCallStatus
     outcome VARCHAR(16),                 -- CallbackOutcome, recorded by the analyst
+    note TEXT,                           -- and what they added
     created_at TIMESTAMP NOT NULL,
     dialled_at TIMESTAMP,                -- the analyst pressed 1
     ended_at TIMESTAMP,

@@ -22,7 +22,7 @@ from ivr.services.twilio_rest import TwilioRest
 from ivr.store import analysts, callback_calls
 from ivr.store import outbox as outbox_rows
 from ivr.store.tx import transaction
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, Twilio, call_params, twiml
 from tests.console_support import Console, engine, make_user, open_test_case
 from tests.routing_support import configure
 from tests.twilio_fake import ACCOUNT_SID
@@ -165,6 +165,7 @@ def test_connected_call_uses_the_lines_caller_id_and_the_extension(line):
     [attempt] = line.attempts()
     assert attempt.outcome == "spoke" and attempt.note == "Reinició el servidor con el cliente"
     assert line.rows()[0].outcome == "spoke"
+    assert line.rows()[0].note == "Reinició el servidor con el cliente"
     assert 'name="callback_id"' not in line.page()  # nothing more to ask
 
 
@@ -242,6 +243,20 @@ def test_worker_killed_between_create_and_mark_places_no_second_call(line):
     assert len(line.fake.calls) == 1
     assert [m for m, _path, _p in line.fake.requests if m == "GET"] == []  # no list needed
     assert line.outbox_row(row.outbox_id).status == OutboxStatus.SENT
+
+
+def test_a_retried_choice_dials_again(line, app):
+    """Twilio retries the analyst's 1 (the first answer lost on the way): the same Dial again,
+    not a cancellation."""
+    assert line.press().status_code == 303
+    line.deliver()
+    [row] = line.rows()
+    params = call_params(line.fake.placed()["call"]["sid"], CALLER_ID, To=ANALYST_PHONE,
+                         Direction="outbound-api", Digits="1")
+    for _ in range(2):
+        root = twiml(Twilio(app).post(f"/voice/callback/choice?cb={row.id}", params))
+        assert [n.text for n in root.iter("Number")] == [CLIENT]
+    assert line.rows()[0].state == CallbackCallState.DIALLING
 
 
 def test_daily_cap_per_case(line, app, clock):
@@ -344,6 +359,7 @@ def test_the_timeline_shows_calls_back(line):
     page = line.page()
     assert "Devolución de llamada</span> de Ana Analista · terminada · el cliente contestó" \
            " · resultado: Hablé con el cliente" in page
+    assert line.rows()[0].note is None
 
 
 def test_callback_caller_id_is_validated():

@@ -352,14 +352,17 @@ def test_gunicorn_without_the_config_file_stops_on_bad_settings(tmp_path):
 
 
 def test_make_run_serves_through_gunicorn_on_loopback():
-    """`make run`: init-db, demo-data, then gunicorn with the repository's config on
-    127.0.0.1:5000 (not Flask's development server)."""
+    """`make run`: init-db, demo-data, then the outbox worker in the background and gunicorn
+    with the repository's config on 127.0.0.1:5000 (not Flask's development server); the
+    worker is sent SIGTERM when the server stops."""
     done = run(["make", "--no-print-directory", "-n", "run"], dict(os.environ))
     assert done.returncode == 0, done.stderr
     commands = [line for line in done.stdout.splitlines() if "wsgi" in line or "gunicorn" in line]
-    assert commands[-3].endswith("flask --app wsgi init-db")
-    assert commands[-2].endswith("flask --app wsgi demo-data")
+    assert commands[-4].endswith("flask --app wsgi init-db")
+    assert commands[-3].endswith("flask --app wsgi demo-data")
+    assert commands[-2] == ".venv/bin/flask --app wsgi outbox work & worker=$!; \\"
     assert commands[-1] == "GUNICORN_BIND=127.0.0.1:5000 .venv/bin/gunicorn -c gunicorn.conf.py"
+    assert "trap 'kill $worker 2>/dev/null; wait $worker' EXIT;" in done.stdout
     assert not any(" run " in line or line.endswith(" run") for line in commands)
 
 

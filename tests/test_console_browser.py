@@ -228,7 +228,8 @@ def test_analyst_works_a_new_case_in_the_browser(app, server, browser, twilio_ap
         shoot(page, "08-callback-outcome", "#devolucion")
         page.click("button:has-text('Registrar resultado')")
         page.wait_for_selector(".flash-ok:has-text('devolución de llamada hecha')")
-        assert "resultado: Hablé con el cliente" in page.locator("ol.timeline").inner_text()
+        assert "resultado: Hablé con el cliente · Confirmó la visita del jueves." \
+            in page.locator("ol.timeline").inner_text()
         shoot(page, "09-callback-done", "#devolucion")
         # No CSP violation, no script error (the one 400 is the form error above).
         assert [e for e in console_errors if "Failed to load resource" not in e] == []

@@ -25,7 +25,7 @@ from ivr.store.engine import make_engine
 from ivr.store.schema import init_db
 from ivr.store.tx import transaction
 from ivr.voice import CALLBACK_ENDPOINTS
-from ivr.voice.offline import SILENT_ENDPOINTS, replay_spool
+from ivr.voice.offline import CALLBACK_CALL_ENDPOINTS, SILENT_ENDPOINTS, replay_spool
 from tests.conftest import TOKEN, NoBackgroundReplay, Twilio, call_params, spoken, twiml
 
 FALLBACK = ("+584140143913", "+584140320151")
@@ -99,7 +99,7 @@ def test_every_route_answers_without_the_database(gone, clock, when, error):
     for path, endpoint in voice_routes(app):
         params = call_params(poster.new_sid(), Digits="1", **error)
         started = time.perf_counter()
-        response = poster.post(path + "?t=1&c=1&a=1&f=company&i=0", params)
+        response = poster.post(path + "?t=1&c=1&a=1&f=company&i=0&cb=1", params)
         seconds = time.perf_counter() - started
         assert seconds < 1.0, (path, seconds)
         if endpoint in CALLBACK_ENDPOINTS | SILENT_ENDPOINTS:
@@ -114,6 +114,10 @@ def test_every_route_answers_without_the_database(gone, clock, when, error):
         elif endpoint in ("voice.connect_result", "voice.emergency_result",
                           "voice.fallback_next"):
             assert goes in ("Dial", "Record", "Gather", "Hangup"), path
+        elif endpoint in CALLBACK_CALL_ENDPOINTS:
+            assert goes == "Hangup", path  # a call back on the analyst's phone: nobody dialled
+        elif endpoint == "voice.callback_greeting":
+            assert [c.tag for c in root] == ["Say"], path  # greeted, then bridged
         elif endpoint in ("voice.offline_recorded", "voice.satisfaction"):
             # A message left, or the score after a conversation: only goodbye is left to say.
             assert goes == "Hangup", path

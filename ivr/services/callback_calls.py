@@ -24,6 +24,7 @@ from ivr.domain.statuses import (
     CallbackState,
     CallStatus,
 )
+from ivr.domain.text import strip_forbidden
 from ivr.services.callbacks import CallbackAttempt, record_callback
 from ivr.services.directory import DirectoryError
 from ivr.services.outbox import enqueue
@@ -168,6 +169,8 @@ def analyst_answered(tx: Tx, callback: Rec, call_sid: str) -> bool:
 def analyst_chose(tx: Tx, setup: Setup, callback: Rec, digits: str, now: datetime) -> bool:
     """The analyst's key at the whisper: 1 dials the client (their lease kept for the call);
     anything else, or nothing, declines (the lease released). Whether to dial."""
+    if digits[:1] == ACCEPT_KEY and callback.state == CallbackCallState.DIALLING:
+        return True  # the same answer again (a retried webhook): the same Dial
     if digits[:1] == ACCEPT_KEY and store.dial(tx, callback.id, now):
         analysts.extend_lease(tx, callback.analyst_id, lease_key(callback.id),
                               now + timedelta(seconds=setup.call_seconds) + LEASE_MARGIN)
@@ -215,7 +218,9 @@ def record_outcome(tx: Tx, user: Rec, case: Rec, callback_id: int, outcome: str,
     callback = store.by_id(tx, callback_id)
     if callback is None or callback.case_id != case.id or callback.user_id != user.id:
         raise CallbackCallError("Esa devolución de llamada no es suya en este caso.")
-    if store.record_outcome(tx, callback.id, outcome, now) is None:
+    if note is not None:
+        note = strip_forbidden(note).strip() or None
+    if store.record_outcome(tx, callback.id, outcome, note, now) is None:
         raise CallbackCallError("El resultado de esa llamada ya estaba registrado.")
     if case.callback_state != CallbackState.PENDING:
         return None

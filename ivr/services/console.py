@@ -151,7 +151,7 @@ class TimelineItem:
     """One thing that happened to a case, for its timeline."""
 
     at: datetime
-    kind: str  # call | recording | note | change | callback
+    kind: str  # call | mail | recording | note | change | call_back
     row: Rec
 
 

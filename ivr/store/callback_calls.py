@@ -45,7 +45,7 @@ _END = Q(
 _CLIENT_STATUS = Q(
     "UPDATE callback_calls SET client_status = :status WHERE id = :id AND client_status IS NULL")
 _OUTCOME = Q(
-    "UPDATE callback_calls SET outcome = :outcome, recorded_at = :now"
+    "UPDATE callback_calls SET outcome = :outcome, note = :note, recorded_at = :now"
     " WHERE id = :id AND outcome IS NULL RETURNING *")
 
 
@@ -112,6 +112,8 @@ def client_status(tx: Tx, callback_id: int, status: str) -> None:
     tx.run(_CLIENT_STATUS, id=callback_id, status=status)
 
 
-def record_outcome(tx: Tx, callback_id: int, outcome: str, now: datetime) -> Rec | None:
-    """What the analyst says happened; the row, or None when one was recorded already."""
-    return tx.row(_OUTCOME, id=callback_id, outcome=outcome, now=now)
+def record_outcome(tx: Tx, callback_id: int, outcome: str, note: str | None,
+                   now: datetime) -> Rec | None:
+    """What the analyst says happened (and a note); the row, or None when one was recorded
+    already."""
+    return tx.row(_OUTCOME, id=callback_id, outcome=outcome, note=note, now=now)

@@ -341,6 +341,7 @@ class CallbackCall(Base):
     state: Mapped[str]
     client_status: Mapped[str | None]
     outcome: Mapped[str | None]
+    note: Mapped[str | None]
     created_at: Mapped[datetime]
     dialled_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]

@@ -383,6 +383,7 @@ callback_calls = Table(
     Column("state", String(10), nullable=False),
     Column("client_status", String(16)),  # the client leg's DialCallStatus
     Column("outcome", String(16)),  # what the analyst recorded afterwards
+    Column("note", Text),  # and what they added
     Column("created_at", DateTime, nullable=False),
     Column("dialled_at", DateTime),  # the analyst pressed 1
     Column("ended_at", DateTime),

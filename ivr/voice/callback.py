@@ -23,6 +23,7 @@ from ivr.voice.twiml import VoiceResponse
 from ivr.voice.urls import url_for
 
 WHISPER_TIMEOUT = 8
+CLIENT_RING_SECONDS = 30  # a client called back gets time to reach the phone
 EXTENSION_PAUSE = 2  # seconds for a switchboard to put the extension through before speaking
 CLIENT_STATUS_PROMPTS = {CallStatus.BUSY: "callback_client_busy",
                          CallStatus.NO_ANSWER: "callback_client_no_answer",
@@ -83,7 +84,7 @@ def callback_choice():
     speaker().say(response, "callback_dialling")
     dial = response.dial(
         action=url_for("voice.callback_dialled", cb=callback.id), method="POST",
-        timeout=app_state().settings.dial_timeout, time_limit=config.call_seconds,
+        timeout=CLIENT_RING_SECONDS, time_limit=config.call_seconds,
         caller_id=config.caller_id)
     dial.number(callback.client_number, send_digits=case.callback_extension or None,
                 url=url_for("voice.callback_greeting", cb=callback.id,

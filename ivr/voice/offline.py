@@ -35,7 +35,11 @@ log = logging.getLogger("ivr.offline")
 
 SPOOL_CHECK_SECONDS = 5.0
 SILENT_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice.leg_status",
-                              "voice.offline_recording_status"})
+                              "voice.offline_recording_status", "voice.callback_status"})
+# Calls back placed from the console, on the analyst's phone: without the database nobody is
+# dialled, the analyst is told and the call ends (never the fallback phones: it is no caller).
+CALLBACK_CALL_ENDPOINTS = frozenset({"voice.callback_answer", "voice.callback_choice",
+                                     "voice.callback_dialled"})
 
 
 
@@ -75,6 +79,16 @@ def degraded_answer():
         return db_free_whisper(speaker())
     if endpoint == "voice.whisper_answer":
         return db_free_accept()
+    if endpoint == "voice.callback_greeting":
+        # The client has answered a call back: greeted without the case, and bridged.
+        response = VoiceResponse()
+        speaker().say(response, "callback_greeting_offline")
+        return twiml(response)
+    if endpoint in CALLBACK_CALL_ENDPOINTS:
+        response = VoiceResponse()
+        speaker().say(response, "callback_unavailable")
+        response.hangup()
+        return twiml(response)
     response = VoiceResponse()
     if endpoint == "voice.satisfaction" or (endpoint in replay.DIAL_ACTIONS and
                                             someone_took_it(request.form)):
