@@ -32,8 +32,10 @@ install: $(DEV_STAMP)
 run: $(STAMP)
 	$(BIN)/flask --app wsgi init-db
 	$(BIN)/flask --app wsgi demo-data
-	$(BIN)/flask --app wsgi outbox work & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/flask --app wsgi outbox work & worker=$$!; reader=; \
+	if [ -n "$$IMAP_URL" ]; then $(BIN)/flask --app wsgi mailbox work & reader=$$!; fi; \
+	trap 'kill $$worker $$reader 2>/dev/null; wait $$worker $$reader' EXIT; \
+	trap 'exit 130' INT TERM; \
 	GUNICORN_BIND=127.0.0.1:5000 $(BIN)/gunicorn -c gunicorn.conf.py
 
 test: $(DEV_STAMP)

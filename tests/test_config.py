@@ -352,17 +352,20 @@ def test_gunicorn_without_the_config_file_stops_on_bad_settings(tmp_path):
 
 
 def test_make_run_serves_through_gunicorn_on_loopback():
-    """`make run`: init-db, demo-data, then the outbox worker in the background and gunicorn
-    with the repository's config on 127.0.0.1:5000 (not Flask's development server); the
-    worker is sent SIGTERM when the server stops."""
+    """`make run`: init-db, demo-data, then the outbox worker (and the mailbox's reader when
+    IMAP_URL is set) in the background and gunicorn with the repository's config on
+    127.0.0.1:5000 (not Flask's development server); the workers are sent SIGTERM when the
+    server stops."""
     done = run(["make", "--no-print-directory", "-n", "run"], dict(os.environ))
     assert done.returncode == 0, done.stderr
     commands = [line for line in done.stdout.splitlines() if "wsgi" in line or "gunicorn" in line]
-    assert commands[-4].endswith("flask --app wsgi init-db")
-    assert commands[-3].endswith("flask --app wsgi demo-data")
-    assert commands[-2] == ".venv/bin/flask --app wsgi outbox work & worker=$!; \\"
+    assert commands[-5].endswith("flask --app wsgi init-db")
+    assert commands[-4].endswith("flask --app wsgi demo-data")
+    assert commands[-3] == ".venv/bin/flask --app wsgi outbox work & worker=$!; reader=; \\"
+    assert commands[-2] == ('if [ -n "$IMAP_URL" ]; then .venv/bin/flask --app wsgi mailbox '
+                            'work & reader=$!; fi; \\')
     assert commands[-1] == "GUNICORN_BIND=127.0.0.1:5000 .venv/bin/gunicorn -c gunicorn.conf.py"
-    assert "trap 'kill $worker 2>/dev/null; wait $worker' EXIT;" in done.stdout
+    assert "trap 'kill $worker $reader 2>/dev/null; wait $worker $reader' EXIT;" in done.stdout
     assert not any(" run " in line or line.endswith(" run") for line in commands)
 
 
