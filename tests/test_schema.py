@@ -224,7 +224,7 @@ def test_snapshot_sees_every_kind_of_object():
     assert ("numeric", 12, 2) in snap["types"]["cases"].values()
     assert snap["primary_keys"]["calls"] == ("call_sid",)
     checks = [c for table in snap["check_constraints"].values() for c in table]
-    assert len(checks) == 13
+    assert len(checks) == 14
     assert ("ck_cases_severity", ("severity",), (), (1, 2, 3), True) in checks
     assert all(len(c[1]) == 1 and (c[2] or c[3]) for c in checks)
 
@@ -253,9 +253,12 @@ def migration_chain() -> list[str]:
 
 
 def test_migrations_are_numbered_sql_revisions():
-    """Revisions are 0001, 0002, … in order, each with its SQL file."""
+    """Revisions are 0001, 0002, … in increasing order, each with its SQL file (a number may
+    be left free for a revision of another branch, until the branches are merged)."""
     chain = migration_chain()
-    assert chain == [f"{n:04d}" for n in range(1, len(chain) + 1)]
+    numbers = [int(revision) for revision in chain]
+    assert chain == [f"{n:04d}" for n in numbers] and numbers[0] == 1
+    assert numbers == sorted(set(numbers))
     for revision in chain:
         sql_files = list(VERSIONS.glob(f"{revision}_*.sql"))
         assert len(sql_files) == 1, revision
@@ -428,6 +431,8 @@ def minimal_row(table: str, n: int, **changes) -> dict:
         "callback_attempts": {"case_id": 1, "outcome": "spoke", "created_at": NOW},
         "users": {"email": f"u{n}@example.com", "name": f"U{n}", "role": "analyst",
                   "password_hash": "x", "created_at": NOW},
+        "alerts": {"case_id": n, "status": "alerting", "round_no": 1, "step": 0,
+                   "next_step_at": NOW, "created_at": NOW, "updated_at": NOW},
         "outbox": {"kind": "call", "payload": "{}", "status": "pending", "attempts": 0,
                    "next_attempt_at": NOW, "created_at": NOW, "updated_at": NOW},
     }
@@ -435,7 +440,9 @@ def minimal_row(table: str, n: int, **changes) -> dict:
 
 
 # Rows a table's minimal rows refer to, inserted first where a test stores rows for good.
-PARENTS = {"callback_attempts": [("cases", {"id": 1, **minimal_row("cases", 9999)})]}
+PARENTS = {"callback_attempts": [("cases", {"id": 1, **minimal_row("cases", 9999)})],
+           # One case per alert (an alert per case), as many as the CHECK's words.
+           "alerts": [("cases", {"id": n, **minimal_row("cases", 9990 + n)}) for n in (1, 2, 3)]}
 
 
 def allowed_values(constraint: CheckConstraint) -> tuple:
@@ -459,7 +466,7 @@ def test_every_check_is_exercised():
         "ck_analysts_status", "ck_cases_status", "ck_cases_severity", "ck_cases_callback_state",
         "ck_cases_visit_status", "ck_recordings_status", "ck_calls_status", "ck_calls_outcome",
         "ck_dial_attempts_outcome", "ck_guesses_kind", "ck_callback_attempts_outcome",
-        "ck_users_role", "ck_outbox_status"}
+        "ck_users_role", "ck_outbox_status", "ck_alerts_status"}
     for table, constraint in CHECKS:
         assert constraint.name.startswith(f"ck_{table}_")
         assert minimal_row(table, 1)

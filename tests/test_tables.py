@@ -19,6 +19,7 @@ from sqlalchemy import (
 
 from ivr.config import normalise_database_url
 from ivr.domain.statuses import (
+    ALERT_STATUSES,
     ANALYST_STATUSES,
     CALL_OUTCOMES,
     CALL_STATUSES,
@@ -56,6 +57,7 @@ CHECKED = {
     ("callback_attempts", "outcome"): CALLBACK_OUTCOMES,
     ("users", "role"): USER_ROLES,
     ("outbox", "status"): OUTBOX_STATUSES,
+    ("alerts", "status"): ALERT_STATUSES,
 }
 
 

@@ -258,3 +258,15 @@ class OutboxStatus(StrEnum):
 
 
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = tuple(OutboxStatus)
+
+
+class AlertStatus(StrEnum):
+    """Where an emergency alert stands (alerts.status): the emergency phones are texted and
+    rung, round after round, until one of them (or an analyst in the console) takes the case."""
+
+    ALERTING = "alerting"
+    TAKEN = "taken"
+    UNANSWERED = "unanswered"  # every round went by: the coordinator was told
+
+
+ALERT_STATUSES: tuple[AlertStatus, ...] = tuple(AlertStatus)

@@ -320,3 +320,35 @@ class OutboxMessage(Base):
     provider_sid: Mapped[str | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """An emergency alert: the emergency phones texted and rung until one takes the case."""
+
+    __table__ = tables.alerts
+
+    id: Mapped[int]
+    case_id: Mapped[int]
+    status: Mapped[str]
+    round_no: Mapped[int]
+    step: Mapped[int]
+    round_started_at: Mapped[datetime | None]
+    next_step_at: Mapped[datetime]
+    taken_by_contact_id: Mapped[int | None]
+    taken_by_analyst_id: Mapped[int | None]
+    taken_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MessagePreference(Base):
+    """What a phone number wants in writing: no SMS, or WhatsApp."""
+
+    __table__ = tables.message_preferences
+
+    id: Mapped[int]
+    phone: Mapped[str]
+    no_sms: Mapped[bool]
+    whatsapp: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

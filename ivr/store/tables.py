@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 
 from ivr.domain.statuses import (
+    ALERT_STATUSES,
     ANALYST_STATUSES,
     CALL_OUTCOMES,
     CALL_STATUSES,
@@ -351,6 +352,38 @@ outbox = Table(
     Column("updated_at", DateTime, nullable=False),
     one_of("outbox", "status", OUTBOX_STATUSES),
     Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+# --- emergency alerts and message preferences (revision 0008) --------------------------------
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("round_no", Integer, nullable=False),  # 1 first
+    Column("step", Integer, nullable=False),  # 0: the round's SMS next; n: the n-th phone's call
+    Column("round_started_at", DateTime),
+    Column("next_step_at", DateTime, nullable=False),
+    Column("taken_by_contact_id", Integer, ForeignKey("emergency_contacts.id")),
+    Column("taken_by_analyst_id", Integer, ForeignKey("analysts.id")),
+    Column("taken_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("case_id", name="uq_alerts_case"),
+    one_of("alerts", "status", ALERT_STATUSES),
+    Index("ix_alerts_due", "status", "next_step_at"),
+)
+
+message_preferences = Table(
+    "message_preferences", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("phone", String(20), nullable=False),  # E.164
+    Column("no_sms", Boolean, nullable=False),  # "para no recibir mensajes, marque 9"
+    Column("whatsapp", Boolean, nullable=False),  # opted in to WhatsApp
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("phone", name="uq_message_preferences_phone"),
 )
 
 

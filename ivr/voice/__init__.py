@@ -4,7 +4,7 @@ The views (one module per flow) and the hooks that check, log and guard every we
 themselves on the blueprint when imported here.
 """
 
-from ivr.voice import analyst, connect, hooks, lookup, menu, offline, report  # noqa: F401
+from ivr.voice import alert, analyst, connect, hooks, lookup, menu, offline, report  # noqa: F401
 from ivr.voice.blueprint import audio_bp, bp
 from ivr.voice.hooks import CALLBACK_ENDPOINTS
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
 from flask import request
 
 from ivr.domain.case_numbers import spoken_digits
-from ivr.domain.spanish_dates import describe_deadline
+from ivr.domain.spanish_dates import describe_deadline, describe_within
 from ivr.services import reports
 from ivr.services.calls import MAX_WEBHOOKS_PER_CALL, CallParams, touch_call
 from ivr.services.cases import get_case, next_report_seq
@@ -99,8 +100,14 @@ def say_case_number(response, case: Rec, prompt: str = "report_case_number") -> 
 
 
 def promise_callback(response: VoiceResponse, case: Rec) -> None:
-    """Tell the caller when a specialist will call back."""
-    if case.due_at is not None:
+    """Tell the caller when a specialist will call back (an urgent case: within the urgent
+    time, at any hour, never "el lunes")."""
+    urgent_minutes = app_state().settings.urgent_callback_minutes
+    if case.urgent and case.due_at is not None and \
+            case.due_at <= now() + timedelta(minutes=urgent_minutes):
+        speaker().say(response, "callback_promise_urgent",
+                      within=describe_within(urgent_minutes))
+    elif case.due_at is not None:
         speaker().say(response, "callback_promise_due", when=describe_deadline(case.due_at, now()))
     else:
         speaker().say(response, "callback_promise")

@@ -325,6 +325,8 @@ def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec,
     contact = routing.next_emergency_contact(db(), call.call_sid)
     if contact is None:
         write_call(call, {**unwritten, "outcome": CallOutcome.EMERGENCY_MESSAGE})
+        case = reports.emergency_unanswered(db(), schedule(), case, now(),
+                                            app_state().settings.urgent_callback_minutes)
         speaker().say(response, "emergency_nobody")
         ask_emergency_message(response, case)
         return
@@ -354,7 +356,8 @@ def emergency_recorded(call: Rec):
     if case is None:
         return apologise_and_end()
     store_recording(case, RecordingKind.EMERGENCY)
-    case = reports.finish_emergency_message(db(), schedule(), case, now())
+    case = reports.finish_emergency_message(db(), schedule(), case, now(),
+                                            app_state().settings.urgent_callback_minutes)
     response = VoiceResponse()
     if not hung_up():
         speaker().say(response, "emergency_recorded", digits=spoken_digits(case.number))

@@ -35,7 +35,10 @@ log = logging.getLogger("ivr.offline")
 
 SPOOL_CHECK_SECONDS = 5.0
 SILENT_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice.leg_status",
-                              "voice.offline_recording_status"})
+                              "voice.offline_recording_status", "voice.alert_status"})
+# An alert call to an emergency phone: without the database it cannot be taken, and ringing
+# the fallback phones from it would only call them back; it ends, and the next round rings.
+ALERT_ENDPOINTS = frozenset({"voice.alert_call", "voice.alert_answer"})
 
 
 
@@ -71,6 +74,11 @@ def degraded_answer():
         return no_content()
     if hung_up():
         return twiml(VoiceResponse())
+    if endpoint in ALERT_ENDPOINTS:
+        response = VoiceResponse()
+        speaker().say(response, "alert_unavailable")
+        response.hangup()
+        return twiml(response)
     if endpoint == "voice.whisper":
         return db_free_whisper(speaker())
     if endpoint == "voice.whisper_answer":
