@@ -115,6 +115,7 @@ CREATE TABLE cases (
     notes TEXT,                          -- e.g. choices made while the database was down
     prefilled_by_caller_id BOOLEAN,      -- identity taken from the caller ID (a hint only)
     company_to_link BOOLEAN,             -- the company said matched none surely: link it
+    notified_at TIMESTAMP,               -- the caller's confirmation written (revision 0008)
     CONSTRAINT uq_cases_number UNIQUE (number),
     CONSTRAINT uq_cases_origin UNIQUE (origin_call_sid, origin_seq),
     CONSTRAINT ck_cases_status CHECK (status IN ('incomplete', 'received', 'in_progress', 'visit_scheduled', 'waiting_client', 'resolved')),
@@ -127,6 +128,7 @@ CREATE INDEX ix_cases_caller_number ON cases (caller_number, status);
 CREATE INDEX ix_cases_company ON cases (company_id, created_at);
 CREATE INDEX ix_cases_status ON cases (status, created_at);
 CREATE INDEX ix_cases_callback ON cases (callback_state, due_at);
+CREATE INDEX ix_cases_notified ON cases (notified_at, created_at);
 
 CREATE TABLE recordings (
     id INTEGER NOT NULL PRIMARY KEY,

@@ -97,7 +97,8 @@ def test_conversion_sets_are_derived_from_the_types():
     assert times == {"created_at", "updated_at", "due_at", "visit_at", "started_at", "ended_at",
                      "accepted_at", "hunt_started_at", "lease_until", "idle_since",
                      "deactivated_at", "disabled_at", "last_seen",
-                     "next_attempt_at", "claimed_at"}
+                     "next_attempt_at", "claimed_at", "round_started_at", "next_step_at",
+                     "taken_at", "notified_at"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))

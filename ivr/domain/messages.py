@@ -2,7 +2,8 @@
 (one segment), whatever the values put in them; e-mail subjects and bodies.
 
 Every value is made plain (accents and symbols outside GSM-7 dropped) and cut to the room its
-template leaves, so a 200-character company name never makes a text two messages long.
+template leaves (cut short), so a 200-character company name never makes a text two
+messages long.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ GSM7 = frozenset(
 SMS_TEMPLATES = {
     "case_opened": "CCO Apoyo Empresarial: su numero de caso es {number}. Para consultarlo "
                    "llame al (0212) 471.32.39, marque 1 y diga el numero.",
-    "visit_scheduled": "CCO Apoyo Empresarial: visita tecnica por el caso {number} el {when}. "
+    "visit_arranged": "CCO Apoyo Empresarial: visita tecnica por el caso {number} el {when}. "
                        "Costo estimado: {cost}.",
-    "visit_changed": "CCO Apoyo Empresarial: la visita del caso {number} cambio al {when}. "
+    "visit_moved": "CCO Apoyo Empresarial: la visita del caso {number} cambio al {when}. "
                      "Costo estimado: {cost}.",
     "visit_cancelled": "CCO Apoyo Empresarial: la visita del caso {number} fue cancelada. "
                        "Consultas al (0212) 471.32.39.",
@@ -39,7 +40,7 @@ SMS_TEMPLATES = {
                     "las {time} y nadie la atiende. Ver en la consola.",
 }
 # The most room each value may take (before the template's own limit is checked).
-FIELD_LIMITS = {"number": 9, "company": 30, "phone": 16, "name": 30, "when": 30, "cost": 16,
+FIELD_LIMITS = {"number": 9, "company": 30, "phone": 16, "name": 30, "when": 30, "cost": 20,
                 "time": 8}
 
 
@@ -65,7 +66,7 @@ def sms(kind: str, **values) -> str:
     for name, value in values.items():
         value = plain(str(value if value is not None else "-")).strip() or "-"
         limit = FIELD_LIMITS.get(name, 30)
-        filled[name] = value if len(value) <= limit else value[:limit - 1].rstrip() + "."
+        filled[name] = value[:limit].rstrip()
     text = SMS_TEMPLATES[kind].format(**filled)
     if len(text) > SMS_LIMIT:  # a template that cannot fit: tests/test_messages.py says so
         raise ValueError(f"SMS {kind!r} is {len(text)} characters")
@@ -81,3 +82,39 @@ def sms_when(when: datetime) -> str:
 def sms_time(when: datetime) -> str:
     """A Caracas clock time for a text: "14:30"."""
     return to_caracas(when).strftime("%H:%M")
+
+
+# The same notices by e-mail, in full Spanish: (subject, body) by kind.
+EMAIL_TEMPLATES = {
+    "case_opened": ("Su caso {number} en CCO Apoyo Empresarial",
+                    "Registramos su reporte con el número de caso {number}.\n\n"
+                    "Para consultarlo, llame al (0212) 471.32.39 o al (0212) 714.39.34, marque 1 "
+                    "y diga o marque el número.\n\nCCO Apoyo Empresarial, Centro de Atención "
+                    "Integral"),
+    "visit_arranged": ("Visita técnica por su caso {number}",
+                        "Programamos una visita técnica por su caso {number} el {when} "
+                        "(hora de Caracas). Costo estimado: {cost}.\n\nCCO Apoyo Empresarial"),
+    "visit_moved": ("Cambio de la visita por su caso {number}",
+                      "La visita técnica por su caso {number} cambió al {when} (hora de "
+                      "Caracas). Costo estimado: {cost}.\n\nCCO Apoyo Empresarial"),
+    "visit_cancelled": ("Visita cancelada: caso {number}",
+                        "La visita técnica por su caso {number} fue cancelada. Para "
+                        "consultas, llame al (0212) 471.32.39.\n\nCCO Apoyo Empresarial"),
+    "case_resolved": ("Su caso {number} quedó resuelto",
+                      "Su caso {number} quedó resuelto. Si la falla vuelve, llame al "
+                      "(0212) 471.32.39, marque 1 y dé el número del caso.\n\n"
+                      "CCO Apoyo Empresarial"),
+}
+
+
+def email(kind: str, **values) -> tuple[str, str]:
+    """(subject, body) of a notice by e-mail."""
+    subject, body = EMAIL_TEMPLATES[kind]
+    filled = {name: str(value if value is not None else "-") for name, value in values.items()}
+    return subject.format(**filled), body.format(**filled)
+
+
+def cost_text(cost) -> str:
+    """An amount as written in Venezuela: 1.234,50."""
+    whole, _, cents = f"{cost:,.2f}".partition(".")
+    return f"{whole.replace(',', '.')},{cents}"

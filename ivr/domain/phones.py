@@ -64,3 +64,16 @@ def mask_phone(number: str | None) -> str:
         return "-"
     keep = number[-2:]
     return "*" * max(len(number) - 2, 0) + keep
+
+
+def is_venezuelan_mobile(phone: str | None) -> bool:
+    """Whether an E.164 number is a Venezuelan mobile (the numbers written confirmations go
+    to: never landlines, withheld or foreign numbers)."""
+    if not phone:
+        return False
+    try:
+        number = phonenumbers.parse(phone, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.region_code_for_number(number) == DEFAULT_REGION and \
+        phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE

@@ -1,5 +1,4 @@
-"""Statements about emergency alerts (the `alerts` table) and each number's choice about
-written messages (`message_preferences`)."""
+"""Statements about emergency alerts (the `alerts` table)."""
 
 from __future__ import annotations
 
@@ -33,13 +32,6 @@ _HURRY = Q(
     "UPDATE alerts SET next_step_at = :now, updated_at = :now"
     " WHERE id = :id AND status = :alerting AND step = :step AND next_step_at > :now")
 
-_PREFERENCE = Q("SELECT * FROM message_preferences WHERE phone = :phone")
-_SET_PREFERENCE = Q(
-    "INSERT INTO message_preferences (phone, no_sms, whatsapp, created_at, updated_at)"
-    " VALUES (:phone, :no_sms, :whatsapp, :now, :now)"
-    " ON CONFLICT (phone) DO UPDATE SET no_sms = excluded.no_sms,"
-    " whatsapp = excluded.whatsapp, updated_at = excluded.updated_at")
-
 
 def add(tx: Tx, case_id: int, now: datetime) -> Rec | None:
     """A new alert for a case, due now; None when the case has one already."""
@@ -72,12 +64,3 @@ def hurry(tx: Tx, alert_id: int, step: int, now: datetime) -> bool:
     """Bring the next step forward to now, if the alert is still at `step`."""
     return tx.run(_HURRY, id=alert_id, step=step, alerting=ALERTING, now=now) == 1
 
-
-def preference(tx: Tx, phone: str) -> Rec | None:
-    """What a number chose about written messages, if anything."""
-    return tx.row(_PREFERENCE, phone=phone)
-
-
-def set_preference(tx: Tx, phone: str, no_sms: bool, whatsapp: bool, now: datetime) -> None:
-    """Keep a number's choice."""
-    tx.run(_SET_PREFERENCE, phone=phone, no_sms=no_sms, whatsapp=whatsapp, now=now)

@@ -136,6 +136,7 @@ class Case(Base):
     notes: Mapped[str | None]
     prefilled_by_caller_id: Mapped[bool | None]
     company_to_link: Mapped[bool | None]
+    notified_at: Mapped[datetime | None]
 
 
 class Recording(Base):

@@ -160,6 +160,7 @@ cases = Table(
     Column("notes", Text),  # e.g. choices made while the database was down
     Column("prefilled_by_caller_id", Boolean),  # identity taken from the caller ID (a hint)
     Column("company_to_link", Boolean),  # the company said matched none surely: link it
+    Column("notified_at", DateTime),  # the caller's confirmation written (revision 0008)
     UniqueConstraint("number", name="uq_cases_number"),
     UniqueConstraint("origin_call_sid", "origin_seq", name="uq_cases_origin"),
     one_of("cases", "status", CASE_STATUSES),
@@ -170,6 +171,7 @@ cases = Table(
     Index("ix_cases_company", "company_id", "created_at"),
     Index("ix_cases_status", "status", "created_at"),
     Index("ix_cases_callback", "callback_state", "due_at"),
+    Index("ix_cases_notified", "notified_at", "created_at"),
 )
 
 recordings = Table(

@@ -9,7 +9,8 @@ from flask import request
 
 from ivr.domain.case_numbers import spoken_digits
 from ivr.domain.spanish_dates import describe_deadline, describe_within
-from ivr.services import reports
+from ivr.domain.statuses import FINAL_CALL_STATUSES
+from ivr.services import confirmations, reports
 from ivr.services.calls import MAX_WEBHOOKS_PER_CALL, CallParams, touch_call
 from ivr.services.cases import get_case, next_report_seq
 from ivr.store.tx import Rec
@@ -167,3 +168,26 @@ def ask_pin(response: VoiceResponse, attempt: int, before=()) -> None:
     speaker().ask(response, "voice.analyst_pin", [*before, "analyst_pin_ask"], attempt,
                   num_digits=None, speech=False, finish_on_key="#", timeout=6,
                   on_silence=url_for("voice.menu", t=1, again=1))
+
+
+# --- written confirmations: the offer to refuse SMS, and the call's end ----------------------
+
+
+def sms_offer(case: Rec) -> list[str]:
+    """The prompt that offers to refuse SMS (9), when the caller's number may get them."""
+    return ["sms_opt_out_offer"] if confirmations.may_text(db(), case) else []
+
+
+def refused_sms(response: VoiceResponse, case: Rec) -> bool:
+    """The caller pressed 9 after the offer: no SMS to this number any more (said)."""
+    if not confirmations.refuse_sms(db(), case, now()):
+        return False
+    speaker().say(response, "sms_opted_out")
+    return True
+
+
+def call_over() -> None:
+    """A final status callback: the cases this call opened get their confirmations."""
+    if request.form.get("CallStatus") in FINAL_CALL_STATUSES and request.form.get("CallSid"):
+        confirmations.call_ended(db(), request.form["CallSid"][:64], now(),
+                                 confirmations.NotifyConfig.of(app_state().settings))

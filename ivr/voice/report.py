@@ -26,8 +26,10 @@ from ivr.voice.common import (
     int_arg,
     is_open,
     promise_callback,
+    refused_sms,
     say_case_number,
     schedule,
+    sms_offer,
     store_recording,
     webhook,
 )
@@ -320,7 +322,8 @@ def after_report(response: VoiceResponse, case: Rec, already_queued: bool = Fals
         response.redirect(url_for("voice.connect_start", c=case.id), method="POST")
         return
     promise_callback(response, case)
-    speaker().ask(response, "voice.report_after", ["report_repeat_number"], 1, c=case.id)
+    speaker().ask(response, "voice.report_after", ["report_repeat_number", *sms_offer(case)], 1,
+                  c=case.id)
 
 
 
@@ -345,6 +348,8 @@ def report_after(call: Rec):
             goodbye(response)
     elif choice == "2":
         response.redirect(url_for("voice.menu", t=1, again=1), method="POST")
+    elif choice == "9" and refused_sms(response, case):
+        goodbye(response)
     else:
         goodbye(response)
     return response

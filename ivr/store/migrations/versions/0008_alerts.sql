@@ -1,5 +1,9 @@
 -- Revision 0008: emergency alerts (rounds of SMS and calls to the emergency phones until one
--- takes the case) and each number's choice about written messages.
+-- takes the case), each number's choice about written messages, and when a case's caller
+-- was sent its confirmation (cases before this revision count as done: none is sent late).
+ALTER TABLE cases ADD COLUMN notified_at TIMESTAMP;
+UPDATE cases SET notified_at = updated_at;
+CREATE INDEX ix_cases_notified ON cases (notified_at, created_at);
 CREATE TABLE alerts (
     id INTEGER NOT NULL PRIMARY KEY,
     case_id INTEGER NOT NULL REFERENCES cases (id),
