@@ -213,3 +213,31 @@ def test_taking_it_in_the_console_ends_the_alert(app, line, twilio, twilio_api, 
     assert told == [FILIPPO, BIRMANIA]
     assert len(twilio_api.created()) == 1
 
+
+
+def test_withheld_caller_id_is_asked_for_a_number_first(app, line, twilio, twilio_api, runner,
+                                                         clock, session):
+    """Nobody took it and the caller ID is withheld: the line asks for a number to call back
+    (a bad one is asked again), then the message; the alert SMS carries that number."""
+    clock("2026-12-12 23:10")
+    sid = twilio.new_sid()
+    params = call_params(sid, caller="anonymous")
+    root = twiml(twilio.post("/voice/emergency?r=1", params))
+    for _ in range(2):
+        root = twiml(twilio.post(root.find("Dial").get("action"),
+                                 {**params, "DialCallStatus": "no-answer"}))
+    gather = root.find("Gather")
+    assert root.find("Record") is None and "No vemos su número" in spoken(root)
+    root = twiml(twilio.post(gather.get("action"), {**params, "Digits": "123"}))
+    assert "no es válido" in spoken(root) and root.find("Record") is None
+    root = twiml(twilio.post(root.find("Gather").get("action"),
+                             {**params, "Digits": "04125550999"}))
+    record = root.find("Record")
+    assert record is not None
+    twiml(twilio.post(record.get("action"), {**params, "RecordingSid": "RE2",
+                                             "RecordingUrl": "https://x/RE2",
+                                             "RecordingDuration": "30"}))
+    case = session.scalars(select(Case)).one()
+    assert case.callback_number == "+584125550999" and case.urgent
+    worker(runner, Timeline(), "23:11")
+    assert all("Cliente: +584125550999" in body for _, body in texts(twilio_api))
