@@ -1,5 +1,6 @@
 """Written confirmations to callers (rule 5): the case number when the call that opened the
-case has ended, a visit scheduled, changed or cancelled, the case resolved.
+case has ended (found by the worker's tick: no webhook waits on it), a visit scheduled,
+changed or cancelled, the case resolved.
 
 To the case's callback number (or its caller ID) when it is a Venezuelan mobile, by SMS —
 unless that number said "no" by voice (9 at the end of a report) — or by WhatsApp when it is
@@ -95,19 +96,11 @@ def notify(tx: Tx, case: Rec, kind: str, now: datetime,
     return ids
 
 
-def call_ended(tx: Tx, call_sid: str, now: datetime, config: NotifyConfig | None = None) -> int:
-    """A call ended: each case it opened gets its confirmation and the team its summary
-    (once); how many cases."""
-    cases = notices.unnotified_of_call(tx, call_sid)
-    for case in cases:
-        _case_opened(tx, case, now, config or NotifyConfig())
-    return len(cases)
-
-
 def sweep(engine: Engine, now: datetime, config: NotifyConfig | None = None) -> int:
-    """The worker's step: cases whose call ended unheard get their confirmation now."""
+    """The worker's step: cases whose call has ended (its final status heard, or opened over
+    CALL_OVER_AFTER ago) get their confirmation, and the team its summary, once."""
     with transaction(engine) as tx:
-        cases = notices.unnotified_between(tx, now - SWEEP_SPAN, now - CALL_OVER_AFTER)
+        cases = notices.unnotified_ended(tx, now - SWEEP_SPAN, now - CALL_OVER_AFTER)
         for case in cases:
             _case_opened(tx, case, now, config or NotifyConfig())
     return len(cases)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ivr.domain.statuses import FINAL_CALL_STATUSES
 from ivr.store.tx import Q, Rec, Tx
 
 _PREFERENCE = Q("SELECT * FROM message_preferences WHERE phone = :phone")
@@ -16,12 +17,13 @@ _SET_PREFERENCE = Q(
 
 _MARK_NOTIFIED = Q(
     "UPDATE cases SET notified_at = :now WHERE id = :id AND notified_at IS NULL")
-_UNNOTIFIED_OF_CALL = Q(
-    "SELECT * FROM cases WHERE origin_call_sid = :sid AND notified_at IS NULL ORDER BY id")
-# Cases whose call ended without the line hearing of it (no status callback).
-_UNNOTIFIED_BETWEEN = Q(
-    "SELECT * FROM cases WHERE notified_at IS NULL AND created_at >= :after"
-    " AND created_at <= :before ORDER BY created_at, id LIMIT :limit")
+# Cases not confirmed yet whose call has ended: its final status heard, or (no status
+# callback came) opened before :before.
+_UNNOTIFIED_ENDED = Q(
+    "SELECT c.* FROM cases c LEFT JOIN calls ca ON ca.call_sid = c.origin_call_sid"
+    " WHERE c.notified_at IS NULL AND c.created_at >= :after"
+    " AND (c.created_at <= :before OR ca.status IN (:f1, :f2, :f3, :f4, :f5))"
+    " ORDER BY c.created_at, c.id LIMIT :limit")
 
 
 def preference(tx: Tx, phone: str) -> Rec | None:
@@ -39,11 +41,9 @@ def mark_notified(tx: Tx, case_id: int, now: datetime) -> bool:
     return tx.run(_MARK_NOTIFIED, id=case_id, now=now) == 1
 
 
-def unnotified_of_call(tx: Tx, call_sid: str) -> list[Rec]:
-    """The cases a call opened whose caller was not sent a confirmation yet."""
-    return tx.rows(_UNNOTIFIED_OF_CALL, sid=call_sid)
-
-
-def unnotified_between(tx: Tx, after: datetime, before: datetime, limit: int = 50) -> list[Rec]:
-    """Cases opened in a span whose caller was not sent a confirmation yet."""
-    return tx.rows(_UNNOTIFIED_BETWEEN, after=after, before=before, limit=limit)
+def unnotified_ended(tx: Tx, after: datetime, before: datetime, limit: int = 50) -> list[Rec]:
+    """Cases opened since `after` whose caller was not sent a confirmation yet and whose call
+    has ended (or began before `before`)."""
+    f1, f2, f3, f4, f5 = sorted(FINAL_CALL_STATUSES)
+    return tx.rows(_UNNOTIFIED_ENDED, after=after, before=before, f1=f1, f2=f2, f3=f3, f4=f4,
+                   f5=f5, limit=limit)

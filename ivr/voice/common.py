@@ -9,7 +9,6 @@ from flask import request
 
 from ivr.domain.case_numbers import spoken_digits
 from ivr.domain.spanish_dates import describe_deadline, describe_within
-from ivr.domain.statuses import FINAL_CALL_STATUSES
 from ivr.services import confirmations, reports
 from ivr.services.calls import MAX_WEBHOOKS_PER_CALL, CallParams, touch_call
 from ivr.services.cases import get_case, next_report_seq
@@ -170,7 +169,7 @@ def ask_pin(response: VoiceResponse, attempt: int, before=()) -> None:
                   on_silence=url_for("voice.menu", t=1, again=1))
 
 
-# --- written confirmations: the offer to refuse SMS, and the call's end ----------------------
+# --- written confirmations: the offer to refuse SMS ------------------------------------------
 
 
 def sms_offer(case: Rec) -> list[str]:
@@ -185,9 +184,3 @@ def refused_sms(response: VoiceResponse, case: Rec) -> bool:
     speaker().say(response, "sms_opted_out")
     return True
 
-
-def call_over() -> None:
-    """A final status callback: the cases this call opened get their confirmations."""
-    if request.form.get("CallStatus") in FINAL_CALL_STATUSES and request.form.get("CallSid"):
-        confirmations.call_ended(db(), request.form["CallSid"][:64], now(),
-                                 confirmations.NotifyConfig.of(app_state().settings))

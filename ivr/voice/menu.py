@@ -13,15 +13,7 @@ from ivr.services.directory import find_contact
 from ivr.store.tx import Rec
 from ivr.voice import fallback as fb
 from ivr.voice.blueprint import bp
-from ivr.voice.common import (
-    ANALYST_KEY,
-    ask_pin,
-    call_arg_case_id,
-    call_over,
-    go_person,
-    schedule,
-    webhook,
-)
+from ivr.voice.common import ANALYST_KEY, ask_pin, call_arg_case_id, go_person, schedule, webhook
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number, heard
 from ivr.voice.urls import url_for
@@ -144,7 +136,6 @@ def emergency_confirm(call: Rec):
 def status():
     """Status callback of the call: the status only moves forward."""
     record_status_callback(db(), request.form, now())
-    call_over()
 
 
 @bp.post("/fallback")
