@@ -116,6 +116,8 @@ CREATE TABLE cases (
     prefilled_by_caller_id BOOLEAN,      -- identity taken from the caller ID (a hint only)
     company_to_link BOOLEAN,             -- the company said matched none surely: link it
     notified_at TIMESTAMP,               -- the caller's confirmation written (revision 0008)
+    warned_at TIMESTAMP,                 -- analysts warned that its callback is due soon
+    overdue_told_at TIMESTAMP,           -- the coordinator told that it is overdue
     CONSTRAINT uq_cases_number UNIQUE (number),
     CONSTRAINT uq_cases_origin UNIQUE (origin_call_sid, origin_seq),
     CONSTRAINT ck_cases_status CHECK (status IN ('incomplete', 'received', 'in_progress', 'visit_scheduled', 'waiting_client', 'resolved')),

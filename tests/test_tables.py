@@ -98,7 +98,7 @@ def test_conversion_sets_are_derived_from_the_types():
                      "accepted_at", "hunt_started_at", "lease_until", "idle_since",
                      "deactivated_at", "disabled_at", "last_seen",
                      "next_attempt_at", "claimed_at", "round_started_at", "next_step_at",
-                     "taken_at", "notified_at"}
+                     "taken_at", "notified_at", "warned_at", "overdue_told_at"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 
 from ivr.cli.common import command_transaction, state
 from ivr.domain.clock import utcnow
-from ivr.services import alerts, confirmations, senders
+from ivr.services import alerts, confirmations, overdue, senders
 from ivr.services import outbox as outbox_service
 
 outbox = AppGroup("outbox", help="Calls, SMS, WhatsApp and e-mail waiting to be sent out.")
@@ -51,13 +51,13 @@ class WebhookLinks:
 
 
 def scheduled_steps(app: Flask, now: datetime) -> int:
-    """What the worker does each round before delivering: emergency alerts moved on, and
-    confirmations of cases whose call ended unheard; how many things it did."""
+    """What the worker does each round before delivering: emergency alerts moved on,
+    confirmations of cases whose call ended, overdue warnings; how many things it did."""
     ivr = app.extensions["ivr"]
     moved = alerts.tick(ivr.engine, alerts.AlertConfig.of(ivr.settings),
                         WebhookLinks(app, ivr.settings.public_base_url), now)
-    return moved + confirmations.sweep(ivr.engine, now,
-                                       confirmations.NotifyConfig.of(ivr.settings))
+    moved += confirmations.sweep(ivr.engine, now, confirmations.NotifyConfig.of(ivr.settings))
+    return moved + overdue.sweep(ivr.engine, now, overdue.OverdueConfig.of(ivr.settings))
 
 
 def _report(delivery: outbox_service.Delivery) -> str:

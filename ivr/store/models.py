@@ -137,6 +137,8 @@ class Case(Base):
     prefilled_by_caller_id: Mapped[bool | None]
     company_to_link: Mapped[bool | None]
     notified_at: Mapped[datetime | None]
+    warned_at: Mapped[datetime | None]
+    overdue_told_at: Mapped[datetime | None]
 
 
 class Recording(Base):

@@ -161,6 +161,8 @@ cases = Table(
     Column("prefilled_by_caller_id", Boolean),  # identity taken from the caller ID (a hint)
     Column("company_to_link", Boolean),  # the company said matched none surely: link it
     Column("notified_at", DateTime),  # the caller's confirmation written (revision 0008)
+    Column("warned_at", DateTime),  # analysts warned that its callback is due soon
+    Column("overdue_told_at", DateTime),  # the coordinator told that it is overdue
     UniqueConstraint("number", name="uq_cases_number"),
     UniqueConstraint("origin_call_sid", "origin_seq", name="uq_cases_origin"),
     one_of("cases", "status", CASE_STATUSES),

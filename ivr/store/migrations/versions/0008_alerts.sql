@@ -1,8 +1,11 @@
 -- Revision 0008: emergency alerts (rounds of SMS and calls to the emergency phones until one
 -- takes the case), each number's choice about written messages, and when a case's caller
--- was sent its confirmation (cases before this revision count as done: none is sent late).
+-- was sent its confirmation, its analysts warned of a callback due soon, the coordinator told
+-- of it overdue (cases before this revision count as done: nothing is sent late about them).
 ALTER TABLE cases ADD COLUMN notified_at TIMESTAMP;
-UPDATE cases SET notified_at = updated_at;
+ALTER TABLE cases ADD COLUMN warned_at TIMESTAMP;
+ALTER TABLE cases ADD COLUMN overdue_told_at TIMESTAMP;
+UPDATE cases SET notified_at = updated_at, warned_at = updated_at, overdue_told_at = updated_at;
 CREATE INDEX ix_cases_notified ON cases (notified_at, created_at);
 CREATE TABLE alerts (
     id INTEGER NOT NULL PRIMARY KEY,
