@@ -121,6 +121,10 @@ def test_every_route_answers_without_the_database(gone, clock, when, error):
         elif endpoint in ("voice.offline_recorded", "voice.satisfaction"):
             # A message left, or the score after a conversation: only goodbye is left to say.
             assert goes == "Hangup", path
+        elif endpoint in ("voice.alert_call", "voice.alert_answer"):
+            # An alert call to an emergency phone: it ends (the next round rings again);
+            # dialling the fallback phones from it would only ring them back.
+            assert [c.tag for c in root] == ["Say", "Hangup"], path
         elif endpoint == "voice.offline_choice":
             assert goes == "Record", path  # 1 is not 0 (the emergency phones): a message
         elif when == OPEN or endpoint in DB_FREE:

@@ -544,7 +544,7 @@ def test_emergency_nobody_then_urgent_message_first_in_queue(twilio, clock, db, 
     record = root.find("Record")
     caller.post(record.get("action"), RecordingSid="RE" + "1" * 32,
                 RecordingUrl="https://api.twilio.com/RE1", RecordingDuration="30")
-    assert "urgente" in caller.heard() and "le llamará" in caller.heard()
+    assert "urgente" in caller.heard() and "le llamaremos en menos de una hora" in caller.heard()
     session.expire_all()
     call = session.get(Call, caller.sid)
     assert call.outcome == "emergency-message" and call.answered_by is None

@@ -230,7 +230,7 @@ def test_snapshot_sees_every_kind_of_object():
     assert ("numeric", 12, 2) in snap["types"]["cases"].values()
     assert snap["primary_keys"]["calls"] == ("call_sid",)
     checks = [c for table in snap["check_constraints"].values() for c in table]
-    assert len(checks) == 18
+    assert len(checks) == 19
     assert ("ck_cases_severity", ("severity",), (), (1, 2, 3), True) in checks
     assert all(len(c[1]) == 1 and (c[2] or c[3]) for c in checks)
 
@@ -259,11 +259,9 @@ def migration_chain() -> list[str]:
 
 
 def test_migrations_are_numbered_sql_revisions():
-    """Revisions are four-digit numbers rising along the chain from 0001 (a number left free
-    by a branch not merged yet is allowed), each with its SQL file."""
+    """Revisions are 0001, 0002, … along the chain with no gap, each with its SQL file."""
     chain = migration_chain()
-    assert chain[0] == "0001" and all(len(r) == 4 and r.isdigit() for r in chain), chain
-    assert chain == sorted(chain) and len(set(chain)) == len(chain), chain
+    assert chain == [f"{n:04d}" for n in range(1, len(chain) + 1)], chain
     for revision in chain:
         sql_files = list(VERSIONS.glob(f"{revision}_*.sql"))
         assert len(sql_files) == 1, revision
@@ -436,6 +434,8 @@ def minimal_row(table: str, n: int, **changes) -> dict:
         "callback_attempts": {"case_id": 1, "outcome": "spoke", "created_at": NOW},
         "users": {"email": f"u{n}@example.com", "name": f"U{n}", "role": "analyst",
                   "password_hash": "x", "created_at": NOW},
+        "alerts": {"case_id": n, "status": "alerting", "round_no": 1, "step": 0,
+                   "next_step_at": NOW, "created_at": NOW, "updated_at": NOW},
         "outbox": {"kind": "call", "payload": "{}", "status": "pending", "attempts": 0,
                    "next_attempt_at": NOW, "created_at": NOW, "updated_at": NOW},
         # Its case, user and analyst are the ones PARENTS inserts first.
@@ -453,7 +453,9 @@ def minimal_row(table: str, n: int, **changes) -> dict:
 PARENTS = {"callback_attempts": [("cases", {"id": 1, **minimal_row("cases", 9999)})],
            "callback_calls": [("cases", {"id": 1, **minimal_row("cases", 9999)}),
                               ("users", {"id": 1, **minimal_row("users", 9999)}),
-                              ("analysts", {"id": 1, **minimal_row("analysts", 9999)})]}
+                              ("analysts", {"id": 1, **minimal_row("analysts", 9999)})],
+           # One case per alert (an alert per case), as many as the CHECK's words.
+           "alerts": [("cases", {"id": n, **minimal_row("cases", 9990 + n)}) for n in (1, 2, 3)]}
 
 
 def allowed_values(constraint: CheckConstraint) -> tuple:
@@ -479,7 +481,7 @@ def test_every_check_is_exercised():
         "ck_dial_attempts_outcome", "ck_guesses_kind", "ck_callback_attempts_outcome",
         "ck_users_role", "ck_outbox_status", "ck_callback_calls_state",
         "ck_callback_calls_outcome", "ck_cases_area", "ck_calls_satisfaction",
-        "ck_mails_outcome"}
+        "ck_mails_outcome", "ck_alerts_status"}
     for table, constraint in CHECKS:
         assert constraint.name.startswith(f"ck_{table}_")
         assert minimal_row(table, 1)

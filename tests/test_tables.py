@@ -19,6 +19,7 @@ from sqlalchemy import (
 
 from ivr.config import normalise_database_url
 from ivr.domain.statuses import (
+    ALERT_STATUSES,
     ANALYST_STATUSES,
     CALL_OUTCOMES,
     CALL_STATUSES,
@@ -65,6 +66,7 @@ CHECKED = {
     ("cases", "area"): FAULT_AREAS,
     ("calls", "satisfaction"): SATISFACTION_SCORES,
     ("mails", "outcome"): MAIL_OUTCOMES,
+    ("alerts", "status"): ALERT_STATUSES,
 }
 
 
@@ -105,7 +107,9 @@ def test_conversion_sets_are_derived_from_the_types():
                      "accepted_at", "hunt_started_at", "lease_until", "idle_since",
                      "deactivated_at", "disabled_at", "last_seen",
                      "next_attempt_at", "claimed_at", "dialled_at", "recorded_at",
-                     "starts_at", "ends_at", "received_at", "until"}
+                     "starts_at", "ends_at", "received_at", "until",
+                     "round_started_at", "next_step_at", "taken_at", "notified_at",
+                     "warned_at", "overdue_told_at"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import datetime
+from urllib.parse import urlsplit
 
 import click
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from ivr.cli.common import command_transaction, state
 from ivr.domain.clock import utcnow
+from ivr.services import alerts, confirmations, overdue, senders
 from ivr.services import outbox as outbox_service
-from ivr.services import senders
 
 outbox = AppGroup("outbox", help="Calls, SMS, WhatsApp and e-mail waiting to be sent out.")
 
@@ -20,8 +23,41 @@ def _run(sender) -> outbox_service.Delivery:
     """One round now: the scheduled steps (emergency alerts, overdue warnings), then the
     delivery of what is due."""
     settings = state().settings
-    return outbox_service.run_once(state().engine, sender, utcnow(),
+    now = utcnow()
+    scheduled_steps(current_app, now)
+    return outbox_service.run_once(state().engine, sender, now,
                                    max_age=outbox_service.max_age(settings))
+
+
+class WebhookLinks:
+    """Absolute URLs of the line's own webhooks, on PUBLIC_BASE_URL (as Twilio will call and
+    sign them), for the calls the worker places."""
+
+    def __init__(self, app: Flask, base_url: str | None):
+        """Bound to the app's routes and the public base (http://localhost without one)."""
+        parts = urlsplit(base_url or "http://localhost")
+        self.adapter = app.url_map.bind(parts.netloc, script_name=parts.path or "/",
+                                        url_scheme=parts.scheme)
+
+    def alert_call(self, alert_id: int, contact_id: int) -> str:
+        """What an alert call says when answered."""
+        return self.adapter.build("voice.alert_call", {"a": alert_id, "e": contact_id},
+                                  force_external=True)
+
+    def alert_status(self, alert_id: int, contact_id: int) -> str:
+        """Where an alert call's final status goes."""
+        return self.adapter.build("voice.alert_status", {"a": alert_id, "e": contact_id},
+                                  force_external=True)
+
+
+def scheduled_steps(app: Flask, now: datetime) -> int:
+    """What the worker does each round before delivering: emergency alerts moved on,
+    confirmations of cases whose call ended, overdue warnings; how many things it did."""
+    ivr = app.extensions["ivr"]
+    moved = alerts.tick(ivr.engine, alerts.AlertConfig.of(ivr.settings),
+                        WebhookLinks(app, ivr.settings.public_base_url), now)
+    moved += confirmations.sweep(ivr.engine, now, confirmations.NotifyConfig.of(ivr.settings))
+    return moved + overdue.sweep(ivr.engine, now, overdue.OverdueConfig.of(ivr.settings))
 
 
 def _report(delivery: outbox_service.Delivery) -> str:

@@ -78,3 +78,16 @@ def display_phone(number: str) -> str:
         rest = national[3:]
         return f"(0{national[:3]}) {rest[:3]}.{rest[3:5]}.{rest[5:]}"
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def is_venezuelan_mobile(phone: str | None) -> bool:
+    """Whether an E.164 number is a Venezuelan mobile (the numbers written confirmations go
+    to: never landlines, withheld or foreign numbers)."""
+    if not phone:
+        return False
+    try:
+        number = phonenumbers.parse(phone, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.region_code_for_number(number) == DEFAULT_REGION and \
+        phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE

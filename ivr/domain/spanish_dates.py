@@ -100,3 +100,12 @@ def describe_deadline(when: datetime, now: datetime) -> str:
     if day.startswith("el "):
         return f"antes del {day[3:]} a {clock}"
     return f"{day} antes de {clock}"
+
+
+def describe_within(minutes: int) -> str:
+    """A span to call back within: 'una hora', '30 minutos', '2 horas'."""
+    if minutes == 60:
+        return "una hora"
+    if minutes > 60 and minutes % 60 == 0:
+        return f"{minutes // 60} horas"
+    return f"{minutes} minutos"

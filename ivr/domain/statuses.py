@@ -306,3 +306,15 @@ class MailOutcome(StrEnum):
 
 
 MAIL_OUTCOMES: tuple[MailOutcome, ...] = tuple(MailOutcome)
+
+
+class AlertStatus(StrEnum):
+    """Where an emergency alert stands (alerts.status): the emergency phones are texted and
+    rung, round after round, until one of them (or an analyst in the console) takes the case."""
+
+    ALERTING = "alerting"
+    TAKEN = "taken"
+    UNANSWERED = "unanswered"  # every round went by: the coordinator was told
+
+
+ALERT_STATUSES: tuple[AlertStatus, ...] = tuple(AlertStatus)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ivr.domain.business_hours import Schedule, to_naive_utc
 from ivr.domain.statuses import CALLBACK_OUTCOMES, CallbackOutcome
@@ -21,7 +21,9 @@ from ivr.store.tx import Rec, Tx
 # Business hours to call back, by severity: 1 operation stopped, 2 partly affected, 3 a question.
 SEVERITY_HOURS = {1: 2, 2: 4, 3: 8}
 UNKNOWN_SEVERITY_HOURS = 4
-URGENT_HOURS = 1
+# An urgent case (an emergency message) is due this long after it was opened, at any hour:
+# not counted in business hours (URGENT_CALLBACK_MINUTES).
+URGENT_CALLBACK_MINUTES = 60
 
 
 def due_time(
@@ -30,14 +32,17 @@ def due_time(
     severity: int | None,
     contract_hours: int | None,
     urgent: bool = False,
+    urgent_minutes: int = URGENT_CALLBACK_MINUTES,
 ) -> datetime:
-    """When a callback is due: the contract's response time or the severity's, whichever first."""
+    """When a callback is due: the contract's response time or the severity's, whichever first
+    (in business hours); an urgent one within `urgent_minutes` of `start`, at any hour."""
     hours = SEVERITY_HOURS.get(severity, UNKNOWN_SEVERITY_HOURS)
     if contract_hours:
         hours = min(hours, contract_hours)
+    due = to_naive_utc(schedule.add_business_hours(start, hours))
     if urgent:
-        hours = min(hours, URGENT_HOURS)
-    return to_naive_utc(schedule.add_business_hours(start, hours))
+        due = min(due, to_naive_utc(start) + timedelta(minutes=urgent_minutes))
+    return due
 
 
 def first_due_time(schedule: Schedule, contact, now: datetime) -> datetime:
@@ -46,14 +51,15 @@ def first_due_time(schedule: Schedule, contact, now: datetime) -> datetime:
     return due_time(schedule, now, None, contact.contract_hours if contact else None)
 
 
-def schedule_callback(tx: Tx, schedule: Schedule, case: Rec, now: datetime, **changes) -> Rec:
+def schedule_callback(tx: Tx, schedule: Schedule, case: Rec, now: datetime, *,
+                      urgent_minutes: int = URGENT_CALLBACK_MINUTES, **changes) -> Rec:
     """Put a case in the callback queue with its due time (counted from when it was opened),
     writing `changes` to it in the same step; the case as it is now."""
     case = case.replace(**changes)
     contract = contract_hours(tx, case.company_id) if case.company_id is not None else None
     return change_case(tx, case, now, **changes, callback_state=CALLBACK_PENDING,
                        due_at=due_time(schedule, case.created_at, case.severity, contract,
-                                       case.urgent))
+                                       case.urgent, urgent_minutes))
 
 
 def callback_queue(tx: Tx, now: datetime, limit: int = 100) -> list[tuple[Rec, bool]]:

@@ -18,6 +18,7 @@ from ivr.domain.statuses import (
     RecordingStatus,
     VisitStatus,
 )
+from ivr.services import confirmations
 from ivr.services.company_match import spoken_company
 from ivr.services.directory import (
     DirectoryError,
@@ -204,7 +205,9 @@ def set_status(tx: Tx, case, status: str, now: datetime) -> Rec:
     changes = {"status": status}
     if status == RESOLVED and case.callback_state == CALLBACK_PENDING:
         changes["callback_state"] = CALLBACK_DONE
-    return change_case(tx, case, now, **changes)
+    after = change_case(tx, case, now, **changes)
+    confirmations.status_changed(tx, case, after, now)
+    return after
 
 
 def schedule_visit(
@@ -227,7 +230,9 @@ def schedule_visit(
                "visit_status": visit_status}
     if visit_status in VISIT_STATUSES_TOLD and case.status != RESOLVED:
         changes["status"] = VISIT_SCHEDULED
-    return change_case(tx, case, now, **changes)
+    after = change_case(tx, case, now, **changes)
+    confirmations.visit_changed(tx, case, after, now)
+    return after
 
 
 def save_recording(

@@ -21,7 +21,7 @@ from ivr.domain.statuses import (
     DialOutcome,
     UserRole,
 )
-from ivr.services import callback_calls, mailbox
+from ivr.services import alerts, callback_calls, mailbox
 from ivr.services import cases as case_service
 from ivr.services.callbacks import callback_queue, schedule_callback
 from ivr.services.company_match import spoken_company
@@ -227,10 +227,13 @@ def add_note(tx: Tx, user: Rec, case: Rec, body: str, now: datetime) -> Rec:
 
 
 def take_case(tx: Tx, user: Rec, case: Rec, now: datetime) -> Rec:
-    """The user's analyst takes the case (a new one goes in progress)."""
+    """The user's analyst takes the case (a new one goes in progress); an emergency alert on
+    it ends, and the emergency phones are told."""
     if not user.analyst_id:
         raise ConsoleError("Su usuario no está vinculado a un analista.")
-    return assign_case(tx, user, case, user.analyst_id, now)
+    after = assign_case(tx, user, case, user.analyst_id, now)
+    alerts.take_in_console(tx, after, user.analyst_id, now)
+    return after
 
 
 def assign_case(tx: Tx, user: Rec, case: Rec, analyst_id: int, now: datetime) -> Rec:

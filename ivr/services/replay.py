@@ -103,7 +103,8 @@ def replay_record(engine: Engine, schedules, settings, req: Spooled,
     try:
         with transaction(engine) as tx:
             if req.endpoint == "voice.offline_recorded":
-                offline_case(tx, schedules, req, choices.get(req.sid, []))
+                offline_case(tx, schedules, req, choices.get(req.sid, []),
+                             settings.urgent_callback_minutes)
             elif req.endpoint in REPLAYS:
                 REPLAYS[req.endpoint](tx, schedules, settings, req)
             elif req.endpoint in DIAL_ACTIONS:
@@ -117,8 +118,10 @@ def replay_record(engine: Engine, schedules, settings, req: Spooled,
                   scrubbed_traceback(error))
 
 
-def offline_case(tx: Tx, schedules, req: Spooled, heard: list[str]) -> None:
-    """Turn a message left while offline into a case (once: keyed by CallSid)."""
+def offline_case(tx: Tx, schedules, req: Spooled, heard: list[str],
+                 urgent_minutes: int = reports.URGENT_CALLBACK_MINUTES) -> None:
+    """Turn a message left while offline into a case (once: keyed by CallSid); out of hours,
+    after 0 (the emergency phones, which did not take it), an urgent one, alerted."""
     params = CallParams.from_form(req.form)
     call = touch_call(tx, params, req.now)
     caller = parse_phone(params.from_raw)
@@ -135,7 +138,9 @@ def offline_case(tx: Tx, schedules, req: Spooled, heard: list[str]) -> None:
     if reports.store_recording(tx, req.form, case.id, RecordingKind.DESCRIPTION, req.now,
                                reports.recording_status(req.form)):
         changes.update(completed_status(case))
-    schedule_callback(tx, schedule, case, req.now, **changes)
+    case = schedule_callback(tx, schedule, case, req.now, **changes)
+    if heard and heard[0] == "0" and case.out_of_hours:
+        reports.emergency_unanswered(tx, schedule, case, req.now, urgent_minutes)
 
 
 def close_dial_leg(tx: Tx, settings, req: Spooled) -> None:
@@ -213,9 +218,13 @@ def _addendum(tx, _schedules, req, case):
         update_case(tx, case.id, req.now)
 
 
-def _emergency(tx, schedules, req, case):
-    reports.store_recording(tx, req.form, case.id, RecordingKind.EMERGENCY, req.now)
-    reports.finish_emergency_message(tx, schedules.get(tx), case, req.now)
+def _emergency(tx, schedules, settings, req):
+    touch_call(tx, CallParams.from_form(req.form), req.now)
+    case = get_case(tx, req.int_arg("c"))
+    if case is not None:
+        reports.store_recording(tx, req.form, case.id, RecordingKind.EMERGENCY, req.now)
+        reports.finish_emergency_message(tx, schedules.get(tx), case, req.now,
+                                         settings.urgent_callback_minutes)
 
 
 def _satisfaction(tx, _schedules, _settings, req):
@@ -273,7 +282,7 @@ REPLAYS: dict[str, Callable] = {
     "voice.report_severity": _case_step(_severity),
     "voice.report_recorded": _case_step(_recorded),
     "voice.case_addendum": _case_step(_addendum),
-    "voice.emergency_recorded": _case_step(_emergency),
+    "voice.emergency_recorded": _emergency,
     "voice.leg_status": _leg_status,
     "voice.satisfaction": _satisfaction,
     "voice.whisper": _whisper,

@@ -14,7 +14,8 @@ from ivr.domain import speech_intents
 from ivr.domain.business_hours import Schedule
 from ivr.domain.phones import parse_keyed_phone
 from ivr.domain.statuses import FINAL_CALL_STATUSES, RECORDING_FINAL, RecordingKind
-from ivr.services.callbacks import schedule_callback
+from ivr.services.alerts import raise_alert
+from ivr.services.callbacks import URGENT_CALLBACK_MINUTES, schedule_callback
 from ivr.services.cases import (
     completed_status,
     parse_duration,
@@ -165,9 +166,24 @@ def finish_report(tx: Tx, schedule: Schedule, case: Rec, now: datetime) -> Rec:
     return schedule_callback(tx, schedule, case, now, **completed_status(case))
 
 
-def finish_emergency_message(tx: Tx, schedule: Schedule, case: Rec, now: datetime) -> Rec:
-    """An emergency message: the case is urgent and first in the callback queue."""
-    return schedule_callback(tx, schedule, case, now, urgent=True, **completed_status(case))
+def finish_emergency_message(tx: Tx, schedule: Schedule, case: Rec, now: datetime,
+                             urgent_minutes: int = URGENT_CALLBACK_MINUTES) -> Rec:
+    """An emergency message: the case is urgent, first in the callback queue, due within
+    `urgent_minutes` at any hour, and the emergency phones are alerted."""
+    case = schedule_callback(tx, schedule, case, now, urgent=True,
+                             urgent_minutes=urgent_minutes, **completed_status(case))
+    raise_alert(tx, case, now)
+    return case
+
+
+def emergency_unanswered(tx: Tx, schedule: Schedule, case: Rec, now: datetime,
+                         urgent_minutes: int = URGENT_CALLBACK_MINUTES) -> Rec:
+    """No emergency phone took the call: the case is urgent and alerted at once, whether or
+    not the caller goes on to leave a message."""
+    case = schedule_callback(tx, schedule, case, now, urgent=True,
+                             urgent_minutes=urgent_minutes)
+    raise_alert(tx, case, now)
+    return case
 
 
 def store_recording(tx: Tx, form: Mapping, case_id: int | None, kind: str | None,

@@ -139,6 +139,9 @@ class Case(Base):
     company_to_link: Mapped[bool | None]
     area: Mapped[str | None]
     fault_summary: Mapped[str | None]
+    notified_at: Mapped[datetime | None]
+    warned_at: Mapped[datetime | None]
+    overdue_told_at: Mapped[datetime | None]
 
 
 class Recording(Base):
@@ -383,6 +386,25 @@ class Notice(Base):
     updated_at: Mapped[datetime]
 
 
+class Alert(Base):
+    """An emergency alert: the emergency phones texted and rung until one takes the case."""
+
+    __table__ = tables.alerts
+
+    id: Mapped[int]
+    case_id: Mapped[int]
+    status: Mapped[str]
+    round_no: Mapped[int]
+    step: Mapped[int]
+    round_started_at: Mapped[datetime | None]
+    next_step_at: Mapped[datetime]
+    taken_by_contact_id: Mapped[int | None]
+    taken_by_analyst_id: Mapped[int | None]
+    taken_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class LookupFailure(Base):
     """A case number and phone (or e-mail) the public page could not match, counted per case
     number and per client address."""
@@ -435,3 +457,16 @@ class WorkerLease(Base):
     name: Mapped[str]
     holder: Mapped[str]
     until: Mapped[datetime]
+
+
+class MessagePreference(Base):
+    """What a phone number wants in writing: no SMS, or WhatsApp."""
+
+    __table__ = tables.message_preferences
+
+    id: Mapped[int]
+    phone: Mapped[str]
+    no_sms: Mapped[bool]
+    whatsapp: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

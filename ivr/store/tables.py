@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 
 from ivr.domain.statuses import (
+    ALERT_STATUSES,
     ANALYST_STATUSES,
     CALL_OUTCOMES,
     CALL_STATUSES,
@@ -166,6 +167,9 @@ cases = Table(
     Column("notes", Text),  # e.g. choices made while the database was down
     Column("prefilled_by_caller_id", Boolean),  # identity taken from the caller ID (a hint)
     Column("company_to_link", Boolean),  # the company said matched none surely: link it
+    Column("notified_at", DateTime),  # the caller's confirmation written (revision 0008)
+    Column("warned_at", DateTime),  # analysts warned that its callback is due soon
+    Column("overdue_told_at", DateTime),  # the coordinator told that it is overdue
     Column("area", String(12)),  # FaultArea, from the caller's words
     Column("fault_summary", String(300)),  # the caller's words for the fault, before ringing
     UniqueConstraint("number", name="uq_cases_number"),
@@ -180,6 +184,7 @@ cases = Table(
     Index("ix_cases_status", "status", "created_at"),
     Index("ix_cases_callback", "callback_state", "due_at"),
     Index("ix_cases_created", "created_at"),
+    Index("ix_cases_notified", "notified_at", "created_at"),
 )
 
 recordings = Table(
@@ -479,6 +484,38 @@ worker_leases = Table(
     Column("name", String(40), primary_key=True),  # e.g. 'mailbox'
     Column("holder", String(80), nullable=False),  # host:pid of the worker holding it
     Column("until", DateTime, nullable=False),
+)
+
+# --- emergency alerts and message preferences (revision 0008) --------------------------------
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("round_no", Integer, nullable=False),  # 1 first
+    Column("step", Integer, nullable=False),  # 0: the round's SMS next; n: the n-th phone's call
+    Column("round_started_at", DateTime),
+    Column("next_step_at", DateTime, nullable=False),
+    Column("taken_by_contact_id", Integer, ForeignKey("emergency_contacts.id")),
+    Column("taken_by_analyst_id", Integer, ForeignKey("analysts.id")),
+    Column("taken_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("case_id", name="uq_alerts_case"),
+    one_of("alerts", "status", ALERT_STATUSES),
+    Index("ix_alerts_due", "status", "next_step_at"),
+)
+
+message_preferences = Table(
+    "message_preferences", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("phone", String(20), nullable=False),  # E.164
+    Column("no_sms", Boolean, nullable=False),  # "para no recibir mensajes, marque 9"
+    Column("whatsapp", Boolean, nullable=False),  # opted in to WhatsApp
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("phone", name="uq_message_preferences_phone"),
 )
 
 

@@ -5,6 +5,7 @@ themselves on the blueprint when imported here.
 """
 
 from ivr.voice import (  # noqa: F401
+    alert,
     analyst,
     callback,
     connect,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
 from flask import request
 
 from ivr.domain.case_numbers import spoken_digits
-from ivr.domain.spanish_dates import describe_deadline
-from ivr.services import reports
+from ivr.domain.spanish_dates import describe_deadline, describe_within
+from ivr.services import confirmations, reports
 from ivr.services.calls import MAX_WEBHOOKS_PER_CALL, CallParams, touch_call
 from ivr.services.cases import get_case, next_report_seq
 from ivr.services.outbox import note_call_sid
@@ -109,8 +110,14 @@ def say_case_number(response, case: Rec, prompt: str = "report_case_number") -> 
 
 
 def promise_callback(response: VoiceResponse, case: Rec) -> None:
-    """Tell the caller when a specialist will call back."""
-    if case.due_at is not None:
+    """Tell the caller when a specialist will call back (an urgent case: within the urgent
+    time, at any hour, never "el lunes")."""
+    urgent_minutes = app_state().settings.urgent_callback_minutes
+    if case.urgent and case.due_at is not None and \
+            case.due_at <= now() + timedelta(minutes=urgent_minutes):
+        speaker().say(response, "callback_promise_urgent",
+                      within=describe_within(urgent_minutes))
+    elif case.due_at is not None:
         speaker().say(response, "callback_promise_due", when=describe_deadline(case.due_at, now()))
     else:
         speaker().say(response, "callback_promise")
@@ -170,3 +177,20 @@ def ask_pin(response: VoiceResponse, attempt: int, before=()) -> None:
     speaker().ask(response, "voice.analyst_pin", [*before, "analyst_pin_ask"], attempt,
                   num_digits=None, speech=False, finish_on_key="#", timeout=6,
                   on_silence=url_for("voice.menu", t=1, again=1))
+
+
+# --- written confirmations: the offer to refuse SMS ------------------------------------------
+
+
+def sms_offer(case: Rec) -> list[str]:
+    """The prompt that offers to refuse SMS (9), when the caller's number may get them."""
+    return ["sms_opt_out_offer"] if confirmations.may_text(db(), case) else []
+
+
+def refused_sms(response: VoiceResponse, case: Rec) -> bool:
+    """The caller pressed 9 after the offer: no SMS to this number any more (said)."""
+    if not confirmations.refuse_sms(db(), case, now()):
+        return False
+    speaker().say(response, "sms_opted_out")
+    return True
+

@@ -33,7 +33,7 @@ from ivr.voice.hunt import (
     start_hunt,
     write_call,
 )
-from ivr.voice.twiml import VoiceResponse
+from ivr.voice.twiml import MAX_TRIES, VoiceResponse, attempt_number
 from ivr.voice.urls import url_for
 
 STILL_SEARCHING_TIMEOUT = 3
@@ -256,6 +256,8 @@ def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec,
     contact = routing.next_emergency_contact(db(), call.call_sid)
     if contact is None:
         write_call(call, {**unwritten, "outcome": CallOutcome.EMERGENCY_MESSAGE})
+        case = reports.emergency_unanswered(db(), schedule(), case, now(),
+                                            app_state().settings.urgent_callback_minutes)
         speaker().say(response, "emergency_nobody")
         ask_emergency_message(response, case)
         return
@@ -266,9 +268,43 @@ def dial_next_emergency(response: VoiceResponse, call: Rec, case: Rec,
 
 
 def ask_emergency_message(response: VoiceResponse, case: Rec) -> None:
-    """Record the emergency on the case."""
+    """Record the emergency on the case; with the caller ID withheld, a number to call back
+    first (the emergency phones are alerted with it)."""
+    if case.caller_number is None and case.callback_number is None:
+        ask_emergency_callback(response, case, 1)
+        return
     ask_recording(response, "emergency_record", "voice.emergency_recorded", case,
                   RecordingKind.EMERGENCY)
+
+
+def ask_emergency_callback(response: VoiceResponse, case: Rec, attempt: int,
+                           before=()) -> None:
+    """Key the number to call back about the emergency, # to finish."""
+    speaker().ask(response, "voice.emergency_callback_number",
+                  [*before, "emergency_callback_ask"], attempt, num_digits=None, speech=False,
+                  finish_on_key="#", timeout=10, c=case.id)
+
+
+@bp.post("/emergency/callback-number")
+@webhook(bounded=False)
+def emergency_callback_number(call: Rec):
+    """The number to call back about the emergency (withheld caller ID), then the message;
+    after the last try the message is taken without one."""
+    case = case_arg()
+    if case is None:
+        return apologise_and_end()
+    attempt = attempt_number()
+    digits = (request.form.get("Digits") or "").strip()[:32]
+    response = VoiceResponse()
+    if hung_up():
+        return response
+    if reports.store_callback_number(db(), case, digits, now()) or attempt >= MAX_TRIES:
+        ask_recording(response, "emergency_record", "voice.emergency_recorded", case,
+                      RecordingKind.EMERGENCY)
+    else:
+        ask_emergency_callback(response, case, attempt + 1,
+                               ["report_callback_invalid" if digits else "no_input"])
+    return response
 
 
 @bp.post("/emergency/result")
@@ -286,7 +322,8 @@ def emergency_recorded(call: Rec):
     if case is None:
         return apologise_and_end()
     store_recording(case, RecordingKind.EMERGENCY)
-    case = reports.finish_emergency_message(db(), schedule(), case, now())
+    case = reports.finish_emergency_message(db(), schedule(), case, now(),
+                                            app_state().settings.urgent_callback_minutes)
     response = VoiceResponse()
     if not hung_up():
         speaker().say(response, "emergency_recorded", digits=spoken_digits(case.number))

@@ -25,7 +25,7 @@ log = logging.getLogger("ivr.webhook")
 
 # Callbacks answer 204: Twilio plays nothing from them.
 CALLBACK_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice.leg_status",
-                                "voice.callback_status"})
+                                "voice.callback_status", "voice.alert_status"})
 # Requests refused before their body was parsed: their log line reads no form.
 UNSUPPORTED, TOO_LARGE = "unsupported-media-type", "too-large"
 UNREAD_OUTCOMES = frozenset({UNSUPPORTED, TOO_LARGE})

@@ -24,6 +24,7 @@ from ivr.voice.common import (
     promise_callback,
     say_case_number,
     schedule,
+    sms_offer,
 )
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.hunt import put_through
@@ -190,4 +191,5 @@ def after_report(response: VoiceResponse, call: Rec, case: Rec,
         put_through(response, call, case)
         return
     promise_callback(response, case)
-    speaker().ask(response, "voice.report_after", ["report_repeat_number"], 1, c=case.id)
+    speaker().ask(response, "voice.report_after", ["report_repeat_number", *sms_offer(case)], 1,
+                  c=case.id)

@@ -35,12 +35,15 @@ log = logging.getLogger("ivr.offline")
 
 SPOOL_CHECK_SECONDS = 5.0
 SILENT_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice.leg_status",
-                              "voice.offline_recording_status", "voice.callback_status"})
+                              "voice.offline_recording_status", "voice.callback_status",
+                              "voice.alert_status"})
 # Calls back placed from the console, on the analyst's phone: without the database nobody is
 # dialled, the analyst is told and the call ends (never the fallback phones: it is no caller).
 CALLBACK_CALL_ENDPOINTS = frozenset({"voice.callback_answer", "voice.callback_choice",
                                      "voice.callback_dialled"})
-
+# An alert call to an emergency phone: without the database it cannot be taken, and ringing
+# the fallback phones from it would only call them back; it ends, and the next round rings.
+ALERT_ENDPOINTS = frozenset({"voice.alert_call", "voice.alert_answer"})
 
 
 
@@ -75,6 +78,11 @@ def degraded_answer():
         return no_content()
     if hung_up():
         return twiml(VoiceResponse())
+    if endpoint in ALERT_ENDPOINTS:
+        response = VoiceResponse()
+        speaker().say(response, "alert_unavailable")
+        response.hangup()
+        return twiml(response)
     if endpoint == "voice.whisper":
         return db_free_whisper(speaker())
     if endpoint == "voice.whisper_answer":

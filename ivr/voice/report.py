@@ -19,6 +19,7 @@ from ivr.voice.common import (
     goodbye,
     hung_up,
     int_arg,
+    refused_sms,
     say_case_number,
     schedule,
     store_recording,
@@ -261,6 +262,8 @@ def report_after(call: Rec):
             goodbye(response)
     elif choice == "2":
         response.redirect(url_for("voice.menu", t=1, again=1), method="POST")
+    elif choice == "9" and refused_sms(response, case):
+        goodbye(response)
     else:
         goodbye(response)
     return response
