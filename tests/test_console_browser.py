@@ -237,7 +237,7 @@ def test_analyst_works_a_new_case_in_the_browser(app, server, browser, twilio_ap
 
         lookup = CallWalk(Twilio(app).post, Lookup(number), caller_id=CONTACT).run()
         assert "La visita está prevista para el jueves 18 de febrero" in lookup.words
-        assert "El costo estimado de la visita es de 45.00 dólares." in lookup.words
+        assert "El costo estimado de la visita es de 45 dólares." in lookup.words
 
     with transaction(engine(app)) as tx:
         stored = find_case(tx, number)
