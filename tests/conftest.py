@@ -22,6 +22,7 @@ from ivr.store.engine import make_engine
 from ivr.store.models import Base
 from ivr.store.schema import init_db
 from ivr.store.tx import transaction
+from tests.browser_support import browser, server  # noqa: F401 - Chromium and a served app
 from tests.dovecot import dovecot, dovecot_server  # noqa: F401 - a real IMAP server
 from tests.twilio_fake import twilio_api  # noqa: F401 - the fake of Twilio's REST API
 

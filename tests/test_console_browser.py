@@ -12,14 +12,10 @@ Skipped when Chromium is not installed, unless REQUIRE_BROWSER=1 (as .ci/run set
 from __future__ import annotations
 
 import io
-import os
-import threading
 import wave
-from pathlib import Path
 
 import pytest
 import time_machine
-from werkzeug.serving import make_server
 
 from ivr.domain.clock import utcnow
 from ivr.domain.statuses import CallbackCallState, CallbackState, CaseStatus, VisitStatus
@@ -29,29 +25,18 @@ from ivr.services.cases import find_case
 from ivr.sim.simulator import HttpTransport
 from ivr.store import callback_calls, worklists
 from ivr.store.tx import transaction
+from tests.browser_support import SHOTS, require_chromium
 from tests.call_walker import HANGUP, Caller, CallWalk
 from tests.conftest import TOKEN, Twilio, caracas
 from tests.console_support import PASSWORD, engine, make_user
 from tests.routing_support import configure
 from tests.twilio_fake import ACCOUNT_SID
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync",
-        "--autoplay-policy=no-user-gesture-required"]
 CALLER_ID = "+582124713239"
 CONTACT = "+584145550150"  # Empresa Demo's registered contact
-SHOTS = Path(__file__).resolve().parent / "screenshots"
 WIDTHS = (1280, 390)
 
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing: apt-get install "
-                           "chromium")
-    pytest.skip(f"{CHROMIUM} not installed (set REQUIRE_BROWSER=1 to make this a failure)",
-                allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+require_chromium()
 
 
 class Reporter(Caller):
@@ -101,27 +86,6 @@ def silence_wav(seconds: float = 1.0) -> bytes:
         audio.setframerate(8000)
         audio.writeframes(b"\0\0" * int(8000 * seconds))
     return out.getvalue()
-
-
-@pytest.fixture
-def server(app):
-    """The application served over HTTP on a free local port, CSRF on, as in production."""
-    app.config["WTF_CSRF_ENABLED"] = True
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    """Headless Chromium from Debian, driven by Playwright (never `playwright install`)."""
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def shoot(page, name: str, part: str | None = None) -> None:

@@ -8,57 +8,21 @@ Skipped when Chromium is not installed, unless REQUIRE_BROWSER=1 (as .ci/run set
 
 from __future__ import annotations
 
-import os
-import threading
-from pathlib import Path
-
 import pytest
 import time_machine
-from werkzeug.serving import make_server
 
 from ivr.domain.clock import utcnow
 from ivr.domain.statuses import UserRole
 from ivr.services import directory
 from ivr.services.skills import seed_skills
 from ivr.store.tx import transaction
+from tests.browser_support import SHOTS, require_chromium
 from tests.conftest import caracas
 from tests.console_support import PASSWORD, engine, make_user
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
-SHOTS = Path(__file__).resolve().parent / "screenshots"
 WIDTHS = (1280, 390)
 
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing: apt-get install "
-                           "chromium")
-    pytest.skip(f"{CHROMIUM} not installed (set REQUIRE_BROWSER=1 to make this a failure)",
-                allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def server(app):
-    """The application served over HTTP on a free local port, CSRF on, as in production."""
-    app.config["WTF_CSRF_ENABLED"] = True
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    """Headless Chromium from Debian, driven by Playwright (never `playwright install`)."""
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+require_chromium()
 
 
 def shoot(page, name: str) -> None:

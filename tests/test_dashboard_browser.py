@@ -6,41 +6,19 @@ poll. Screenshots go to tests/screenshots/ (ignored by git).
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import time_machine
-from werkzeug.serving import make_server
 
 from ivr.domain.statuses import AnalystStatus
+from tests.browser_support import SHOTS, require_chromium
 from tests.conftest import caracas
 from tests.console_support import make_user, open_test_case, set_status
-from tests.test_console_browser import ARGS, CHROMIUM, SHOTS, sync_api
 from tests.test_dashboard import DAY, seed_day
+
+require_chromium()
 
 PHONE = {"width": 390, "height": 844}
 WIDE = {"width": 1280, "height": 900}
-
-
-@pytest.fixture
-def server(app):
-    """The application served over HTTP on a free local port, CSRF on, as in production."""
-    app.config["WTF_CSRF_ENABLED"] = True
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    """Headless Chromium from Debian, driven by Playwright (never `playwright install`)."""
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def shoot(page, name: str, sizes=(WIDE, PHONE)) -> None:

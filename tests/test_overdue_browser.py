@@ -9,14 +9,17 @@ import time_machine
 from ivr.domain.clock import utcnow
 from ivr.services import overdue
 from ivr.store.tx import transaction
+from tests.browser_support import require_chromium
 from tests.conftest import caracas
 from tests.console_support import PASSWORD, engine, make_user
 from tests.routing_support import make_case
-from tests.test_console_browser import WIDTHS, browser, server, shoot  # noqa: F401 - fixtures
+from tests.test_console_browser import WIDTHS, shoot
+
+require_chromium()
 
 
 @pytest.mark.slow  # Chromium's start and two screenshots
-def test_queue_marks_a_warned_callback(app, server, browser):  # noqa: F811 - fixtures
+def test_queue_marks_a_warned_callback(app, server, browser):
     """Due at 11:00, warned at 10:35: the queue row carries the mark; an overdue one does not
     (it is highlighted as overdue instead)."""
     with time_machine.travel(caracas("2027-02-16 10:35"), tick=True):
