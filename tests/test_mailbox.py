@@ -459,6 +459,8 @@ def test_case_page_shows_the_mail_as_text_and_its_attachments(app, known_client)
     console.login()
     page = console.get(f"/console/cases/{number}").get_data(as_text=True)
     assert f"Correo de {CLIENT}" in page and "(abrió el caso)" in page
+    assert "identificado solo por el remitente" in page and "Llegó por" in page
+    assert "número oculto" not in page
     assert "«Pantalla &lt;b&gt;azul&lt;/b&gt;»" in page
     assert "Sale una pantalla azul" in page and "<script>alert" not in page
     [(kept_id,)] = table(app, "SELECT id FROM mail_attachments WHERE content IS NOT NULL")
