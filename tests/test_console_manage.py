@@ -5,12 +5,14 @@ its command uses and leaves an audit row with who made it."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
+from ivr.domain.business_hours import to_caracas
 from ivr.domain.clock import utcnow
 from ivr.domain.statuses import UserRole
-from ivr.services import directory
+from ivr.services import directory, notices
 from ivr.services import skills as skill_service
 from ivr.store import audit
 from ivr.store.tx import transaction
@@ -222,3 +224,41 @@ def test_audit_screen_filters_by_object_and_person(app, coordinator, runner):
     assert "telefonía" in nobody and "Luis" not in nobody
     assert 'method="post"' not in everything.split("<main>")[1]
     assert coordinator.get("/console/manage/audit?table=nope").status_code == 400
+
+
+NOTICE = "Tenemos una falla general de CANTV en Chacao; ya la estamos atendiendo."
+
+
+def test_notice_added_heard_in_the_preview_and_ended(app, coordinator):
+    """A notice set on the hours page is what the line says before the menu (the preview,
+    built by the webhook's function), until the coordinator ends it; a notice ending in the
+    past is a form error; both changes are audited with who made them."""
+    local = to_caracas(utcnow())
+    past = coordinator.post("/console/manage/notices", {
+        "text": NOTICE, "ends_day": (local - timedelta(days=1)).date().isoformat(),
+        "ends_time": "10:00"})
+    assert past.status_code == 400 and "que ya pasó" in past.get_data(as_text=True)
+    half = coordinator.post("/console/manage/notices", {
+        "text": NOTICE, "starts_day": local.date().isoformat(), "starts_time": "",
+        "ends_day": (local + timedelta(days=2)).date().isoformat(), "ends_time": "18:00"})
+    assert half.status_code == 400 and "Indique día y hora de inicio" in \
+        half.get_data(as_text=True)
+    with transaction(engine(app)) as tx:
+        assert notices.list_notices(tx) == []
+    assert coordinator.post("/console/manage/notices", {
+        "text": NOTICE, "ends_day": (local + timedelta(days=2)).date().isoformat(),
+        "ends_time": "18:00"}).status_code == 303
+    soon = local + timedelta(minutes=30)
+    preview = f"/console/manage/hours?day={soon:%Y-%m-%d}&time={soon:%H:%M}"
+    page = coordinator.get(preview).get_data(as_text=True)
+    assert f"<p>«{NOTICE}»</p>" in page and "se dice ahora" in page
+    with transaction(engine(app)) as tx:
+        [notice] = notices.list_notices(tx)
+    assert ("text", None, NOTICE, coordinator.user.id) in trail(app, "notices", notice.id)
+    assert coordinator.post(f"/console/manage/notices/{notice.id}/end").status_code == 303
+    page = coordinator.get(preview).get_data(as_text=True)
+    assert f"<p>«{NOTICE}»</p>" not in page and "terminado" in page
+    assert [f for f, _old, _new, who in trail(app, "notices", notice.id)
+            if who == coordinator.user.id].count("ended_at") == 1
+    again = coordinator.post(f"/console/manage/notices/{notice.id}/end", follow_redirects=True)
+    assert "Ese aviso ya había terminado." in again.get_data(as_text=True)

@@ -14,6 +14,7 @@ TABLE_LABELS = {
     "analysts": "Analistas", "emergency_contacts": "Teléfonos de emergencia",
     "users": "Usuarios", "companies": "Empresas", "contacts": "Contactos",
     "closures": "Cierres", "business_hours": "Horario", "skills": "Habilidades",
+    "notices": "Avisos",
     "cases": "Casos",
 }
 FIELD_LABELS = {
@@ -25,6 +26,7 @@ FIELD_LABELS = {
     "alias": "alias", "merged": "fusionó", "merged_into": "fusionada en",
     "position_": "cargo", "email": "correo", "company_id": "empresa", "day": "fecha",
     "starts": "desde", "ends": "hasta", "reason": "motivo", "hours": "horario",
+    "text": "texto", "starts_at": "desde", "ends_at": "hasta", "ended_at": "terminado",
 }
 
 
@@ -36,6 +38,15 @@ def actor() -> int:
 # The services' refusals (written for the command line) as the console says them; one not
 # listed here is shown as written.
 SPANISH = [
+    (r"--until '(?P<u>[^']*)' has passed already \(Caracas time\)",
+     "El aviso termina el {u}, que ya pasó (hora de Caracas)."),
+    (r"--until '(?P<u>[^']*)' is not after the start: .*",
+     "El aviso debe terminar después de empezar."),
+    (r"a notice lasts at most (?P<d>\d+) days: .*",
+     "Un aviso dura como mucho {d} días: agregue otro después."),
+    (r"the notice has (?P<n>\d+) characters: keep it under (?P<m>\d+) .*",
+     "El aviso tiene {n} caracteres: no pase de {m} (una o dos frases)."),
+    (r"notice (?P<i>\d+) is over already", "Ese aviso ya había terminado."),
     (r"phone '(?P<p>[^']*)' already belongs to company (?P<c>.+?) \(contact \d+, (?P<n>.+?)\)"
      r": .*", "El teléfono {p} ya es de la empresa {c} (contacto {n}): un teléfono solo puede "
               "compartirse entre contactos de una misma empresa."),

@@ -192,6 +192,34 @@ class ClosureForm(FlaskForm):
         return True
 
 
+class NoticeForm(FlaskForm):
+    """A notice callers hear before the menu: its words, when it starts (empty: now) and
+    when it ends, in Caracas time."""
+
+    text = StringField("Aviso (lo escuchan quienes llaman, antes del menú)",
+                       validators=[DataRequired(REQUIRED), Length(max=300)],
+                       filters=[_stripped])
+    starts_day = DateField("Desde el día (vacío: ahora)", validators=[Optional()])
+    starts_time = TimeField("a la hora", validators=[Optional()])
+    ends_day = DateField("Hasta el día", validators=[InputRequired(REQUIRED)])
+    ends_time = TimeField("a la hora", validators=[InputRequired(REQUIRED)])
+
+    def validate(self, extra_validators=None) -> bool:
+        """A start is a day and a time, or nothing."""
+        if not super().validate(extra_validators):
+            return False
+        if (self.starts_day.data is None) != (self.starts_time.data is None):
+            self.starts_time.errors.append("Indique día y hora de inicio, o ninguno para "
+                                           "empezar ahora.")
+            return False
+        return True
+
+    @staticmethod
+    def moment(day, time) -> str | None:
+        """'YYYY-MM-DD HH:MM' as the notices service reads it (None without a day)."""
+        return f"{day.isoformat()} {time:%H:%M}" if day else None
+
+
 class PreviewForm(FlaskForm):
     """A moment to hear the line at (GET, no token)."""
 

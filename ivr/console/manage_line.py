@@ -27,6 +27,7 @@ from ivr.console.manage_forms import (
     ClosureForm,
     DayHoursForm,
     EmergencyForm,
+    NoticeForm,
     PreviewForm,
 )
 from ivr.domain.business_hours import CARACAS, parse_hhmm, to_naive_utc
@@ -172,8 +173,9 @@ def preview(tx: Tx, local: datetime) -> tuple[str, list[str]]:
 
 
 def _hours_page(tx: Tx, status: int = 200, day_forms: dict | None = None,
-                closure_form: ClosureForm | None = None):
+                closure_form: ClosureForm | None = None, notice_form: NoticeForm | None = None):
     hours = directory.weekday_hours(tx)
+    now = utcnow()
     forms = {}
     for weekday in range(7):
         windows = hours[weekday] + [("", "")] * (2 - len(hours[weekday]))
@@ -190,8 +192,11 @@ def _hours_page(tx: Tx, status: int = 200, day_forms: dict | None = None,
         closures=directory.list_closures(tx), describe_span=directory.describe_span,
         closure_form=closure_form or ClosureForm(formdata=None), preview_form=preview_form,
         heard=heard, button=ButtonForm(), fields=FIELD_LABELS,
+        notices=[(n, notices.state_of(n, now)) for n in notices.list_notices(tx, 20)],
+        notice_form=notice_form or NoticeForm(formdata=None),
         trail=audit_trail.trail(tx, table="business_hours", limit=20)
-        + audit_trail.trail(tx, table="closures", limit=20)), status
+        + audit_trail.trail(tx, table="closures", limit=20)
+        + audit_trail.trail(tx, table="notices", limit=20)), status
 
 
 @bp.get("/manage/hours")
@@ -306,3 +311,42 @@ def manage_closure_remove(closure_id: int):
         return refused(error, "console.manage_hours")
     schedule_changed()
     return done("Cierre eliminado.", "console.manage_hours")
+
+
+# --- notices said before the menu ----------------------------------------------------------------
+
+
+@bp.post("/manage/notices")
+@coordinator_only
+def manage_notice_add():
+    """A notice every caller hears before the menu, from now (or a later moment) until its
+    end (the same function as `flask notices add`)."""
+    form = NoticeForm()
+    with db() as tx:
+        if not form.validate_on_submit():
+            return _hours_page(tx, 400, notice_form=form)
+        try:
+            notices.add(tx, form.text.data, form.moment(form.ends_day.data, form.ends_time.data),
+                        utcnow(), starts=form.moment(form.starts_day.data, form.starts_time.data),
+                        user_id=actor())
+        except InputError as error:
+            tx.rollback()
+            form.text.errors.append(problem(error))
+            return _hours_page(tx, 400, notice_form=form)
+    return done("Aviso guardado: quienes llamen lo escucharán antes del menú.",
+                "console.manage_hours")
+
+
+@bp.post("/manage/notices/<int:notice_id>/end")
+@coordinator_only
+def manage_notice_end(notice_id: int):
+    """End a notice now (`flask notices end`): callers stop hearing it at once."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    with db() as tx:
+        try:
+            notices.end(tx, notice_id, utcnow(), user_id=actor())
+        except InputError as error:
+            tx.rollback()
+            return refused(error, "console.manage_hours")
+    return done("Aviso terminado: ya no se dice.", "console.manage_hours")
