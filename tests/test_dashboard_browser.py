@@ -11,7 +11,7 @@ import time_machine
 
 from ivr.domain.statuses import AnalystStatus
 from tests.browser_support import SHOTS, require_chromium
-from tests.conftest import caracas
+from tests.conftest import Twilio, call_params, caracas, twiml
 from tests.console_support import make_user, open_test_case, set_status
 from tests.test_dashboard import DAY, seed_day
 
@@ -82,6 +82,14 @@ def test_dashboard_and_wallboard_in_the_browser(app, server, browser):
         assert page.locator("#wall-overdue").inner_text() == "1"
         set_status(app, 2, AnalystStatus.AWAY)
         page.wait_for_selector("li.seat-away:has-text('Beto')", timeout=5000)
+        twilio = Twilio(app)
+        sid = twilio.new_sid()
+        root = twiml(twilio.post("/voice/connect?r=1", call_params(sid)))
+        number = root.find("Dial").find("Number")
+        leg = twilio.new_sid()
+        whisper = twiml(twilio.post(number.get("url"), call_params(leg, ParentCallSid=sid)))
+        twiml(twilio.post(whisper.find("Gather").get("action"), call_params(leg, Digits="1")))
+        page.wait_for_selector("li.seat-on_call:has-text('Ana')", timeout=5000)
         shoot(page, "08-wallboard", sizes=({"width": 1920, "height": 1080}, WIDE, PHONE))
         assert fits(page)
         assert errors == []

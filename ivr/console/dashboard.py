@@ -61,13 +61,13 @@ def percent(share: float | None) -> str:
     return "—" if share is None else f"{round(share * 100)} %"
 
 
-def all_figures() -> list[dashboard.Figures]:
-    """Both periods' figures, in one transaction."""
+def all_figures(only: str | None = None) -> list[dashboard.Figures]:
+    """Both periods' figures (or only one), in one transaction."""
     now = utcnow()
     with db() as tx:
         schedule = app_state().schedules.get(tx)
         return [dashboard.figures(tx, schedule, period, now)
-                for period in dashboard.periods(now)]
+                for period in dashboard.periods(now) if only in (None, period.key)]
 
 
 def rows_of(table: str, figures: dashboard.Figures) -> tuple[list[str], list[list]]:
@@ -119,7 +119,7 @@ def dashboard_csv(period: str, table: str):
     """One table of the dashboard as CSV (UTF-8 with BOM, so spreadsheets read the accents)."""
     if period not in PERIOD_LABELS or table not in TABLES:
         abort(404)
-    figures = next(f for f in all_figures() if f.period.key == period)
+    [figures] = all_figures(only=period)
     header, rows = rows_of(table, figures)
     out = io.StringIO()
     out.write("\ufeff")
