@@ -43,6 +43,9 @@ from tests.routing_support import add_analysts
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 OPEN = "2026-12-07 09:00"  # a Monday morning in Caracas: open
 ANSWER_LIMIT_SECONDS = 1.0
+# A status callback (204) plays nothing to anyone: Twilio waits 15 s for it, and a caller never
+# hears it, so it may wait on the lock longer than a TwiML answer the caller is waiting for.
+CALLBACK_LIMIT_SECONDS = 5.0
 
 
 # --- the callers ----------------------------------------------------------------------------
@@ -219,11 +222,14 @@ def nothing_lost(url: str, result: LoadResult) -> dict:
 
 
 def assert_every_answer_good(result: LoadResult) -> None:
-    """200 TwiML or 204 for every request, each within a second, and no bug answers."""
+    """200 TwiML or 204 for every request, each TwiML answer within a second (a status
+    callback within CALLBACK_LIMIT_SECONDS), and no bug answers."""
     bad = [(w.sid, a) for w in result.walks for a in w.failures]
     assert not bad, bad[:5]
     slow = sorted(((round(a.seconds, 2), round(a.at - result.started, 2), a.path)
-                   for a in result.answers if a.seconds >= ANSWER_LIMIT_SECONDS), reverse=True)
+                   for a in result.answers if a.seconds >= (
+                       CALLBACK_LIMIT_SECONDS if a.kind == "callback" else ANSWER_LIMIT_SECONDS)),
+                  reverse=True)
     assert not slow, (slow[:10], result.events)
     assert result.apologies == 0
     assert all(w.ended in ("hangup", "caller-hung-up") for w in result.walks), \
