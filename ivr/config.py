@@ -103,6 +103,15 @@ class Settings:
     alert_max_rounds: int = 3
     alert_call_minutes: int = 2  # between the calls of a round (the phone rings, the alert)
     overdue_warn_minutes: int = 30
+    # The hold queue (rule 4): the longest a caller waits on the line before the callback
+    # queue takes the case (0: no hold queue, callers go straight to the callback queue);
+    # an analyst's time after a call before the next caller is offered; how often a waiting
+    # caller hears their place; how long a caller waits for an analyst with the fault's skill
+    # before anyone free is offered them (rule 8).
+    hold_max_wait_minutes: int = 10
+    wrap_up_seconds: int = 30
+    hold_announce_seconds: int = 35
+    skill_wait_seconds: int = 60
     # After an analyst hangs up, ask a caller still on the line "Del 1 al 5, ¿cómo le atendimos?"
     satisfaction_question: bool = False
     # The support mailbox (rule 1.1 b): where it is read (imaps://user:password@host/ or
@@ -130,6 +139,20 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive, not {value}")
+    return value
+
+
+def _int_within(env: dict, name: str, default: int, low: int, high: int) -> int:
+    """Read a whole-number setting that must lie between `low` and `high`, inclusive."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
     return value
 
 
@@ -317,6 +340,13 @@ def load_settings(env: dict | None = None, instance_path: str = "instance") -> S
         alert_max_rounds=_int(env, "ALERT_MAX_ROUNDS", Settings.alert_max_rounds),
         alert_call_minutes=_int(env, "ALERT_CALL_MINUTES", Settings.alert_call_minutes),
         overdue_warn_minutes=_int(env, "OVERDUE_WARN_MINUTES", Settings.overdue_warn_minutes),
+        hold_max_wait_minutes=_int_within(env, "HOLD_MAX_WAIT_MINUTES",
+                                          Settings.hold_max_wait_minutes, 0, 120),
+        wrap_up_seconds=_int_within(env, "WRAP_UP_SECONDS", Settings.wrap_up_seconds, 0, 900),
+        hold_announce_seconds=_int_within(env, "HOLD_ANNOUNCE_SECONDS",
+                                          Settings.hold_announce_seconds, 30, 45),
+        skill_wait_seconds=_int_within(env, "SKILL_WAIT_SECONDS", Settings.skill_wait_seconds,
+                                       0, 3600),
         satisfaction_question=_flag(env, "SATISFACTION_QUESTION"),
         imap_url=Secret(_imap_url(env.get("IMAP_URL"))),
         mailbox_address=_mail_address(env.get("MAILBOX_ADDRESS"), Settings.mailbox_address),
@@ -493,6 +523,10 @@ SETTING_NAMES: dict[str, str] = {
     "ALERT_MAX_ROUNDS": "alert_max_rounds",
     "ALERT_CALL_MINUTES": "alert_call_minutes",
     "OVERDUE_WARN_MINUTES": "overdue_warn_minutes",
+    "HOLD_MAX_WAIT_MINUTES": "hold_max_wait_minutes",
+    "WRAP_UP_SECONDS": "wrap_up_seconds",
+    "HOLD_ANNOUNCE_SECONDS": "hold_announce_seconds",
+    "SKILL_WAIT_SECONDS": "skill_wait_seconds",
     "SATISFACTION_QUESTION": "satisfaction_question",
     "IMAP_URL": "imap_url",
     "MAILBOX_ADDRESS": "mailbox_address",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import tomllib
+import wave
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from ivr.domain.text import fill
@@ -43,3 +45,17 @@ def load_catalogue(directory: Path = PROMPTS_DIR) -> Catalogue:
             if path.suffix in AUDIO_SUFFIXES and path.stem in texts and "{" not in texts[path.stem]:
                 audio[path.stem] = path.name
     return Catalogue(texts=texts, hints=data.get("hints", {}), audio=audio)
+
+
+@cache
+def audio_seconds(name: str, directory: Path = PROMPTS_DIR) -> float | None:
+    """How long a recorded file under voice_prompts/audio plays, when its header says (WAV);
+    None for other files."""
+    path = directory / "audio" / name
+    if path.suffix != ".wav":
+        return None
+    try:
+        with wave.open(str(path), "rb") as audio:
+            return audio.getnframes() / float(audio.getframerate())
+    except (OSError, EOFError, wave.Error):
+        return None

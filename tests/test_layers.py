@@ -17,7 +17,7 @@ from ivr.domain import statuses
 from ivr.store.tx import Q
 
 IVR = Path(__file__).resolve().parent.parent / "ivr"
-VIEWS = {"analyst", "connect", "lookup", "menu", "offline", "report"}
+VIEWS = {"analyst", "connect", "hold", "lookup", "menu", "offline", "report"}
 
 
 def imported_modules(path: Path) -> list[tuple[str, bool]]:

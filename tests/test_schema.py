@@ -230,7 +230,7 @@ def test_snapshot_sees_every_kind_of_object():
     assert ("numeric", 12, 2) in snap["types"]["cases"].values()
     assert snap["primary_keys"]["calls"] == ("call_sid",)
     checks = [c for table in snap["check_constraints"].values() for c in table]
-    assert len(checks) == 19
+    assert len(checks) == 21
     assert ("ck_cases_severity", ("severity",), (), (1, 2, 3), True) in checks
     assert all(len(c[1]) == 1 and (c[2] or c[3]) for c in checks)
 
@@ -442,6 +442,10 @@ def minimal_row(table: str, n: int, **changes) -> dict:
         "callback_calls": {"case_id": 1, "user_id": 1, "analyst_id": 1,
                            "client_number": "+584125550123", "state": "placing",
                            "created_at": NOW},
+        "skills": {"name": f"skill {n}", "created_at": NOW},
+        # Its case is the one PARENTS inserts first.
+        "holds": {"call_sid": f"CA{n}", "case_id": 1, "contract": False, "state": "waiting",
+                  "waiting_since": NOW, "offers": 0, "created_at": NOW},
         "mails": {"message_id": f"<m{n}@example.com>", "sender": "a@example.com",
                   "reply_to": "a@example.com", "subject": "s", "body": "b",
                   "outcome": "case", "answered": False, "received_at": NOW},
@@ -451,6 +455,7 @@ def minimal_row(table: str, n: int, **changes) -> dict:
 
 # Rows a table's minimal rows refer to, inserted first where a test stores rows for good.
 PARENTS = {"callback_attempts": [("cases", {"id": 1, **minimal_row("cases", 9999)})],
+           "holds": [("cases", {"id": 1, **minimal_row("cases", 9999)})],
            "callback_calls": [("cases", {"id": 1, **minimal_row("cases", 9999)}),
                               ("users", {"id": 1, **minimal_row("users", 9999)}),
                               ("analysts", {"id": 1, **minimal_row("analysts", 9999)})],
@@ -481,7 +486,7 @@ def test_every_check_is_exercised():
         "ck_dial_attempts_outcome", "ck_guesses_kind", "ck_callback_attempts_outcome",
         "ck_users_role", "ck_outbox_status", "ck_callback_calls_state",
         "ck_callback_calls_outcome", "ck_cases_area", "ck_calls_satisfaction",
-        "ck_mails_outcome", "ck_alerts_status"}
+        "ck_mails_outcome", "ck_alerts_status", "ck_skills_area", "ck_holds_state"}
     for table, constraint in CHECKS:
         assert constraint.name.startswith(f"ck_{table}_")
         assert minimal_row(table, 1)

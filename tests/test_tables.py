@@ -30,6 +30,7 @@ from ivr.domain.statuses import (
     DIAL_OUTCOMES,
     FAULT_AREAS,
     GUESS_KINDS,
+    HOLD_STATES,
     MAIL_OUTCOMES,
     OPEN_CASE_STATUSES,
     OUTBOX_STATUSES,
@@ -67,6 +68,8 @@ CHECKED = {
     ("calls", "satisfaction"): SATISFACTION_SCORES,
     ("mails", "outcome"): MAIL_OUTCOMES,
     ("alerts", "status"): ALERT_STATUSES,
+    ("skills", "area"): FAULT_AREAS,
+    ("holds", "state"): HOLD_STATES,
 }
 
 
@@ -109,7 +112,7 @@ def test_conversion_sets_are_derived_from_the_types():
                      "next_attempt_at", "claimed_at", "dialled_at", "recorded_at",
                      "starts_at", "ends_at", "received_at", "until",
                      "round_started_at", "next_step_at", "taken_at", "notified_at",
-                     "warned_at", "overdue_told_at"}
+                     "warned_at", "overdue_told_at", "waiting_since", "offered_at"}
     assert days == {"day"}
     assert amounts == {"visit_cost"}
     assert all(isinstance(names, frozenset) for names in (times, days, amounts))

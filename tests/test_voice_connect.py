@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from ivr.config import Settings
 from ivr.domain.clock import utcnow
 from ivr.services.directory import add_analyst, add_emergency, set_analyst_status
 from ivr.store.models import Analyst, Call, Case, DialAttempt
@@ -74,7 +76,10 @@ def test_whisper_then_accept_bridges(twilio, clock, session, analysts):
     assert call.outcome == "answered" and call.answered_by == f"analyst:{analysts[0].id}"
     case = session.scalars(select(Case)).one()
     assert case.status == "in_progress" and case.assigned_analyst_id == analysts[0].id
-    assert session.get(Analyst, analysts[0].id).lease_until is None
+    # Free again once the wrap-up time after the conversation has passed.
+    analyst = session.get(Analyst, analysts[0].id)
+    assert analyst.lease_call_sid is None
+    assert analyst.lease_until == utcnow() + timedelta(seconds=Settings.wrap_up_seconds)
 
 
 @pytest.mark.parametrize("how", ["no-answer", "busy", "failed", "decline", "voicemail"])
@@ -114,6 +119,12 @@ def test_attempt_cap_then_callback(twilio, clock, session, analysts):
         root = twiml(twilio.post(root.find("Redirect").text, call_params(sid)))
     assert root.find("Dial") is None
     assert "ocupados" in spoken(root)
+    # Analysts are on duty: wait on the line (1) or be called back (2).
+    choice = root.find("Gather")
+    assert choice.get("action").startswith("/voice/hold/choice?")
+    root = twiml(twilio.post(choice.get("action"), call_params(sid, Digits="2")))
+    # The report was cut short to put the caller through: it picks up where it stopped.
+    assert root.find("Redirect").text.startswith("/voice/report/resume?c=")
     session.expire_all()
     assert session.get(Call, sid).outcome == "callback"
 

@@ -60,6 +60,14 @@ class FakeTwilio:
         self.auth_token = AUTH_TOKEN  # the account's: REST credentials and webhook signatures
         self.media: dict[str, bytes] = {}  # recordings' audio by RecordingSid
         self.media_seen: list[tuple[str, str | None]] = []  # (path, Authorization) at storage
+        self.live: dict[str, Walker] = {}  # calls to the line in progress, by CallSid
+        self.redirects: list[tuple[str, str]] = []  # (CallSid, Url) of each update taken
+
+    def attach(self, walker: Walker) -> Walker:
+        """A call to the line, walked by `walker`: an update of its Url redirects it."""
+        with self.lock:
+            self.live[walker.call_sid] = walker
+        return walker
 
     def created(self) -> list[dict]:
         """The calls placed (as asked: To, From, Url, StatusCallback…)."""
@@ -154,14 +162,26 @@ class FakeTwilio:
                 "start": 0, "end": max(len(rows) - 1, 0), "uri": path}
 
     def _update(self, sid: str, form: dict):
-        """Calls/CA….json POST: Status=completed|canceled, or a new Url."""
+        """Calls/CA….json POST: Status=completed|canceled, or a new Url (a call to the line
+        in progress takes it; one that has ended is refused with 21220, as Twilio does)."""
+        walker = self.live.get(sid)
+        if walker is not None:
+            if form.get("Url"):
+                if not walker.redirect(form["Url"], form.get("Method", "POST")):
+                    return 400, _error(21220, "Call is not in-progress. Cannot redirect.")
+                self.redirects.append((sid, form["Url"]))
+            now = self.now()
+            return 200, {"sid": sid, "account_sid": ACCOUNT_SID, "to": walker.to,
+                         "from": walker.caller, "status": "in-progress",
+                         "direction": "inbound", "date_created": _rfc2822(now),
+                         "start_time": _rfc2822(now), "end_time": None,
+                         "parent_call_sid": None}
         for entry in self.calls:
             if entry["call"]["sid"] == sid:
                 if form.get("Status") in ("completed", "canceled"):
                     entry["call"]["status"] = form["Status"]
                 return 200, _public(entry["call"])
         return 404, _error(20404, f"The requested resource /Calls/{sid}.json was not found")
-
 
     def placed(self, sid: str | None = None) -> dict:
         """A call placed (the last one when no sid is given)."""

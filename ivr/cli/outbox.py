@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from datetime import datetime
+from functools import cache
 from urllib.parse import urlsplit
 
 import click
@@ -13,8 +14,10 @@ from flask.cli import AppGroup
 
 from ivr.cli.common import command_transaction, state
 from ivr.domain.clock import utcnow
-from ivr.services import alerts, confirmations, overdue, senders
+from ivr.services import alerts, confirmations, hold, overdue, senders
 from ivr.services import outbox as outbox_service
+from ivr.services.offer_signal import OFFER_KIND
+from ivr.services.twilio_rest import TwilioRest
 
 outbox = AppGroup("outbox", help="Calls, SMS, WhatsApp and e-mail waiting to be sent out.")
 
@@ -44,6 +47,11 @@ class WebhookLinks:
         return self.adapter.build("voice.alert_call", {"a": alert_id, "e": contact_id},
                                   force_external=True)
 
+    def hold_offer(self, offer: hold.Offer) -> str:
+        """Where an offer redirects the call of a caller on hold."""
+        return self.adapter.build("voice.hold_offer", {"h": offer.hold_id, "a": offer.attempt_id},
+                                  force_external=True)
+
     def alert_status(self, alert_id: int, contact_id: int) -> str:
         """Where an alert call's final status goes."""
         return self.adapter.build("voice.alert_status", {"a": alert_id, "e": contact_id},
@@ -57,7 +65,52 @@ def scheduled_steps(app: Flask, now: datetime) -> int:
     moved = alerts.tick(ivr.engine, alerts.AlertConfig.of(ivr.settings),
                         WebhookLinks(app, ivr.settings.public_base_url), now)
     moved += confirmations.sweep(ivr.engine, now, confirmations.NotifyConfig.of(ivr.settings))
-    return moved + overdue.sweep(ivr.engine, now, overdue.OverdueConfig.of(ivr.settings))
+    moved += overdue.sweep(ivr.engine, now, overdue.OverdueConfig.of(ivr.settings))
+    return moved + offer_round(app, now)
+
+
+def offer_round(app: Flask, now: datetime) -> int:
+    """Callers on hold offered to the analysts free now (none without Twilio credentials: the
+    offer redirects the caller's call through the REST API); how many."""
+    ivr = app.extensions["ivr"]
+    settings = ivr.settings
+    if not settings.twilio_account_sid or not settings.twilio_auth_token:
+        return 0
+    rest = rest_client(settings.twilio_account_sid, str(settings.twilio_auth_token),
+                       settings.twilio_api_url)
+    links = WebhookLinks(app, settings.public_base_url)
+    return hold.offer_round(ivr.engine, rest.redirect_call, links.hold_offer, now,
+                            hold.HoldConfig.of(settings), ivr.schedules.get)
+
+
+@cache
+def rest_client(account_sid: str, auth_token: str, api_url: str) -> TwilioRest:
+    """One REST client per account for the worker's life (an offer round runs every second)."""
+    return TwilioRest(account_sid, auth_token, api_url)
+
+
+class OfferRound:
+    """Delivers 'hold_offer' rows (an analyst freed while callers wait): an offer round now."""
+
+    def __init__(self, app: Flask):
+        """For this application."""
+        self.app = app
+
+    def send(self, message_id: int, kind: str, payload: dict) -> str:
+        """Make the offers; what was done, in place of a provider's sid."""
+        return f"offers:{offer_round(self.app, utcnow())}"
+
+    def find_sent(self, message_id: int, kind: str, payload: dict,
+                  since: datetime) -> str | None:
+        """A round made twice offers nobody twice: nothing to look for."""
+        return None
+
+
+def worker_sender(app: Flask):
+    """The outbox's sender, with the offer rounds."""
+    sender = senders.outbox_sender(app.extensions["ivr"].settings)
+    sender.senders[OFFER_KIND] = OfferRound(app)
+    return sender
 
 
 def _report(delivery: outbox_service.Delivery) -> str:
@@ -70,16 +123,16 @@ def _report(delivery: outbox_service.Delivery) -> str:
 @outbox.command("run-once")
 def outbox_run_once():
     """Deliver what is due now, once (for cron and tests)."""
-    sender = senders.outbox_sender(state().settings)
+    sender = worker_sender(current_app)
     click.echo(_report(_run(sender)))
 
 
 @outbox.command("work")
-@click.option("--interval", type=click.FloatRange(0.1, 60), default=2.0, show_default=True,
+@click.option("--interval", type=click.FloatRange(0.1, 60), default=1.0, show_default=True,
               help="Seconds between rounds when nothing was due.")
 def outbox_work(interval):
     """Deliver continuously until SIGTERM or Ctrl-C."""
-    sender = senders.outbox_sender(state().settings)
+    sender = worker_sender(current_app)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo("outbox worker started")

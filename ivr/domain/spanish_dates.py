@@ -109,3 +109,22 @@ def describe_within(minutes: int) -> str:
     if minutes > 60 and minutes % 60 == 0:
         return f"{minutes // 60} horas"
     return f"{minutes} minutos"
+
+
+def apocopated(words: str) -> str:
+    """A number's words before a masculine noun: 'uno' becomes 'un' ('veintiún minutos',
+    'treinta y un minutos', 'un minuto')."""
+    if words == "uno" or words.endswith(" y uno"):
+        return words[:-1]
+    if words == "veintiuno":
+        return "veintiún"
+    return words
+
+
+def minutes_words(minutes: int) -> str:
+    """A wait in minutes as it is said: 'un minuto', 'cinco minutos', 'veintiún minutos',
+    'más de una hora' from 60 on."""
+    if minutes >= 60:
+        return "más de una hora"
+    minutes = max(minutes, 1)
+    return f"{apocopated(number_words(minutes))} minuto{'s' if minutes != 1 else ''}"

@@ -318,3 +318,19 @@ class AlertStatus(StrEnum):
 
 
 ALERT_STATUSES: tuple[AlertStatus, ...] = tuple(AlertStatus)
+
+
+class HoldState(StrEnum):
+    """Where a caller waiting on the line stands (holds.state)."""
+
+    WAITING = "waiting"  # in the queue, hearing their place
+    OFFERED = "offered"  # an analyst claimed for them is being rung
+    BRIDGED = "bridged"  # talked to an analyst
+    LEFT = "left"  # pressed 1: the case went to the callback queue
+    TIMED_OUT = "timed_out"  # waited the longest wait allowed: the callback queue too
+    ABANDONED = "abandoned"  # hung up while waiting
+
+
+HOLD_STATES: tuple[HoldState, ...] = tuple(HoldState)
+# Still on hold: counted in the queue's places.
+HOLD_STATES_QUEUED: tuple[HoldState, ...] = (HoldState.WAITING, HoldState.OFFERED)

@@ -29,6 +29,7 @@ from ivr.domain.statuses import ANALYST_STATUSES, AnalystStatus
 from ivr.domain.text import check_text
 from ivr.services import audit_trail
 from ivr.services.company_match import forget_company_names
+from ivr.services.offer_signal import analyst_freed
 from ivr.store import analysts
 from ivr.store import directory as store
 from ivr.store import skills as skill_rows
@@ -664,6 +665,8 @@ def set_analyst_status(tx: Tx, analyst, status: str, now: datetime,
         raise DirectoryError(f"no analyst {analyst.id}")
     if getattr(analyst, "status", status) != status:
         audit_trail.record(tx, by, "analysts", analyst.id, "status", analyst.status, status, now)
+        if status == AnalystStatus.AVAILABLE:
+            analyst_freed(tx, now)  # a caller on hold may be offered to them
     return row
 
 

@@ -72,9 +72,10 @@ class Delivery:
                                     self.expired))
 
 
-def enqueue(tx: Tx, kind: str, payload: dict, now: datetime) -> int:
-    """Write a message to send in the caller's transaction (gone if it rolls back); its id."""
-    return store.add(tx, kind, json.dumps(payload, sort_keys=True), now)
+def enqueue(tx: Tx, kind: str, payload: dict, now: datetime, due: datetime | None = None) -> int:
+    """Write a message to send in the caller's transaction (gone if it rolls back), due now or
+    at `due`; its id."""
+    return store.add(tx, kind, json.dumps(payload, sort_keys=True), now, due)
 
 
 def backoff(attempts: int) -> timedelta:

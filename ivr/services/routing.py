@@ -24,6 +24,7 @@ from ivr.domain.statuses import (
     DialOutcome,
 )
 from ivr.services.cases import change_case, get_case, taken_by
+from ivr.services.offer_signal import analyst_freed
 from ivr.store import analysts, calls
 from ivr.store.directory import active_emergency_contacts
 from ivr.store.tx import Rec, Tx
@@ -52,12 +53,19 @@ def claim_analyst(
     ring_seconds: int,
     prefer: int | None = None,
     exclude: frozenset[int] = frozenset(),
+    area: str | None = None,
+    *,
+    anyone: bool = True,
+    offer: bool = False,
 ) -> Claimed | None:
-    """Claim a free analyst not yet rung in this call: the preferred one if free, else the
-    longest idle."""
+    """Claim a free analyst: the preferred one if free, else one with a skill for the fault's
+    `area` (rule 8), else (when `anyone`) the longest idle. A caller being put through is
+    never rung twice at the same analyst; an `offer` to a caller on hold may go to one who
+    could not take them before."""
     row = analysts.claim(tx, call_sid=call_sid, now=now, prefer=prefer, exclude=exclude,
                          until=now + timedelta(seconds=ring_seconds + LEASE_MARGIN_SECONDS),
-                         available=AVAILABLE)
+                         available=AVAILABLE, area=area, anyone=anyone,
+                         rung_sid="" if offer else None)
     return Claimed(row.id, row.name, row.phone) if row else None
 
 
@@ -73,9 +81,16 @@ def extend_lease(tx: Tx, analyst_id: int, call_sid: str, now: datetime, seconds:
                           now + timedelta(seconds=seconds + LEASE_MARGIN_SECONDS))
 
 
-def release(tx: Tx, analyst_id: int, call_sid: str, now: datetime) -> bool:
-    """Free an analyst when this call's leg ends (only this call's lease)."""
-    return analysts.release(tx, analyst_id, call_sid, now)
+def release(tx: Tx, analyst_id: int, call_sid: str, now: datetime,
+            wrap_up: timedelta | None = None) -> bool:
+    """Free an analyst when this call's leg ends (only this call's lease) — after `wrap_up`
+    when they talked — and have a caller on hold offered to them once they are free."""
+    free_at = now + wrap_up if wrap_up else None
+    released = analysts.release(tx, analyst_id, call_sid, now, free_at)
+    if released:
+        analyst_freed(tx, now, free_at)
+    return released
+
 
 
 def leased_phone(tx: Tx, analyst_id: int, call_sid: str) -> str | None:
@@ -204,9 +219,11 @@ def take_call(tx: Tx, attempt, leg_sid: str, now: datetime, call_seconds: int) -
 
 
 def close_leg(tx: Tx, call_sid: str, attempt, dial_status: str, bridged: str, hung_up: bool,
-              now: datetime, missed_to_away: int) -> tuple[str, int]:
-    """A Dial action: record how the leg ended, release its analyst, count a miss; idempotent.
-    The leg's outcome and the seconds it rang for nothing (0 when taken or closed before)."""
+              now: datetime, missed_to_away: int,
+              wrap_up: timedelta | None = None) -> tuple[str, int]:
+    """A Dial action: record how the leg ended, release its analyst (after `wrap_up` when
+    they talked), count a miss; idempotent. The leg's outcome and the seconds it rang for
+    nothing (0 when taken or closed before)."""
     outcome = leg_outcome(attempt, dial_status, bridged)
     if outcome in MISSED_OUTCOMES and hung_up:
         # The caller left before anyone could take it: nobody missed it.
@@ -214,17 +231,21 @@ def close_leg(tx: Tx, call_sid: str, attempt, dial_status: str, bridged: str, hu
     if not finish_attempt(tx, attempt, outcome, now):
         return attempt.outcome, 0
     if attempt.analyst_id is not None:
-        release(tx, attempt.analyst_id, call_sid, now)
+        release(tx, attempt.analyst_id, call_sid, now,
+                wrap_up if outcome == ACCEPTED else None)
         if outcome in MISSED_OUTCOMES:
             count_miss(tx, attempt.analyst_id, missed_to_away)
     rang = 0 if outcome == ACCEPTED else int((now - attempt.started_at).total_seconds())
     return outcome, rang
 
 
-def leg_ended(tx: Tx, attempt, status: str, now: datetime) -> None:
-    """A leg's status callback: once it has ended, its analyst is free (lost Dial actions)."""
+def leg_ended(tx: Tx, attempt, status: str, now: datetime,
+              wrap_up: timedelta | None = None) -> None:
+    """A leg's status callback: once it has ended, its analyst is free (lost Dial actions),
+    after `wrap_up` when they took the call."""
     if attempt is not None and attempt.analyst_id is not None and status in LEG_ENDED:
-        release(tx, attempt.analyst_id, attempt.call_sid, now)
+        release(tx, attempt.analyst_id, attempt.call_sid, now,
+                wrap_up if attempt.outcome == ACCEPTED else None)
 
 
 def finish_attempt(tx: Tx, attempt, outcome: str, now: datetime) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ivr.domain.statuses import FaultArea
 from ivr.domain.text import check_text
 from ivr.services import audit_trail
 from ivr.services.directory import DirectoryError
@@ -13,7 +14,10 @@ from ivr.store import skills as store
 from ivr.store.tables import skills as SKILLS
 from ivr.store.tx import Rec, Tx
 
-DEFAULT_SKILLS = ("redes", "impresoras", "servidores", "software administrativo")
+# The usual skills, each with the fault area it serves (a caller's words give the area).
+DEFAULT_SKILLS = {"redes": FaultArea.NETWORK, "impresoras": FaultArea.PRINTER,
+                  "servidores": FaultArea.EQUIPMENT, "software administrativo": FaultArea.SOFTWARE,
+                  "correo": FaultArea.EMAIL}
 
 
 def skill_name(text: str) -> str:
@@ -36,8 +40,8 @@ def seed_skills(tx: Tx, now: datetime) -> None:
     """Store the usual skills when there are none."""
     if store.all_skills(tx):
         return
-    for name in DEFAULT_SKILLS:
-        store.insert_skill(tx, name, now)
+    for name, area in DEFAULT_SKILLS.items():
+        store.insert_skill(tx, name, now, area)
 
 
 def add_skill(tx: Tx, name: str, now: datetime, by: int | None = None) -> Rec:

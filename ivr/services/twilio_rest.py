@@ -135,6 +135,15 @@ class TwilioRest:
             raise _unreachable(error) from error
         return [PlacedCall(sid=c.sid, to=c.to, status=str(c.status)) for c in calls]
 
+    def redirect_call(self, sid: str, url: str) -> None:
+        """Have a call in progress fetch its next TwiML from `url` now (POST). ProviderRefused
+        when Twilio has no such call in progress (it ended); ProviderError otherwise."""
+        try:
+            self.client.calls(sid).update(url=url, method="POST")
+        except TwilioRestException as error:
+            raise _translated(error) from error
+        except RequestException as error:
+            raise _unreachable(error) from error
 
     def create_message(self, *, to: str, from_: str, body: str | None = None,
                        content_sid: str | None = None, content_variables: str | None = None,

@@ -15,11 +15,14 @@ Where Twilio's behaviour is not documented the choices are marked *modelled*: a 
 key posts `Digits` equal to that key; a callee who declines at the whisper ends the Dial with
 `DialCallStatus=completed` and `DialBridged=false` (the phone did answer); a caller who hangs
 up while a `<Dial>` rings gets its `action` requested with `DialCallStatus=canceled` and
-`CallStatus=completed`.
+`CallStatus=completed`; a call redirected through the REST API while it waits in an `<Enqueue>`
+has the Enqueue's action requested with `QueueResult=redirected` (its answer ignored) before
+the new URL, and the redirect is taken between the wait document's verbs.
 """
 
 from __future__ import annotations
 
+import queue
 import time
 import uuid
 import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
@@ -346,11 +349,14 @@ class Walker:
         sid: str | None = None,
         make_sid: Callable[[str], str] = new_sid,
         observer: Observer | None = None,
+        hold_patience: float = 0.0,
     ):
         """sign_base: the public base URL the server validates against (default: transport's).
 
         advance(seconds) moves the application's clock along with the call's simulated time;
-        make_sid(prefix) names the call's legs and recordings.
+        make_sid(prefix) names the call's legs and recordings; hold_patience: real seconds a
+        caller waiting in a queue lets pass between wait documents, for a redirect to come
+        (0: none; simulated time only).
         """
         self.transport = transport
         self.answers = answers
@@ -373,6 +379,9 @@ class Walker:
         self.steps = 0
         self.failures = 0
         self.on_leg = False  # running a whisper on a callee's leg
+        self.hold_patience = hold_patience
+        self.redirects: queue.Queue[tuple[str, str]] = queue.Queue()  # by the REST API
+        self.ended = False
 
     # -- time, requests --------------------------------------------------------------------
 
@@ -510,8 +519,10 @@ class Walker:
             reason, status, code = ended.reason, ended.status, ended.code
         except (ScriptError, TooManySteps) as error:
             self.out.line("caller", "☎  caller hangs up")
+            self.ended = True
             self.finish("completed")
             raise error from None
+        self.ended = True
         self.finish(status)
         self.out.line("end", f"── call ended after {_duration(self.elapsed)}: {reason} "
                              f"({self.steps} webhook{'s' if self.steps != 1 else ''}) ──")
@@ -598,6 +609,99 @@ class Walker:
         """<Redirect>: the next document."""
         return self.fetch(self.resolve(verb.text, doc), self.call_params(),
                           verb.get("method", "POST"))
+
+    # -- <Enqueue> --------------------------------------------------------------------------
+
+    def redirect(self, url: str, method: str = "POST") -> bool:
+        """The REST API redirects the call (Calls/CA….json with Url): taken at the next verb
+        of a wait; False when the call is over (Twilio answers 21220)."""
+        if self.ended:
+            return False
+        self.redirects.put((url, method or "POST"))
+        return True
+
+    def taken_redirect(self, block: float = 0.0) -> tuple[str, str] | None:
+        """A redirect asked for, if any (waiting up to `block` real seconds for one)."""
+        try:
+            return self.redirects.get(timeout=block) if block > 0 else \
+                self.redirects.get_nowait()
+        except queue.Empty:
+            return None
+
+    def verb_enqueue(self, verb: ET.Element, doc: Document) -> Document | None:
+        """<Enqueue>: the caller waits, the waitUrl's document played again and again, until a
+        <Leave>, a hangup, or a redirect of the call; then the action (with QueueResult)."""
+        name = (verb.text or "").strip()
+        action = self.resolve(verb.get("action"), doc) if verb.get("action") else ""
+        method = verb.get("method", "POST")
+        wait_url = self.resolve(verb.get("waitUrl"), doc) if verb.get("waitUrl") else ""
+        queue_sid = "QU" + uuid.uuid5(uuid.NAMESPACE_URL, name or "queue").hex
+        joined = self.elapsed
+        self.out.line("note", f"⏳ waiting in the queue {name or '(unnamed)'}")
+        try:
+            result, moved = self.wait_in_queue(wait_url, verb.get("waitUrlMethod", "POST"),
+                                               queue_sid, joined)
+        except CallEnded as ended:
+            if ended.code == "caller-hung-up" and action:
+                self.fetch(action, {**self.call_params("completed"), "QueueResult": "hangup",
+                                    "QueueSid": queue_sid,
+                                    "QueueTime": str(self.elapsed - joined)},
+                           method, ignored=True)
+            raise
+        form = {"QueueResult": result, "QueueSid": queue_sid,
+                "QueueTime": str(self.elapsed - joined)}
+        if moved is not None:
+            self.out.line("note", f"   the call is redirected: {self.show(moved[0])}")
+            if action:
+                self.fetch(action, {**self.call_params(), **form}, method, ignored=True)
+            return self.fetch(self.resolve(moved[0], doc), self.call_params(), moved[1])
+        if not action:
+            return None
+        return self.fetch(action, {**self.call_params(), **form}, method)
+
+    def wait_in_queue(self, wait_url: str, wait_method: str, queue_sid: str,
+                      joined: int) -> tuple[str, tuple[str, str] | None]:
+        """Play the wait documents until the caller leaves: ('leave', None), or
+        ('redirected', (url, method))."""
+        while True:
+            moved = self.taken_redirect()
+            if moved is not None:
+                return "redirected", moved
+            if not wait_url:
+                self.advance(30)  # Twilio's own hold music
+                moved = self.taken_redirect(self.hold_patience)
+                if moved is not None:
+                    return "redirected", moved
+                continue
+            params = {**self.call_params(), "QueueSid": queue_sid, "QueuePosition": "1",
+                      "CurrentQueueSize": "1", "QueueTime": str(self.elapsed - joined),
+                      "AvgQueueTime": "0"}
+            current: Document | None = self.fetch(wait_url, params, wait_method)
+            while current is not None:
+                following = None
+                for verb in current.root:
+                    moved = self.taken_redirect()
+                    if moved is not None:
+                        return "redirected", moved
+                    if verb.tag == "Leave":
+                        self.out.line("note", "   the caller leaves the queue")
+                        return "leave", None
+                    if verb.tag == "Redirect":
+                        following = self.fetch(self.resolve(verb.text, current),
+                                               {**self.call_params(), "QueueSid": queue_sid},
+                                               verb.get("method", "POST"))
+                        break
+                    if verb.tag not in ("Say", "Play", "Pause", "Gather", "Hangup"):
+                        self.out.line("warn", f"⚠  <{verb.tag}> is not allowed in a wait "
+                                              "document: skipped")
+                        continue
+                    following = getattr(self, f"verb_{verb.tag.lower()}")(verb, current)
+                    if following is not None:
+                        break
+                current = following
+            moved = self.taken_redirect(self.hold_patience)
+            if moved is not None:
+                return "redirected", moved
 
     # -- <Gather> ---------------------------------------------------------------------------
 

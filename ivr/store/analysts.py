@@ -15,11 +15,20 @@ CANDIDATES = 10
 # A deactivated analyst (deactivated_at set) is never free, whatever their status says.
 _FREE = ("status = :available AND deactivated_at IS NULL"
          " AND (lease_until IS NULL OR lease_until <= :now)")
-# Nobody is rung twice in one call.
+# Nobody is rung twice in one call (`rung_sid`: the call; '' for an offer to a caller on hold,
+# who may be offered again to someone who could not take them before).
 _NOT_RUNG = ("id NOT IN (SELECT analyst_id FROM dial_attempts"
-             " WHERE call_sid = :sid AND analyst_id IS NOT NULL)")
-# The analyst already on the case first (when given), then the longest idle.
-_ORDER = "ORDER BY CASE WHEN id = :prefer THEN 0 ELSE 1 END, idle_since, id"
+             " WHERE call_sid = :rung_sid AND analyst_id IS NOT NULL)")
+# Analysts with a skill serving the fault's area (rule 8; none when the area is NULL).
+_SKILLED = ("id IN (SELECT x.analyst_id FROM analyst_skills x JOIN skills k"
+            " ON k.id = x.skill_id WHERE k.area = :area)")
+# Who may be claimed: anyone, or (while a caller waits for the skill) the case's own analyst
+# and the skilled ones.
+_WHO = f"(:anyone OR id = :prefer OR {_SKILLED})"
+# The analyst already on the case first (when given), then one with the skill, then the
+# longest idle.
+_ORDER = (f"ORDER BY CASE WHEN id = :prefer THEN 0 WHEN {_SKILLED} THEN 1 ELSE 2 END,"
+          " idle_since, id")
 _SET_LEASE = "UPDATE analysts SET lease_call_sid = :sid, lease_until = :until"
 _RETURNING = "RETURNING id, name, phone"
 # One statement: pick the first free analyst and lease them. On SQLite writers take turns
@@ -28,22 +37,25 @@ _RETURNING = "RETURNING id, name, phone"
 # and the outer condition is checked again on the row as it is when its lock is granted.
 _CLAIM_SQLITE = Q(
     f"{_SET_LEASE} WHERE id = (SELECT id FROM analysts WHERE {_FREE} AND {_NOT_RUNG}"  # noqa: S608
-    " AND id NOT IN (SELECT value FROM json_each(:exclude))"
+    f" AND {_WHO} AND id NOT IN (SELECT value FROM json_each(:exclude))"
     f" {_ORDER} LIMIT 1) AND {_FREE} {_RETURNING}")
 _CLAIM_SKIP_LOCKED = Q(
     f"{_SET_LEASE} WHERE id = (SELECT id FROM analysts WHERE {_FREE} AND {_NOT_RUNG}"  # noqa: S608
-    " AND NOT (id = ANY(CAST(:exclude AS INTEGER[])))"
+    f" AND {_WHO} AND NOT (id = ANY(CAST(:exclude AS INTEGER[])))"
     f" {_ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED) AND {_FREE} {_RETURNING}")
 # PostgreSQL, when the fast path found nobody: candidates, then a compare-and-set each, which
 # waits for a row another claim is updating and then checks the condition again.
 _CANDIDATES = Q(
-    f"SELECT id, name, phone FROM analysts WHERE {_FREE} AND {_NOT_RUNG} {_ORDER}"  # noqa: S608
+    f"SELECT id, name, phone FROM analysts WHERE {_FREE} AND {_NOT_RUNG} AND {_WHO}"  # noqa: S608
+    f" {_ORDER}"
     " LIMIT :limit")
 _CLAIM = Q(f"{_SET_LEASE} WHERE id = :id AND {_FREE}")
 _EXTEND = Q("UPDATE analysts SET lease_until = :until, missed_in_row = 0"
             " WHERE id = :id AND lease_call_sid = :sid")
-_RELEASE = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
-             " WHERE id = :id AND lease_call_sid = :sid")
+# The lease ends; after a conversation the analyst stays busy until `wrap_until` (wrap-up
+# time: no call, and free once it has passed), otherwise free at once (NULL).
+_RELEASE = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = :wrap_until,"
+             " idle_since = :now WHERE id = :id AND lease_call_sid = :sid")
 _ANALYST_FOR_UPDATE = Q("SELECT * FROM analysts WHERE id = :id FOR UPDATE")
 _REAP = Q("UPDATE analysts SET lease_call_sid = NULL, lease_until = NULL, idle_since = :now"
           " WHERE id = :id AND lease_until IS NOT NULL AND lease_until <= :now")
@@ -61,13 +73,17 @@ _LEASED_PHONE = Q("SELECT phone FROM analysts WHERE id = :id AND lease_call_sid 
 
 
 def claim(tx: Tx, *, call_sid: str, now: datetime, until: datetime, prefer: int | None,
-          exclude: frozenset[int], available: str) -> Rec | None:
-    """Lease the first free analyst not yet rung in this call (the preferred one first, then
-    the longest idle); their id, name and phone, or None."""
+          exclude: frozenset[int], available: str, area: str | None = None,
+          anyone: bool = True, rung_sid: str | None = None) -> Rec | None:
+    """Lease the first free analyst not yet rung in call `rung_sid` (default: this call) —
+    the preferred one first, then one with a skill for `area`, then the longest idle; only
+    those two kinds unless `anyone` — their id, name and phone, or None."""
+    who = {"prefer": prefer, "area": area, "anyone": anyone,
+           "rung_sid": call_sid if rung_sid is None else rung_sid}
     if not tx.pg:
-        return tx.row(_CLAIM_SQLITE, sid=call_sid, until=until, now=now, prefer=prefer,
+        return tx.row(_CLAIM_SQLITE, sid=call_sid, until=until, now=now, **who,
                       exclude=json.dumps(sorted(exclude)), available=available)
-    row = tx.row(_CLAIM_SKIP_LOCKED, sid=call_sid, until=until, now=now, prefer=prefer,
+    row = tx.row(_CLAIM_SKIP_LOCKED, sid=call_sid, until=until, now=now, **who,
                  exclude=sorted(exclude), available=available)
     if row is not None:
         return row
@@ -76,7 +92,7 @@ def claim(tx: Tx, *, call_sid: str, now: datetime, until: datetime, prefer: int 
         # Candidates are read again after each batch lost to concurrent claims: with more
         # callers than CANDIDATES, a batch can be all taken while other analysts are free.
         skip = exclude | lost
-        candidates = [row for row in tx.rows(_CANDIDATES, sid=call_sid, now=now, prefer=prefer,
+        candidates = [row for row in tx.rows(_CANDIDATES, now=now, **who,
                                              limit=CANDIDATES + len(skip),
                                              available=available)
                       if row.id not in skip][:CANDIDATES]
@@ -102,9 +118,11 @@ def extend_lease(tx: Tx, analyst_id: int, call_sid: str, until: datetime) -> Non
     tx.run(_EXTEND, id=analyst_id, sid=call_sid, until=until)
 
 
-def release(tx: Tx, analyst_id: int, call_sid: str, now: datetime) -> bool:
-    """End this call's lease on an analyst (only this call's)."""
-    return tx.run(_RELEASE, id=analyst_id, sid=call_sid, now=now) == 1
+def release(tx: Tx, analyst_id: int, call_sid: str, now: datetime,
+            wrap_until: datetime | None = None) -> bool:
+    """End this call's lease on an analyst (only this call's); busy in wrap-up until
+    `wrap_until` when given."""
+    return tx.run(_RELEASE, id=analyst_id, sid=call_sid, now=now, wrap_until=wrap_until) == 1
 
 
 def leased_phone(tx: Tx, analyst_id: int, call_sid: str) -> str | None:

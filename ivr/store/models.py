@@ -359,6 +359,7 @@ class Skill(Base):
     id: Mapped[int]
     name: Mapped[str]
     created_at: Mapped[datetime]
+    area: Mapped[str | None]
 
 
 class AnalystSkill(Base):
@@ -470,3 +471,25 @@ class MessagePreference(Base):
     whatsapp: Mapped[bool]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Hold(Base):
+    """A caller who chose to wait on the line, in the line's order, until an analyst takes
+    them or they leave."""
+
+    __table__ = tables.holds
+
+    id: Mapped[int]
+    call_sid: Mapped[str]
+    case_id: Mapped[int]
+    contract: Mapped[bool]
+    severity: Mapped[int | None]
+    state: Mapped[str]
+    waiting_since: Mapped[datetime]
+    offers: Mapped[int]
+    offered_at: Mapped[datetime | None]
+    analyst_id: Mapped[int | None]
+    attempt_id: Mapped[int | None]
+    ended_at: Mapped[datetime | None]
+    waited_seconds: Mapped[int | None]
+    created_at: Mapped[datetime]

@@ -13,7 +13,7 @@ SENT, FAILED, EXPIRED = OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.EXP
 
 _NEW = Q(
     "INSERT INTO outbox (kind, payload, status, attempts, next_attempt_at, created_at,"
-    " updated_at) VALUES (:kind, :payload, :pending, 0, :now, :now, :now) RETURNING id")
+    " updated_at) VALUES (:kind, :payload, :pending, 0, :due, :now, :now) RETURNING id")
 # Due: pending and its time has come, or claimed by a worker that never marked it (its claim
 # older than the stale time: the worker died between sending and marking).
 _DUE_WHERE = (
@@ -48,9 +48,10 @@ _UNSENT = Q(
     " ORDER BY created_at, id")
 
 
-def add(tx: Tx, kind: str, payload: str, now: datetime) -> int:
-    """A new pending message, due now; its id."""
-    return tx.value(_NEW, kind=kind, payload=payload, pending=PENDING, now=now)
+def add(tx: Tx, kind: str, payload: str, now: datetime, due: datetime | None = None) -> int:
+    """A new pending message, due now (or at `due`); its id."""
+    return tx.value(_NEW, kind=kind, payload=payload, pending=PENDING, now=now,
+                    due=due or now)
 
 
 def due(tx: Tx, now: datetime, stale: datetime, limit: int) -> list[Rec]:

@@ -12,7 +12,9 @@ _SKILLS = Q(
     " FROM skills s ORDER BY s.name")
 _SKILL_BY_NAME = Q("SELECT * FROM skills WHERE name = :name")
 _SKILL_BY_ID = Q("SELECT * FROM skills WHERE id = :id")
-_NEW_SKILL = Q("INSERT INTO skills (name, created_at) VALUES (:name, :now) RETURNING *")
+_NEW_SKILL = Q(
+    "INSERT INTO skills (name, area, created_at) VALUES (:name, :area, :now) RETURNING *")
+_SET_AREA = Q("UPDATE skills SET area = :area WHERE id = :id")
 _DELETE_SKILL = Q("DELETE FROM skills WHERE id = :id")
 _SKILLS_OF = Q(
     "SELECT s.* FROM skills s JOIN analyst_skills x ON x.skill_id = s.id"
@@ -41,9 +43,14 @@ def skill_by_id(tx: Tx, skill_id: int) -> Rec | None:
     return tx.row(_SKILL_BY_ID, id=skill_id)
 
 
-def insert_skill(tx: Tx, name: str, now: datetime) -> Rec:
-    """Store a skill; the row as stored."""
-    return tx.row(_NEW_SKILL, name=name, now=now)
+def insert_skill(tx: Tx, name: str, now: datetime, area: str | None = None) -> Rec:
+    """Store a skill (serving a fault area, or none); the row as stored."""
+    return tx.row(_NEW_SKILL, name=name, area=area, now=now)
+
+
+def set_area(tx: Tx, skill_id: int, area: str | None) -> None:
+    """The fault area a skill serves (None: none)."""
+    tx.run(_SET_AREA, id=skill_id, area=area)
 
 
 def delete_skill(tx: Tx, skill_id: int) -> None:

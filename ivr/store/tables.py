@@ -43,6 +43,7 @@ from ivr.domain.statuses import (
     DIAL_OUTCOMES,
     FAULT_AREAS,
     GUESS_KINDS,
+    HOLD_STATES,
     MAIL_OUTCOMES,
     OUTBOX_STATUSES,
     RECORDING_STATUSES,
@@ -406,7 +407,11 @@ skills = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(60), nullable=False),  # 'redes', 'impresoras'...
     Column("created_at", DateTime, nullable=False),
+    # The fault area the skill serves (revision 0013): a caller's fault of that area is
+    # offered first to an analyst with the skill. NULL: a skill no area asks for.
+    Column("area", String(12)),
     UniqueConstraint("name", name="uq_skills_name"),
+    one_of("skills", "area", FAULT_AREAS),
 )
 
 analyst_skills = Table(
@@ -518,6 +523,31 @@ message_preferences = Table(
     UniqueConstraint("phone", name="uq_message_preferences_phone"),
 )
 
+
+# --- the hold queue (revision 0013) -------------------------------------------------------------
+
+holds = Table(
+    "holds", metadata,
+    Column("id", Integer, primary_key=True),
+    # The caller's call; also the name of the Twilio queue they wait in (one each).
+    Column("call_sid", String(64), nullable=False),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("contract", Boolean, nullable=False),  # the case's company has a contract
+    Column("severity", Integer),  # the case's, when the caller joined; NULL after 3
+    Column("state", String(16), nullable=False),  # HoldState
+    Column("waiting_since", DateTime, nullable=False),  # kept when an offer falls through
+    Column("offers", Integer, nullable=False),
+    Column("offered_at", DateTime),
+    Column("analyst_id", Integer, ForeignKey("analysts.id")),  # offered to, or talked to
+    Column("attempt_id", Integer, ForeignKey("dial_attempts.id")),  # the offer's leg
+    Column("ended_at", DateTime),
+    Column("waited_seconds", Integer),  # from joining to the end of the wait
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("call_sid", name="uq_holds_call"),
+    one_of("holds", "state", HOLD_STATES),
+    Index("ix_holds_queue", "state", "waiting_since"),
+    Index("ix_holds_case", "case_id"),
+)
 
 def _is_decimal(type_) -> bool:
     """Whether a column type holds exact amounts (Numeric returned as Decimal, not Float)."""

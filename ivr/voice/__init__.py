@@ -9,6 +9,7 @@ from ivr.voice import (  # noqa: F401
     analyst,
     callback,
     connect,
+    hold,
     hooks,
     lookup,
     menu,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import request
 
 from ivr.domain.case_numbers import spoken_digits
-from ivr.domain.statuses import CallOutcome, DialOutcome, RecordingKind
-from ivr.services import reports, routing
-from ivr.services.calls import change_call, record_satisfaction
+from ivr.domain.statuses import CallOutcome, RecordingKind
+from ivr.services import hold, reports, routing
+from ivr.services.calls import record_satisfaction
 from ivr.services.cases import get_case
 from ivr.services.directory import emergency_contact
 from ivr.store.tx import Rec
@@ -19,15 +21,17 @@ from ivr.voice.common import (
     hung_up,
     int_arg,
     promise_callback,
-    say_case_number,
     schedule,
     store_recording,
     webhook,
 )
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.hunt import (
+    apologise_and_end,
+    attempt_arg,
     dial_leg,
     dial_next_analyst,
+    dial_result,
     put_through,
     send_to_callback,
     start_hunt,
@@ -48,58 +52,12 @@ def connect_start(call: Rec):
     return response
 
 
-def attempt_arg() -> Rec | None:
-    """The dial attempt named by the `a` URL argument."""
-    return routing.get_attempt(db(), int_arg("a"))
-
-
 @bp.post("/connect/result")
 @webhook(bounded=False)
 def connect_result(call: Rec):
     """The analyst Dial's action: taken, or release and try the next one."""
     return dial_result(call, CallOutcome.ANSWERED,
                        lambda response, call, case: ask_keep_waiting(response, case))
-
-
-def dial_result(call: Rec, answered: str, not_taken) -> VoiceResponse:
-    """After a whispered Dial: record who took the call, or carry on with `not_taken`."""
-    attempt = attempt_arg()
-    if attempt is None:
-        return apologise_and_end()
-    case = get_case(db(), attempt.case_id)
-    outcome, ring_seconds = close_leg(call, attempt)
-    response = VoiceResponse()
-    changes: dict = {"ring_seconds": call.ring_seconds + ring_seconds}
-    if outcome == DialOutcome.ACCEPTED:
-        changes.update(outcome=answered, answered_by=routing.answered_by(attempt))
-        after_conversation(response, case)
-    elif hung_up():
-        changes["outcome"] = call.outcome or CallOutcome.ABANDONED
-    call = change_call(db(), call, **changes)
-    if outcome == DialOutcome.ACCEPTED or hung_up():
-        return response
-    if case is None:
-        response.hangup()
-    else:
-        not_taken(response, call, case)
-    return response
-
-
-def after_conversation(response: VoiceResponse, case: Rec | None) -> None:
-    """The person hung up and the caller is still on the line: the case number once more
-    (the caller may not have written it down), the satisfaction question when configured,
-    goodbye."""
-    if case is not None:
-        say_case_number(response, case, "after_call_case_number")
-    if app_state().settings.satisfaction_question:
-        gather = response.gather(input="dtmf speech", num_digits=1, timeout=5,
-                                 action=url_for("voice.satisfaction"), method="POST",
-                                 speech_timeout="auto",
-                                 language=app_state().settings.speech_language,
-                                 hints=speaker().catalogue.hints.get("score"))
-        speaker().say(gather, "satisfaction_ask")
-    # Silence (or no question): goodbye; nobody is asked twice for a score.
-    goodbye(response)
 
 
 @bp.post("/satisfaction")
@@ -114,16 +72,6 @@ def satisfaction(call: Rec):
     if not hung_up():
         goodbye(response)
     return response
-
-
-def close_leg(call: Rec, attempt: Rec) -> tuple[str, int]:
-    """Record how a leg ended, release its analyst, count misses; idempotent. The leg's
-    outcome, and its ringing seconds to add to the call (0 when closed before)."""
-    form = request.form
-    return routing.close_leg(db(), call.call_sid, attempt,
-                             (form.get("DialCallStatus") or "")[:16],
-                             (form.get("DialBridged") or "").lower()[:8], hung_up(), now(),
-                             app_state().settings.missed_calls_to_away)
 
 
 def ask_keep_waiting(response: VoiceResponse, case: Rec) -> None:
@@ -158,13 +106,6 @@ def connect_next(call: Rec):
         return apologise_and_end()
     response = VoiceResponse()
     dial_next_analyst(response, call, case)
-    return response
-
-
-def apologise_and_end() -> VoiceResponse:
-    """A step without its record (a URL we never made): end politely."""
-    response = VoiceResponse()
-    goodbye(response)
     return response
 
 
@@ -217,6 +158,9 @@ def whisper_answer():
     leg_sid = (request.form.get("CallSid") or "")[:64]
     if (request.form.get("Digits") or "")[:1] == "1":
         routing.take_call(db(), attempt, leg_sid, now(), app_state().settings.dial_time_limit)
+        if int_arg("h") is not None:
+            # An offer to a caller on hold: their wait is over.
+            hold.bridged(db(), int_arg("h"), attempt.id, now())
     else:
         routing.decline(db(), attempt, leg_sid)
         response.hangup()
@@ -227,7 +171,8 @@ def whisper_answer():
 @webhook(call=False)
 def leg_status():
     """A leg's status callback: when it ends, its analyst is free again (lost Dial actions)."""
-    routing.leg_ended(db(), attempt_arg(), (request.form.get("CallStatus") or "")[:16], now())
+    routing.leg_ended(db(), attempt_arg(), (request.form.get("CallStatus") or "")[:16], now(),
+                      timedelta(seconds=app_state().settings.wrap_up_seconds))
 
 
 # --- out of hours: the emergency phones, in order -------------------------------------------

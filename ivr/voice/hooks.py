@@ -18,7 +18,7 @@ from ivr.voice.context import app_state, speaker
 from ivr.voice.fallback import fallback_answer
 from ivr.voice.forms import REFUSED_MIMETYPES, may_hold_nul, read_form
 from ivr.voice.offline import degraded_answer
-from ivr.voice.twiml import no_content
+from ivr.voice.twiml import VoiceResponse, no_content, twiml
 
 log = logging.getLogger("ivr.webhook")
 
@@ -26,6 +26,9 @@ log = logging.getLogger("ivr.webhook")
 # Callbacks answer 204: Twilio plays nothing from them.
 CALLBACK_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice.leg_status",
                                 "voice.callback_status", "voice.alert_status"})
+# Webhooks answered while the caller waits in a queue: only the wait verbs may be answered.
+WAIT_ENDPOINTS = frozenset({"voice.hold_wait", "voice.hold_key"})
+WAIT_RETRY_SECONDS = 10
 # Requests refused before their body was parsed: their log line reads no form.
 UNSUPPORTED, TOO_LARGE = "unsupported-media-type", "too-large"
 UNREAD_OUTCOMES = frozenset({UNSUPPORTED, TOO_LARGE})
@@ -118,6 +121,12 @@ def never_fail_the_caller(error):
     log.error("webhook failed: %s\n%s", request.endpoint, scrubbed_traceback(error))
     if request.endpoint in CALLBACK_ENDPOINTS:
         return no_content()
+    if request.endpoint in WAIT_ENDPOINTS:
+        # A caller on hold hears a pause instead (no <Dial> may be answered there); the wait
+        # URL is asked again when it ends.
+        response = VoiceResponse()
+        response.pause(length=WAIT_RETRY_SECONDS)
+        return twiml(response)
     return fallback_answer(speaker(), app_state().settings.fallback_numbers)
 
 

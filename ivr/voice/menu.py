@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import request
 
 from ivr.domain import speech_intents
-from ivr.services import greeting, notices
+from ivr.domain.statuses import FINAL_CALL_STATUSES
+from ivr.services import greeting, hold, notices
 from ivr.services.calls import change_call, record_status_callback
 from ivr.services.cases import report_seq_for_menu
 from ivr.services.directory import find_contact
@@ -134,8 +135,11 @@ def emergency_confirm(call: Rec):
 @bp.post("/status")
 @webhook(call=False)
 def status():
-    """Status callback of the call: the status only moves forward."""
+    """Status callback of the call: the status only moves forward; a caller who hung up while
+    on hold is recorded as abandoned (the Enqueue's action may never come)."""
     record_status_callback(db(), request.form, now())
+    if (request.form.get("CallStatus") or "") in FINAL_CALL_STATUSES:
+        hold.call_ended(db(), schedule(), (request.form.get("CallSid") or "")[:64], now())
 
 
 @bp.post("/fallback")

@@ -152,6 +152,14 @@ class VoiceResponse(Verb):
         """<Record>: the caller's message."""
         self.parts.append(leaf("Record", None, kwargs))
 
+    def enqueue(self, name=None, **kwargs) -> None:
+        """<Enqueue>: the caller waits in the named queue, hearing the waitUrl's TwiML."""
+        self.parts.append(leaf("Enqueue", name, kwargs))
+
+    def leave(self, **kwargs) -> None:
+        """<Leave>: out of the queue, on to the Enqueue's action."""
+        self.parts.append(leaf("Leave", None, kwargs))
+
     def to_xml(self, xml_declaration: bool = True) -> str:
         """The document, with its XML declaration unless told otherwise."""
         out = ['<?xml version="1.0" encoding="UTF-8"?>'] if xml_declaration else []
