@@ -125,6 +125,10 @@ def test_every_route_answers_without_the_database(gone, clock, when, error):
             # An alert call to an emergency phone: it ends (the next round rings again);
             # dialling the fallback phones from it would only ring them back.
             assert [c.tag for c in root] == ["Say", "Hangup"], path
+        elif endpoint in ("voice.hold_wait", "voice.hold_key"):
+            # A caller on hold leaves the queue (only wait verbs may be answered there); the
+            # Enqueue's action, offline too, dials the fallback phones.
+            assert [c.tag for c in root] == ["Leave"], path
         elif endpoint == "voice.offline_choice":
             assert goes == "Record", path  # 1 is not 0 (the emergency phones): a message
         elif when == OPEN or endpoint in DB_FREE:

@@ -66,7 +66,8 @@ def scheduled_steps(app: Flask, now: datetime) -> int:
                         WebhookLinks(app, ivr.settings.public_base_url), now)
     moved += confirmations.sweep(ivr.engine, now, confirmations.NotifyConfig.of(ivr.settings))
     moved += overdue.sweep(ivr.engine, now, overdue.OverdueConfig.of(ivr.settings))
-    return moved + offer_round(app, now)
+    # The time again: the sweeps may have taken a while, and an offer's lease counts from now.
+    return moved + offer_round(app, utcnow())
 
 
 def offer_round(app: Flask, now: datetime) -> int:

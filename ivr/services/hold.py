@@ -14,12 +14,14 @@ Not a surface: the voice views and the worker call these.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from ivr.domain.statuses import AnalystStatus, CallbackState, DialOutcome, HoldState
 from ivr.services import routing
@@ -28,7 +30,10 @@ from ivr.services.cases import get_case
 from ivr.services.directory import contract_hours
 from ivr.services.twilio_rest import ProviderError, ProviderRefused
 from ivr.store import analysts, calls, holds
+from ivr.store.engine import gave_way
 from ivr.store.tx import Rec, Tx, transaction
+
+log = logging.getLogger("ivr.hold")
 
 AVAILABLE = AnalystStatus.AVAILABLE
 DEFAULT_TALK_SECONDS = 300  # the estimate's talk time before any conversation is on record
@@ -232,8 +237,17 @@ def offer_round(engine: Engine, redirect: Callable[[str, str], None],
     then each caller's call redirected (`redirect(call_sid, url)`) to its put-through URL.
     A call Twilio no longer has is recorded as abandoned; a redirect that failed otherwise is
     withdrawn, to be made again. How many callers were offered."""
-    with transaction(engine) as tx:
-        offers = claim_offers(tx, now, config)
+    try:
+        with transaction(engine) as tx:
+            offers = claim_offers(tx, now, config)
+    except DBAPIError as error:
+        if not gave_way(error):
+            raise
+        # Another transaction held a row this round needed (a webhook of a caller it was
+        # locking, another worker's round): nothing was written; the next round tries again.
+        log.warning("offer round gave way to a concurrent transaction: %s",
+                    type(error.orig).__name__)
+        return 0
     made = 0
     for offer in offers:
         try:

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 
 from ivr.domain.case_numbers import CURRENT_LENGTH, make_case_number
 from ivr.domain.phones import parse_phone
-from ivr.domain.statuses import CallOutcome, DialOutcome, RecordingKind
+from ivr.domain.statuses import FINAL_CALL_STATUSES, CallOutcome, DialOutcome, RecordingKind
 from ivr.logs import scrubbed_traceback
-from ivr.services import reports, routing
+from ivr.services import hold, reports, routing
 from ivr.services.callbacks import schedule_callback
 from ivr.services.calls import (
     CallParams,
@@ -46,6 +46,7 @@ OFFLINE_SEQ = 0  # the origin_seq of a case made from a message left while offli
 # Dial actions are not run again (they would ring the next phone), but the leg they report is
 # closed: its analyst is freed even when no leg status callback ever comes.
 DIAL_ACTIONS = {"voice.connect_result": CallOutcome.ANSWERED,
+                "voice.hold_result": CallOutcome.ANSWERED,
                 "voice.emergency_result": CallOutcome.EMERGENCY_ANSWERED}
 
 
@@ -232,8 +233,10 @@ def _satisfaction(tx, _schedules, _settings, req):
     record_satisfaction(tx, (req.form.get("CallSid") or "")[:64], *reports.heard(req.form))
 
 
-def _status(tx, _schedules, _settings, req):
+def _status(tx, schedules, _settings, req):
     record_status_callback(tx, req.form, req.now)
+    if (req.form.get("CallStatus") or "") in FINAL_CALL_STATUSES and req.sid:
+        hold.call_ended(tx, schedules.get(tx), req.sid, req.now)
 
 
 def _recording_status(tx, _schedules, _settings, req):

@@ -61,11 +61,12 @@ def claim_analyst(
     """Claim a free analyst: the preferred one if free, else one with a skill for the fault's
     `area` (rule 8), else (when `anyone`) the longest idle. A caller being put through is
     never rung twice at the same analyst; an `offer` to a caller on hold may go to one who
-    could not take them before."""
+    could not take them before, and never waits for an analyst another claim is locking (the
+    next round tries again)."""
     row = analysts.claim(tx, call_sid=call_sid, now=now, prefer=prefer, exclude=exclude,
                          until=now + timedelta(seconds=ring_seconds + LEASE_MARGIN_SECONDS),
                          available=AVAILABLE, area=area, anyone=anyone,
-                         rung_sid="" if offer else None)
+                         rung_sid="" if offer else None, wait=not offer)
     return Claimed(row.id, row.name, row.phone) if row else None
 
 

@@ -455,11 +455,11 @@ class Walker:
         return reply
 
     def fetch(self, url: str, params: dict[str, str], method: str = "POST", *,
-              ignored: bool = False, leg: bool = False) -> Document | None:
+              ignored: bool | str = False, leg: bool = False) -> Document | None:
         """Request TwiML; errors go to the Fallback URL as Twilio's would.
 
-        ignored: the caller has hung up (the answer is not used); leg: a request of a
-        callee's leg, whose failure hangs that leg up (LegFailed).
+        ignored: the answer is not used (True: the caller has hung up; or why); leg: a
+        request of a callee's leg, whose failure hangs that leg up (LegFailed).
         """
         self.flush()
         self.steps += 1
@@ -467,7 +467,8 @@ class Walker:
             raise TooManySteps(f"more than {self.max_steps} webhooks (--max-steps)")
         self.out.line("header", f"── {self.show(url)} ──")
         if ignored:
-            self.out.line("note", "   (the caller has hung up: Twilio ignores this TwiML)")
+            why = ignored if isinstance(ignored, str) else "the caller has hung up"
+            self.out.line("note", f"   ({why}: Twilio ignores this TwiML)")
         if url.startswith(self.base + "/"):
             try:
                 root = twiml_of(self.send(url, params, method, leg=leg))
@@ -653,7 +654,8 @@ class Walker:
         if moved is not None:
             self.out.line("note", f"   the call is redirected: {self.show(moved[0])}")
             if action:
-                self.fetch(action, {**self.call_params(), **form}, method, ignored=True)
+                self.fetch(action, {**self.call_params(), **form}, method,
+                           ignored="the call was redirected")
             return self.fetch(self.resolve(moved[0], doc), self.call_params(), moved[1])
         if not action:
             return None

@@ -64,20 +64,23 @@ _EXPIRED = Q("SELECT id, lease_call_sid FROM analysts"
 
 
 # One given analyst, for a call back they place themselves: active and on no other call (their
-# chosen status aside: an analyst unavailable for incoming calls may still call clients back).
+# chosen status aside: an analyst unavailable for incoming calls may still call clients back;
+# one in the wrap-up after a call, no call held, may too).
 _LEASE_ONE = Q(
     f"{_SET_LEASE} WHERE id = :id AND deactivated_at IS NULL"  # noqa: S608 - constant text
-    " AND (lease_until IS NULL OR lease_until <= :now)")
+    " AND (lease_until IS NULL OR lease_until <= :now OR lease_call_sid IS NULL)")
 _ANY_FREE = Q(f"SELECT 1 FROM analysts WHERE {_FREE} LIMIT 1")  # noqa: S608 - constant text
 _LEASED_PHONE = Q("SELECT phone FROM analysts WHERE id = :id AND lease_call_sid = :sid")
 
 
 def claim(tx: Tx, *, call_sid: str, now: datetime, until: datetime, prefer: int | None,
           exclude: frozenset[int], available: str, area: str | None = None,
-          anyone: bool = True, rung_sid: str | None = None) -> Rec | None:
+          anyone: bool = True, rung_sid: str | None = None, wait: bool = True) -> Rec | None:
     """Lease the first free analyst not yet rung in call `rung_sid` (default: this call) —
     the preferred one first, then one with a skill for `area`, then the longest idle; only
-    those two kinds unless `anyone` — their id, name and phone, or None."""
+    those two kinds unless `anyone` — their id, name and phone, or None. Without `wait`, an
+    analyst another transaction is claiming right now is skipped, never waited for (an offer
+    round holding callers' rows must not wait on a row another round may hold)."""
     who = {"prefer": prefer, "area": area, "anyone": anyone,
            "rung_sid": call_sid if rung_sid is None else rung_sid}
     if not tx.pg:
@@ -85,7 +88,7 @@ def claim(tx: Tx, *, call_sid: str, now: datetime, until: datetime, prefer: int 
                       exclude=json.dumps(sorted(exclude)), available=available)
     row = tx.row(_CLAIM_SKIP_LOCKED, sid=call_sid, until=until, now=now, **who,
                  exclude=sorted(exclude), available=available)
-    if row is not None:
+    if row is not None or not wait:
         return row
     lost: set[int] = set()
     while True:

@@ -220,6 +220,18 @@ def database_unavailable(error: BaseException) -> bool:
     return isinstance(error, exc.TimeoutError)
 
 
+# PostgreSQL's answers to a transaction that lost to a concurrent one: deadlock detected,
+# serialization failure. Nothing it wrote is kept; trying again later is right.
+GAVE_WAY_STATES = frozenset({"40P01", "40001"})
+
+
+def gave_way(error: BaseException) -> bool:
+    """Whether a statement failed only because a concurrent transaction won (PostgreSQL
+    aborted this one to break a deadlock)."""
+    return isinstance(error, exc.DBAPIError) and \
+        getattr(error.orig, "sqlstate", None) in GAVE_WAY_STATES
+
+
 def sqlite_file(url: str) -> str | None:
     """The file of a SQLite URL (None for an in-memory database, or another database)."""
     if not url.startswith("sqlite"):

@@ -109,13 +109,11 @@ def hold_wait():
     speaker().say_text(gather, text)
     rest = app_state().settings.hold_announce_seconds - WAIT_KEY_TIMEOUT - \
         math.ceil(len(text) / CHARS_PER_SECOND)
+    # The music (voice_prompts/audio/hold_music.*), or its words when there is no recording.
+    speaker().say(gather, "hold_music")
     music = speaker().catalogue.audio_file("hold_music")
-    if music:
-        speaker().say(gather, "hold_music")
-        rest -= min(math.ceil(audio_seconds(music) or MUSIC_SECONDS), rest)
-    else:
-        speaker().say(gather, "hold_music")
-        rest -= math.ceil(len(speaker().text("hold_music")) / CHARS_PER_SECOND)
+    rest -= math.ceil(audio_seconds(music) or MUSIC_SECONDS) if music else \
+        math.ceil(len(speaker().text("hold_music")) / CHARS_PER_SECOND)
     if rest > 0:
         gather.pause(length=rest)
     return response

@@ -17,7 +17,7 @@ from ivr.voice.blueprint import audio_bp, bp
 from ivr.voice.context import app_state, speaker
 from ivr.voice.fallback import fallback_answer
 from ivr.voice.forms import REFUSED_MIMETYPES, may_hold_nul, read_form
-from ivr.voice.offline import degraded_answer
+from ivr.voice.offline import WAIT_ENDPOINTS, degraded_answer
 from ivr.voice.twiml import VoiceResponse, no_content, twiml
 
 log = logging.getLogger("ivr.webhook")
@@ -26,9 +26,7 @@ log = logging.getLogger("ivr.webhook")
 # Callbacks answer 204: Twilio plays nothing from them.
 CALLBACK_ENDPOINTS = frozenset({"voice.status", "voice.recording_status", "voice.leg_status",
                                 "voice.callback_status", "voice.alert_status"})
-# Webhooks answered while the caller waits in a queue: only the wait verbs may be answered.
-WAIT_ENDPOINTS = frozenset({"voice.hold_wait", "voice.hold_key"})
-WAIT_RETRY_SECONDS = 10
+WAIT_RETRY_SECONDS = 10  # a wait document that failed: a pause, then the wait URL again
 # Requests refused before their body was parsed: their log line reads no form.
 UNSUPPORTED, TOO_LARGE = "unsupported-media-type", "too-large"
 UNREAD_OUTCOMES = frozenset({UNSUPPORTED, TOO_LARGE})

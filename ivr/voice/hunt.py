@@ -177,7 +177,9 @@ def nobody_took(response: VoiceResponse, call: Rec, case: Rec,
                 unwritten: dict | None = None) -> None:
     """Nobody free, or nobody took the call: in hours, with someone on duty who will free up,
     the caller chooses to wait on the line or be called back; otherwise the callback queue."""
-    if is_open() and holding.can_wait(db(), hold_config()):
+    if is_open() and holding.can_wait(db(), hold_config()) and \
+            holding.hold_of_call(db(), call.call_sid) is None:
+        # (A caller who already waited in this call and left is not asked again.)
         write_call(call, unwritten or {})
         ask_hold_choice(response, case, 1, ["nobody_free", "hold_choice"])
         return

@@ -70,6 +70,10 @@ def spool_request() -> None:
                   (request.form.get("CallSid") or "")[:64])
 
 
+# Webhooks answered while the caller waits in a queue: only the wait verbs may be answered.
+WAIT_ENDPOINTS = frozenset({"voice.hold_wait", "voice.hold_key"})
+
+
 def degraded_answer():
     """Answer any voice webhook without the database; spool what it carried."""
     spool_request()
@@ -82,6 +86,12 @@ def degraded_answer():
         response = VoiceResponse()
         speaker().say(response, "alert_unavailable")
         response.hangup()
+        return twiml(response)
+    if endpoint in WAIT_ENDPOINTS:
+        # A caller on hold: out of the queue (only wait verbs may be answered here); the
+        # Enqueue's action, without the database too, puts them through to the fallback phones.
+        response = VoiceResponse()
+        response.leave()
         return twiml(response)
     if endpoint == "voice.whisper":
         return db_free_whisper(speaker())
