@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -22,10 +23,13 @@ import pytest
 from ivr.config import normalise_database_url
 from ivr.domain.clock import utcnow
 from ivr.domain.statuses import HoldState
+from ivr.services import hold as holding
 from ivr.services import routing
+from ivr.services.cases import open_case
 from ivr.sim.simulator import HttpTransport
 from ivr.sim.walker import Answer, Exchange, Observer, Question, Result, Walker
 from ivr.state import load_schedule
+from ivr.store import calls as call_rows
 from ivr.store.directory import insert_business_hours
 from ivr.store.engine import make_engine
 from ivr.store.schema import init_db
@@ -395,3 +399,67 @@ def test_hold_queue_under_concurrent_servers_and_workers(hold_line, twilio_api):
           f"to callback, {offers} offers ({len(twilio_api.redirects)} redirects, max "
           f"{max(redirects.values(), default=0)} per caller), {stamped_early} legs stamped "
           f"before the previous leg's Dial action, {elapsed:.1f}s")
+
+
+def test_two_offer_rounds_at_once_never_wait_on_each_other(make_pg_database):
+    """Two workers' offer rounds at the same moment, each locking different waiting callers
+    (callers joined while the first round ran), two free analysts: each round claims the
+    analyst it can and skips the one the other is claiming, instead of waiting for it — two
+    rounds waiting for each other's rows would deadlock, and PostgreSQL would abort one."""
+    engine = make_engine(normalise_database_url(make_pg_database()))
+    try:
+        init_db(engine)
+        config = holding.HoldConfig(timedelta(minutes=30), timedelta(0), timedelta(0), 20)
+        with transaction(engine) as tx:
+            add_analysts(tx, 2)
+
+        def caller(n: int) -> None:
+            sid = f"CA{n:032d}"
+            with transaction(engine) as tx:
+                call_rows.touch(tx, call_sid=sid, direction="inbound",
+                                from_number="+582125550100", from_raw=None,
+                                to_number="+582125550000", forwarded_from=None,
+                                status="in-progress", now=utcnow())
+                holding.join(tx, sid, open_case(tx, sid, 1, "+582125550100", None, False,
+                                                utcnow()), utcnow())
+
+        caller(1)
+        caller(2)
+        claimed = {"A": threading.Event(), "B": threading.Event()}
+        real, counts, results = routing.claim_analyst, Counter(), {}
+
+        def claim_then_wait_for_the_other(tx, call_sid, *args, **kwargs):
+            me = threading.current_thread().name
+            counts[me] += 1
+            row = real(tx, call_sid, *args, **kwargs)
+            if counts[me] == 1:  # both rounds hold a caller and an analyst: then go on
+                claimed[me].set()
+                claimed["B" if me == "A" else "A"].wait(10)
+            return row
+
+        def offer_round(me: str) -> None:
+            try:
+                with transaction(engine) as tx:
+                    results[me] = holding.claim_offers(tx, utcnow(), config)
+            except Exception as error:  # noqa: BLE001 - kept for the assertion
+                results[me] = error
+
+        routing.claim_analyst = claim_then_wait_for_the_other
+        try:
+            first = threading.Thread(target=offer_round, args=("A",), name="A")
+            first.start()
+            assert claimed["A"].wait(10)
+            caller(3)
+            caller(4)  # they join while the first round runs: the second round locks them
+            second = threading.Thread(target=offer_round, args=("B",), name="B")
+            second.start()
+            first.join(30)
+            second.join(30)
+        finally:
+            routing.claim_analyst = real
+        assert all(isinstance(offers, list) for offers in results.values()), results
+        offered = [offer for offers in results.values() for offer in offers]
+        assert sorted(o.analyst_id for o in offered) == [1, 2]
+        assert len({o.call_sid for o in offered}) == 2
+    finally:
+        engine.dispose()
