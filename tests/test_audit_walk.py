@@ -103,6 +103,8 @@ CALLS = {
     "directory.set_weekday_hours": lambda tx, r, by: directory.set_weekday_hours(
         tx, 5, [("09:00", "12:00")], by=by),
     "skills.add_skill": lambda tx, r, by: skills.add_skill(tx, "telefonía", r["now"], by=by),
+    "skills.set_skill_area": lambda tx, r, by: skills.set_skill_area(
+        tx, skills.find_skill(tx, "redes"), "email", r["now"], by=by),
     "skills.remove_skill": lambda tx, r, by: skills.remove_skill(
         tx, skills.find_skill(tx, "impresoras"), by=by),
     "skills.set_analyst_skills": lambda tx, r, by: skills.set_analyst_skills(

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 
 from ivr.domain.business_hours import to_caracas
 from ivr.domain.clock import utcnow
-from ivr.domain.statuses import UserRole
+from ivr.domain.statuses import AnalystStatus, UserRole
 from ivr.services import directory, notices
 from ivr.services import skills as skill_service
 from ivr.store import audit
-from ivr.store.tx import transaction
+from ivr.store.tx import Q, transaction
 from tests.console_support import Console, engine, make_user
+from tests.html_support import texts
 
 COORDINATOR = "coord@example.com"
 
@@ -84,6 +86,127 @@ def test_analyst_add_edit_skills_pin_deactivate_each_audited(app, coordinator):
     assert {(f, u) for f, _o, _n, u in entries} >= {
         ("created", me), ("name", me), ("skills", me), ("pin", me), ("deactivated_at", me)}
     assert all(pin not in (o or "") + (n or "") for _f, o, n, _u in entries)
+
+
+class _Selects(HTMLParser):
+    """Each <select>'s id, its options' (value, label) and the value selected."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: dict[str, dict] = {}
+        self.current: dict | None = None
+        self.option: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "select":
+            self.current = self.found[attrs.get("id") or attrs["name"]] = {
+                "options": [], "selected": None, "name": attrs["name"],
+                "label": attrs.get("aria-label")}
+        elif tag == "option" and self.current is not None:
+            self.option = {"value": attrs.get("value"), "label": ""}
+            if "selected" in attrs:
+                self.current["selected"] = attrs.get("value")
+
+    def handle_data(self, data):
+        if self.option is not None:
+            self.option["label"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "option" and self.option is not None:
+            self.current["options"].append((self.option["value"], self.option["label"]))
+            self.option = None
+        elif tag == "select":
+            self.current = None
+
+
+def selects(page: str) -> dict[str, dict]:
+    """The page's selects by id."""
+    parser = _Selects()
+    parser.feed(page)
+    return parser.found
+
+
+AREA_OPTIONS = [("", "ninguna"), ("equipment", "equipos"), ("printer", "impresoras"),
+                ("network", "redes"), ("email", "correo"), ("software", "programas")]
+
+
+def test_skill_areas_set_from_the_analysts_page(app, coordinator):
+    """Each skill shows the fault area it serves in a select with Spanish labels; the
+    coordinator changes it, clears it and adds a skill with one, each audited with who; a
+    wrong area is the form's error in Spanish, nothing written."""
+    me = coordinator.user.id
+    with transaction(engine(app)) as tx:
+        skill_service.seed_skills(tx, utcnow())
+        ids = {s.name: s.id for s in skill_service.list_skills(tx)}
+    page = coordinator.get("/console/manage/analysts").get_data(as_text=True)
+    found = selects(page)
+    assert found[f"area-{ids['redes']}"]["options"] == AREA_OPTIONS
+    assert found[f"area-{ids['redes']}"]["selected"] == "network"
+    assert found[f"area-{ids['redes']}"]["label"] == "Área de fallas de redes"
+    assert found[f"area-{ids['correo']}"]["selected"] == "email"
+    assert found["area"]["options"] == AREA_OPTIONS and found["area"]["selected"] == ""
+    rows = texts(page, "tr", None)
+    assert any(r.startswith("impresoras 0") for r in rows), rows
+
+    base = f"/console/manage/skills/{ids['servidores']}/area"
+    changed = coordinator.post(base, {"area": "software"})
+    assert changed.status_code == 303
+    assert "programas" in coordinator.get(changed.location).get_data(as_text=True)
+    assert coordinator.post(f"/console/manage/skills/{ids['redes']}/area",
+                            {"area": ""}).status_code == 303
+    refused = coordinator.post(base, {"area": "cocina"})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    row = next(r for r in texts(page, "tr", None) if r.startswith("servidores"))
+    assert "Elija un área de la lista." in row
+    assert texts(page, "p", "error") == ["Elija un área de la lista."]
+    assert coordinator.post("/console/manage/skills/999/area",
+                            {"area": "email"}).status_code == 404
+
+    added = coordinator.post("/console/manage/skills", {"name": "Telefonía IP",
+                                                        "area": "network"})
+    assert added.status_code == 303
+    bad = coordinator.post("/console/manage/skills", {"name": "cocina", "area": "kitchen"})
+    assert bad.status_code == 400
+    assert texts(bad.get_data(as_text=True), "p", "error") == ["Elija un área de la lista."]
+    with transaction(engine(app)) as tx:
+        areas = {s.name: s.area for s in skill_service.list_skills(tx)}
+    assert areas == {"correo": "email", "impresoras": "printer", "redes": None,
+                     "servidores": "software", "software administrativo": "software",
+                     "telefonía ip": "network"}
+    assert ("area", "equipment", "software", me) in trail(app, "skills", ids["servidores"])
+    assert ("area", "network", None, me) in trail(app, "skills", ids["redes"])
+    page = coordinator.get(f"/console/manage/audit?table=skills&person={me}").get_data(
+        as_text=True)
+    assert "área de fallas" in page and "telefonía ip" in page
+
+
+def test_analysts_live_view_shows_the_wrap_up(app, coordinator):
+    """An analyst whose call ended within the wrap-up time is closing the call, with the
+    seconds left; one holding a call's lease is on a call; the others show their status."""
+    now = utcnow()
+    with transaction(engine(app)) as tx:
+        luis = directory.add_analyst(tx, "Luis", "+584145550111", None, now)
+        rosa = directory.add_analyst(tx, "Rosa", "+584145550112", None, now)
+        for row in (luis, rosa):
+            directory.set_analyst_status(tx, row, AnalystStatus.AVAILABLE, now)
+        tx.update("analysts", luis.id, lease_call_sid=None,
+                  lease_until=now + timedelta(seconds=40))
+        tx.update("analysts", rosa.id, lease_call_sid="CAlive0001",
+                  lease_until=now + timedelta(minutes=5))
+        tx.run(Q("INSERT INTO dial_attempts (call_sid, seq, analyst_id, outcome, started_at)"
+                 " VALUES ('CAlive0001', 1, :id, 'ringing', :at)"), id=rosa.id,
+               at=now - timedelta(minutes=1))
+    response = coordinator.get("/console/manage/analysts")
+    assert response.status_code == 200  # the leg's start (an aggregate) read as a time
+    page = response.get_data(as_text=True)
+    rows = {r.split(" ")[0]: r for r in texts(page, "tr", None)}
+    assert rows["Luis"].startswith("Luis Cerrando llamada quedan 40 s para quedar libre")
+    started = to_caracas(now - timedelta(minutes=1)).strftime("%H:%M")
+    assert rows["Rosa"].startswith(f"Rosa en llamada desde {started}"), rows["Rosa"]
+    assert "Cerrando llamada" not in rows["Rosa"]
+    assert rows["Ana"].startswith("Ana Analista No disponible libre desde")
 
 
 def test_emergency_add_reorder_switch_ring_time(app, coordinator):

@@ -5,6 +5,7 @@ function and leaves the same audit rows (with no user)."""
 from __future__ import annotations
 
 from ivr.services import audit_trail, directory
+from ivr.services import skills as skill_service
 from ivr.services import users as user_service
 from ivr.store.tx import transaction
 from tests.console_support import PASSWORD, engine
@@ -21,7 +22,7 @@ def test_skills_commands(app, runner):
     assert run(runner, "analysts", "add", "Ana", "04125550123", "--no-pin")[0] == 0
     assert run(runner, "skills", "add", "Redes")[1] == ["skill 'redes' added"]
     assert run(runner, "skills", "grant", "Ana", "redes")[1] == ["analyst 1 (Ana): redes"]
-    assert run(runner, "skills", "list")[1] == [f"{'redes':<28} Ana"]
+    assert run(runner, "skills", "list")[1] == [f"{'redes':<28} {'-':<10} Ana"]
     code, out, err = run(runner, "skills", "grant", "Ana", "cocina")
     assert code == 1 and out == [] and err.startswith("error: no skill 'cocina'")
     assert run(runner, "skills", "remove", "redes")[0] == 1  # Ana has it
@@ -29,6 +30,40 @@ def test_skills_commands(app, runner):
     with transaction(engine(app)) as tx:
         fields = [(e.field, e.user_id) for e in audit_trail.of_row(tx, "analysts", 1)]
     assert ("skills", None) in fields
+
+
+def test_skill_areas_commands(app, runner):
+    """A skill added with the fault area it serves, its area changed and cleared, each
+    shown by `skills list` and audited; a wrong area or skill is one error line (exit 1),
+    nothing written."""
+    assert run(runner, "skills", "add", "Impresoras", "--area", "printer")[1] == [
+        "skill 'impresoras' added, area printer"]
+    assert run(runner, "skills", "add", "telefonía")[1] == ["skill 'telefonía' added"]
+    assert run(runner, "skills", "list")[1] == [
+        f"{'impresoras':<28} {'printer':<10} -", f"{'telefonía':<28} {'-':<10} -"]
+    assert run(runner, "skills", "area", "telefonía", "NETWORK")[1] == [
+        "skill 'telefonía': area network"]
+    assert run(runner, "skills", "area", "impresoras", "none")[1] == [
+        "skill 'impresoras': area none"]
+    with transaction(engine(app)) as tx:
+        areas = {s.name: s.area for s in skill_service.list_skills(tx)}
+        phones = skill_service.find_skill(tx, "telefonía")
+        entries = [(e.field, e.old_value, e.new_value, e.user_id)
+                   for e in audit_trail.of_row(tx, "skills", phones.id)]
+    assert areas == {"impresoras": None, "telefonía": "network"}
+    assert entries == [("created", None, "telefonía", None), ("area", None, "network", None)]
+    for bad in (["area", "telefonía", "cocina"], ["area", "telefonía", " "],
+                ["area", "cocina", "network"], ["add", "cocina", "--area", "kitchen"]):
+        code, out, err = run(runner, "skills", *bad)
+        assert (code, out, err.count("\n")) == (1, [], 1), (bad, code, out, err)
+        assert err.startswith("error: "), err
+    code, _out, err = run(runner, "skills", "area", "telefonía", "cocina")
+    assert "unknown area 'cocina': one of equipment, printer, network, email, software" in err
+    code, _out, err = run(runner, "skills", "area", "telefonía")
+    assert code == 2 and "Missing argument 'AREA|none'" in err
+    listed = run(runner, "skills", "list")[1]
+    assert listed == [f"{'impresoras':<28} {'-':<10} -", f"{'telefonía':<28} {'network':<10} -"]
+    assert "cocina" not in " ".join(listed)
 
 
 def test_hours_commands(app, runner):

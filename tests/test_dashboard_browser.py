@@ -13,7 +13,7 @@ from ivr.domain.statuses import AnalystStatus
 from tests.browser_support import SHOTS, require_chromium
 from tests.conftest import Twilio, call_params, caracas, twiml
 from tests.console_support import make_user, open_test_case, set_status
-from tests.test_dashboard import DAY, seed_day
+from tests.test_dashboard import DAY, seed_day, seed_holds
 
 require_chromium()
 
@@ -91,6 +91,31 @@ def test_dashboard_and_wallboard_in_the_browser(app, server, browser):
         twiml(twilio.post(whisper.find("Gather").get("action"), call_params(leg, Digits="1")))
         page.wait_for_selector("li.seat-on_call:has-text('Ana')", timeout=5000)
         shoot(page, "08-wallboard", sizes=({"width": 1920, "height": 1080}, WIDE, PHONE))
+        assert fits(page)
+        assert errors == []
+
+
+@pytest.mark.slow  # Chromium's start and four screenshots
+def test_wallboard_with_callers_on_hold_in_the_browser(app, server, browser):
+    """Three callers on hold (one being offered) and an analyst closing a call, on the
+    wallboard at a desk's width and a phone's: the list in the line's order, nothing wider
+    than the window, no script error."""
+    with time_machine.travel(caracas(f"{DAY} 16:00"), tick=True):
+        seed_day(app)
+        seed_holds(app)
+        make_user(app, phone="+15005550199")
+        page = browser.new_page(viewport=WIDE, locale="es-VE", timezone_id="America/Caracas")
+        errors = watch(page)
+        log_in(page, server)
+        page.goto(f"{server}/console/wallboard")
+        assert page.locator("#wall-hold-count").inner_text() == "3"
+        assert page.locator("li.hold .num").all_inner_texts() == [
+            "0000005", "0000004", "0000006"]
+        assert "ofrecido a Beto" in page.locator("li.hold.offered").inner_text()
+        assert "Cerrando llamada" in page.locator("li.seat-wrap_up").inner_text()
+        shoot(page, "12-wallboard-espera", sizes=(WIDE, PHONE))
+        assert fits(page)
+        page.set_viewport_size(WIDE)
         assert fits(page)
         assert errors == []
 

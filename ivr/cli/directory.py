@@ -5,6 +5,7 @@ is asked, a name (whole, or a part only one has) or a phone works too."""
 
 from __future__ import annotations
 
+import math
 import sys
 
 import click
@@ -13,8 +14,8 @@ from flask.cli import AppGroup
 from ivr.cli.common import command_transaction, fail, state, warn
 from ivr.domain.business_hours import to_caracas
 from ivr.domain.clock import utcnow
-from ivr.domain.statuses import ANALYST_STATUSES, AnalystStatus
-from ivr.services import directory
+from ivr.domain.statuses import ANALYST_STATUSES, FAULT_AREAS, AnalystStatus
+from ivr.services import directory, routing
 from ivr.services import skills as skill_service
 from ivr.store.tx import Rec
 
@@ -54,6 +55,8 @@ def analyst_line(a: Rec) -> str:
     flags = ""
     if a.deactivated_at is not None:
         flags += f"  [deactivated {when(a.deactivated_at)}]"
+    elif (wrap_up := routing.wrap_up_until(a, now)) is not None:
+        flags += f" (closing a call, free in {math.ceil((wrap_up - now).total_seconds())} s)"
     elif a.lease_until and a.lease_until > now:
         flags += " (on a call)"
     pin = "pin" if a.pin_hash else "no-pin"
@@ -573,28 +576,56 @@ def hours_set(weekday, windows):
     click.echo(f"{WEEKDAY_NAMES[weekday]}: {directory.describe_windows(stored)}")
 
 
-skills = AppGroup("skills", help="What analysts know (redes, impresoras…).")
+skills = AppGroup("skills", help="What analysts know (redes, impresoras…), and the fault "
+                  "area each serves.")
+AREAS = ", ".join(FAULT_AREAS)
+NO_AREA = "none"  # what `skills area` takes to clear a skill's area
+
+
+def area_given(text: str | None) -> str | None:
+    """An area as the commands take it ('none', or no option: none); an empty one is
+    refused."""
+    if text is None or text.strip().lower() == NO_AREA:
+        return None
+    if not text.strip():
+        fail(f"an area is needed: one of {AREAS}, or {NO_AREA}")
+    return text
 
 
 @skills.command("list")
 def skills_list():
-    """Every skill and who has it."""
+    """Every skill, the fault area it serves ('-': none) and who has it."""
     with command_transaction() as tx:
         rows = skill_service.list_skills(tx)
         people = {a.id: a.name for a in directory.list_analysts(tx)}
         held = skill_service.skills_by_analyst(tx)
     for row in rows:
         names = [people[i] for i, have in held.items() if row.name in have]
-        click.echo(f"{row.name:<28} {', '.join(names) or '-'}")
+        click.echo(f"{row.name:<28} {row.area or '-':<10} {', '.join(names) or '-'}")
 
 
 @skills.command("add")
 @click.argument("name")
-def skills_add(name):
-    """A new skill."""
+@click.option("--area", metavar="AREA",
+              help=f"The fault area the skill serves ({AREAS}): callers with such a fault "
+                   "are offered first to analysts with the skill.")
+def skills_add(name, area):
+    """A new skill (serving a fault area, or none)."""
     with command_transaction() as tx:
-        row = skill_service.add_skill(tx, name, utcnow())
-    click.echo(f"skill {row.name!r} added")
+        row = skill_service.add_skill(tx, name, utcnow(), area=area_given(area))
+    click.echo(f"skill {row.name!r} added" + (f", area {row.area}" if row.area else ""))
+
+
+@skills.command("area")
+@click.argument("name")
+@click.argument("area", metavar="AREA|none")
+def skills_area(name, area):
+    """Set the fault area a skill serves (AREA: one of equipment, printer, network, email,
+    software), or none."""
+    with command_transaction() as tx:
+        row = skill_service.set_skill_area(tx, skill_service.find_skill(tx, name),
+                                           area_given(area), utcnow())
+    click.echo(f"skill {row.name!r}: area {row.area or NO_AREA}")
 
 
 @skills.command("remove")

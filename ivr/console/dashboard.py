@@ -14,7 +14,7 @@ from ivr.console.charts import bar_chart
 from ivr.console.context import app_state, db
 from ivr.console.formatting import caracas_time
 from ivr.domain.clock import utcnow
-from ivr.domain.statuses import AnalystStatus, CallOutcome
+from ivr.domain.statuses import AnalystStatus, CallOutcome, HoldState
 from ivr.services import dashboard
 
 PERIOD_LABELS = {"today": "Hoy", "30d": "Últimos 30 días"}
@@ -30,11 +30,19 @@ OUTCOME_LABELS = {
 SEAT_LABELS = {
     dashboard.ON_CALL: "En llamada",
     dashboard.RINGING: "Timbrando",
+    dashboard.WRAP_UP: "Cerrando llamada",
     AnalystStatus.AVAILABLE: "Disponible",
     AnalystStatus.AWAY: "Ausente",
     AnalystStatus.UNAVAILABLE: "No disponible",
 }
-TABLES = ("horas", "resultados", "tiempos", "contratos", "analistas")
+HOLD_LABELS = {
+    HoldState.BRIDGED: "Atendidas por un analista",
+    HoldState.LEFT: "Pasaron a devolución con la tecla 1",
+    HoldState.TIMED_OUT: "Pasaron a devolución por la espera máxima",
+    HoldState.ABANDONED: "Colgaron mientras esperaban",
+}
+HOLD_TOTAL = "Total: esperaron en línea"
+TABLES = ("horas", "resultados", "tiempos", "espera", "contratos", "analistas")
 HOURS = [f"{h:02d}" for h in range(24)]
 POLL_SECONDS = 5
 
@@ -54,6 +62,14 @@ def duration(seconds: int | None) -> str:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+def clock_time(seconds: float | None) -> str:
+    """Seconds as a stopwatch shows them: '04:35' (minutes past 59 go on: '75:10')."""
+    if seconds is None:
+        return "—"
+    minutes, secs = divmod(max(int(seconds), 0), 60)
+    return f"{minutes:02d}:{secs:02d}"
 
 
 def percent(share: float | None) -> str:
@@ -87,6 +103,12 @@ def rows_of(table: str, figures: dashboard.Figures) -> tuple[list[str], list[lis
              duration(figures.answer.median), duration(figures.answer.p90)],
             ["Tiempo hasta la devolución de llamada", figures.callback.count,
              duration(figures.callback.median), duration(figures.callback.p90)]]
+    if table == "espera":
+        holds = figures.holds
+        ends = [(HOLD_LABELS[end], holds.by_end.get(end, dashboard.Waits()))
+                for end in dashboard.HOLD_ENDS] + [(HOLD_TOTAL, holds.total)]
+        return ["Cómo terminó la espera", "Llamadas", "Espera promedio", "Espera más larga"], [
+            [name, w.count, duration(w.average), duration(w.longest)] for name, w in ends]
     if table == "contratos":
         return ["Empresa", "Horas de contrato", "A tiempo", "Tarde", "Aún en plazo",
                 "A tiempo (%)"], [[c.company, c.hours, c.in_time, c.late, c.open,
@@ -155,3 +177,4 @@ def wallboard_panel():
 def register_filters(app) -> None:
     """The dashboard's filters."""
     app.add_template_filter(duration, "duration")
+    app.add_template_filter(clock_time, "mmss")

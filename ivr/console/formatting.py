@@ -16,6 +16,7 @@ from ivr.domain.statuses import (
     CallOutcome,
     CallStatus,
     CaseStatus,
+    FaultArea,
     RecordingKind,
     RecordingStatus,
     Severity,
@@ -49,6 +50,14 @@ ANALYST_STATUS_LABELS = {
     AnalystStatus.UNAVAILABLE: "No disponible",
     AnalystStatus.AWAY: "Ausente",
 }
+AREA_LABELS = {
+    FaultArea.EQUIPMENT: "equipos",
+    FaultArea.PRINTER: "impresoras",
+    FaultArea.NETWORK: "redes",
+    FaultArea.EMAIL: "correo",
+    FaultArea.SOFTWARE: "programas",
+}
+NO_AREA_LABEL = "ninguna"
 ROLE_LABELS = {UserRole.ANALYST: "Analista", UserRole.COORDINATOR: "Coordinador(a)"}
 OUTCOME_LABELS = {
     CallOutcome.ANSWERED: "atendida por un analista",
@@ -103,7 +112,8 @@ LABELS = {"case_status": CASE_STATUS_LABELS, "severity": SEVERITY_LABELS,
           "role": ROLE_LABELS, "outcome": OUTCOME_LABELS,
           "recording_status": RECORDING_STATUS_LABELS, "field": FIELD_LABELS,
           "recording_kind": RECORDING_KIND_LABELS, "callback_outcome": CALLBACK_OUTCOME_LABELS,
-          "callback_call": CALLBACK_CALL_STATE_LABELS, "client_status": CLIENT_STATUS_LABELS}
+          "callback_call": CALLBACK_CALL_STATE_LABELS, "client_status": CLIENT_STATUS_LABELS,
+          "area": AREA_LABELS}
 
 
 def caracas_time(value: datetime | None, pattern: str = "EEE d MMM y, HH:mm") -> str:

@@ -27,6 +27,7 @@ FIELD_LABELS = {
     "position_": "cargo", "email": "correo", "company_id": "empresa", "day": "fecha",
     "starts": "desde", "ends": "hasta", "reason": "motivo", "hours": "horario",
     "text": "texto", "starts_at": "desde", "ends_at": "hasta", "ended_at": "terminado",
+    "area": "área de fallas",
 }
 
 
@@ -64,6 +65,7 @@ SPANISH = [
      "«{a}» ya es otro nombre de la empresa {w}."),
     (r"there is a user with e-mail (?P<e>\S+) already", "Ya hay un usuario con el correo {e}."),
     (r"there is a skill '(?P<s>[^']*)' already", "Ya existe la habilidad «{s}»."),
+    (r"unknown area '(?P<a>[^']*)': .*", "«{a}» no es un área de fallas de la lista."),
     (r"the centre is already closed then: closure \d+ on (?P<d>\S+) (?P<h>\S+(?: day)?) "
      r"\((?P<r>.+)\); .*", "Ya hay un cierre ese día a esa hora ({d}, {h}: {r}); "
                             "modifique o elimine ese."),

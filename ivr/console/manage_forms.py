@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     InputRequired,
     Length,
@@ -27,7 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ivr.console.formatting import ROLE_LABELS
+from ivr.console.formatting import AREA_LABELS, NO_AREA_LABEL, ROLE_LABELS
 from ivr.domain.phones import parse_phone
 from ivr.services.directory import MAX_CONTRACT_HOURS, MAX_RING_SECONDS, MIN_RING_SECONDS
 
@@ -72,10 +73,28 @@ class SkillsForm(FlaskForm):
                                  option_widget=CheckboxInput(), validate_choice=True)
 
 
+AREA_CHOICES = [SelectChoice("", NO_AREA_LABEL)] + [
+    SelectChoice(str(k), v) for k, v in AREA_LABELS.items()]
+AREA_HELP = "Elija un área de la lista."
+
+
+def _area(label: str) -> SelectField:
+    """The fault area a skill serves ('' for none), checked against the list in Spanish."""
+    return SelectField(label, choices=AREA_CHOICES, default="", validate_choice=False,
+                       validators=[AnyOf([c.value for c in AREA_CHOICES], message=AREA_HELP)])
+
+
 class NewSkillForm(FlaskForm):
-    """A skill to add to the vocabulary."""
+    """A skill to add to the vocabulary, and the fault area it serves."""
 
     name = _name("Nueva habilidad", 60)
+    area = _area("Área de fallas")
+
+
+class SkillAreaForm(FlaskForm):
+    """The fault area of one skill (one such form per skill on the analysts' page)."""
+
+    area = _area("Área de fallas")
 
 
 class EmergencyForm(FlaskForm):

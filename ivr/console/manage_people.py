@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from ivr.console.auth import coordinator_only
 from ivr.console.blueprint import bp
 from ivr.console.context import db
+from ivr.console.formatting import AREA_LABELS, NO_AREA_LABEL
 from ivr.console.manage_common import (
     FIELD_LABELS,
     actor,
@@ -25,6 +26,7 @@ from ivr.console.manage_forms import (
     NewSkillForm,
     PasswordForm,
     RoleForm,
+    SkillAreaForm,
     SkillsForm,
     UserForm,
 )
@@ -32,7 +34,7 @@ from ivr.domain.clock import utcnow
 from ivr.domain.errors import InputError
 from ivr.domain.operator_input import check_new_pin
 from ivr.domain.statuses import UserRole
-from ivr.services import audit_trail, directory
+from ivr.services import audit_trail, directory, routing
 from ivr.services import skills as skill_service
 from ivr.services import users as user_service
 from ivr.store import analysts as analyst_rows
@@ -51,14 +53,26 @@ def manage_index():
 # --- analysts ----------------------------------------------------------------------------------
 
 
-def _analysts_page(tx: Tx, form: AnalystForm | None = None, skill_form=None, status=200):
+def _area_form(skill: Rec) -> SkillAreaForm:
+    """The form that sets one skill's fault area, as stored."""
+    return SkillAreaForm(formdata=None, data={"area": skill.area or ""})
+
+
+def _analysts_page(tx: Tx, form: AnalystForm | None = None, skill_form=None,
+                   area_form: tuple[int, SkillAreaForm] | None = None, status=200):
     now = utcnow()
     rows = analyst_rows.live_analysts(tx)
+    wrapping = {a.id: until for a in rows
+                if (until := routing.wrap_up_until(a, now)) is not None}
+    all_skills = skill_service.list_skills(tx)
+    area_forms = {s.id: _area_form(s) for s in all_skills}
+    if area_form is not None:
+        area_forms[area_form[0]] = area_form[1]
     return render_template(
-        "console/manage_analysts.html", analysts=rows, now=now,
-        skills=skill_service.skills_by_analyst(tx), all_skills=skill_service.list_skills(tx),
-        form=form or AnalystForm(formdata=None), skill_form=skill_form or NewSkillForm(
-            formdata=None), button=ButtonForm()), status
+        "console/manage_analysts.html", analysts=rows, now=now, wrapping=wrapping,
+        skills=skill_service.skills_by_analyst(tx), all_skills=all_skills,
+        area_forms=area_forms, form=form or AnalystForm(formdata=None),
+        skill_form=skill_form or NewSkillForm(formdata=None), button=ButtonForm()), status
 
 
 @bp.get("/manage/analysts")
@@ -97,12 +111,36 @@ def manage_skill_add():
         if not form.validate_on_submit():
             return _analysts_page(tx, skill_form=form, status=400)
         try:
-            skill_service.add_skill(tx, form.name.data, utcnow(), by=actor())
+            skill_service.add_skill(tx, form.name.data, utcnow(), by=actor(),
+                                    area=form.area.data or None)
         except InputError as error:
             tx.rollback()
             form.name.errors.append(problem(error))
             return _analysts_page(tx, skill_form=form, status=400)
     return done("Habilidad agregada.", "console.manage_analysts")
+
+
+@bp.post("/manage/skills/<int:skill_id>/area")
+@coordinator_only
+def manage_skill_area(skill_id: int):
+    """The fault area a skill serves: callers with a fault of that area are offered first
+    to the analysts who have the skill."""
+    with db() as tx:
+        skill = skill_service.skill_by_id(tx, skill_id)
+        if skill is None:
+            abort(404)
+        form = SkillAreaForm()
+        if not form.validate_on_submit():
+            return _analysts_page(tx, area_form=(skill.id, form), status=400)
+        try:
+            row = skill_service.set_skill_area(tx, skill, form.area.data or None, utcnow(),
+                                               by=actor())
+        except InputError as error:
+            tx.rollback()
+            form.area.errors.append(problem(error))
+            return _analysts_page(tx, area_form=(skill.id, form), status=400)
+    area = AREA_LABELS.get(row.area, NO_AREA_LABEL)
+    return done(f"Área de «{row.name}»: {area}.", "console.manage_analysts")
 
 
 def _analyst_or_404(tx: Tx, analyst_id: int) -> Rec:

@@ -1,5 +1,5 @@
-"""The dashboard's figures and the wallboard's state, from what the calls, legs, cases and
-calls back record (there is no hold queue: a caller waiting is a caller being put through).
+"""The dashboard's figures and the wallboard's state, from what the calls, legs, cases, calls
+back and waits on hold record.
 
 - Calls by hour of the day, Caracas time; outcomes: answered by an analyst, sent to the
   callback queue, hung up while being put through, emergencies (answered or a message), hung
@@ -12,6 +12,11 @@ calls back record (there is no hold queue: a caller waiting is a caller being pu
   hours; cases still inside their time are not counted yet.
 - Per analyst: put-throughs taken and missed (no answer, busy, failed, voicemail), calls back
   made on the cases assigned to them.
+- The hold queue: of the waits that ended in the period, how many were put through to an
+  analyst, moved to the callback queue by the caller's 1 or by the longest wait, or ended
+  with a hang-up; the average and the longest wait.
+- The wallboard: each analyst's state (on a call, ringing, closing a call in the wrap-up
+  time, or their status), the callers on hold now in the line's order, the callback queue.
 
 Flask-free: the console calls these with a `Tx`, the schedule and `now`.
 """
@@ -38,7 +43,10 @@ from ivr.domain.statuses import (
     CallOutcome,
     CaseStatus,
     DialOutcome,
+    HoldState,
 )
+from ivr.services import hold as hold_service
+from ivr.services import routing
 from ivr.store import analysts as analyst_rows
 from ivr.store import dashboard as store
 from ivr.store.tx import Rec, Tx
@@ -125,6 +133,33 @@ class AnalystFigures:
     callbacks: int
 
 
+# How a wait on hold can end, in the order the dashboard lists them.
+HOLD_ENDS = (HoldState.BRIDGED, HoldState.LEFT, HoldState.TIMED_OUT, HoldState.ABANDONED)
+
+
+@dataclass(frozen=True)
+class Waits:
+    """Waits on hold: how many, and how long they lasted (seconds; None without any)."""
+
+    count: int = 0
+    average: int | None = None
+    longest: int | None = None
+
+
+@dataclass(frozen=True)
+class HoldFigures:
+    """The waits on hold that ended in a period, by how they ended (HOLD_ENDS: put through
+    to an analyst, 1 pressed for a callback, the longest wait reached, a hang-up), and all
+    together. A wait put through ends when the analyst's phone starts ringing."""
+
+    by_end: dict[str, Waits] = field(default_factory=dict)
+    total: Waits = Waits()
+
+    def count(self, end: str) -> int:
+        """How many waits ended this way."""
+        return self.by_end.get(end, Waits()).count
+
+
 @dataclass
 class Figures:
     """The dashboard's figures for one period."""
@@ -138,6 +173,7 @@ class Figures:
     callback: Spread
     contracts: list[ContractShare] = field(default_factory=list)
     analysts: list[AnalystFigures] = field(default_factory=list)
+    holds: HoldFigures = field(default_factory=HoldFigures)
 
 
 def outcome_key(row: Rec) -> str:
@@ -164,7 +200,21 @@ def figures(tx: Tx, schedule: Schedule, period: Period, now: datetime) -> Figure
     return Figures(period, by_hour, outcomes, total,
                    total - calls_in_hours(tx, schedule, period),
                    *response_figures(tx, schedule, period, now),
-                   analysts=analyst_figures(tx, period))
+                   analysts=analyst_figures(tx, period), holds=hold_figures(tx, period))
+
+
+def hold_figures(tx: Tx, period: Period) -> HoldFigures:
+    """The waits on hold that ended in the period (one grouped statement)."""
+    by_end: dict[str, Waits] = {}
+    count, seconds, longest = 0, 0, None
+    for row in hold_service.ended_by_state(tx, period.since, period.until):
+        total = int(row.seconds or 0)
+        most = None if row.longest is None else int(row.longest)
+        by_end[row.state] = Waits(row.waits, round(total / row.waits), most)
+        count, seconds = count + row.waits, seconds + total
+        longest = most if longest is None else max(longest, most or 0)
+    return HoldFigures(by_end, Waits(count, round(seconds / count) if count else None,
+                                     longest))
 
 
 def calls_in_hours(tx: Tx, schedule: Schedule, period: Period) -> int:
@@ -302,8 +352,9 @@ def callback_queue(tx: Tx, now: datetime) -> Queue:
 
 # --- the wallboard -----------------------------------------------------------------------------
 
-RINGING = DialOutcome.RINGING  # the wallboard's states: the three statuses, and these two
+RINGING = DialOutcome.RINGING  # the wallboard's states: the three statuses, and these three
 ON_CALL = "on_call"
+WRAP_UP = "wrap_up"
 
 
 @dataclass(frozen=True)
@@ -311,9 +362,22 @@ class Seat:
     """An analyst on the wallboard: their state now, and the call they are on."""
 
     name: str
-    state: str  # AnalystStatus, or RINGING / ON_CALL
+    state: str  # AnalystStatus, or RINGING / ON_CALL / WRAP_UP
     since: datetime | None  # on the call, or ringing, since
     with_whom: str | None  # the company (or the caller's name) and the case number
+    until: datetime | None = None  # the end of the wrap-up time
+
+
+@dataclass(frozen=True)
+class Waiter:
+    """A caller on hold, as the wallboard lists them."""
+
+    place: int  # 1: the next to be offered
+    case_number: str
+    company: str | None  # None: not identified
+    contract: bool
+    since: datetime  # waiting since (kept when an offer fell through)
+    offered_to: str | None  # the analyst being rung for them now
 
 
 @dataclass(frozen=True)
@@ -326,15 +390,29 @@ class Wall:
     answered: int
     abandoned: int
     calls: int
+    holds: list[Waiter] = field(default_factory=list)
+
+    @property
+    def longest_wait_since(self) -> datetime | None:
+        """Since when the longest-waiting caller on hold waits."""
+        return min((w.since for w in self.holds), default=None)
 
 
-SEAT_ORDER = {ON_CALL: 0, RINGING: 1, AnalystStatus.AVAILABLE: 2, AnalystStatus.AWAY: 3,
-              AnalystStatus.UNAVAILABLE: 4}
+SEAT_ORDER = {ON_CALL: 0, RINGING: 1, WRAP_UP: 2, AnalystStatus.AVAILABLE: 3,
+              AnalystStatus.AWAY: 4, AnalystStatus.UNAVAILABLE: 5}
+
+
+def waiters(tx: Tx) -> list[Waiter]:
+    """The callers on hold now, in the line's order (one statement)."""
+    return [Waiter(place, row.case_number, row.company_name or None, bool(row.contract),
+                   row.waiting_since,
+                   row.analyst_name if row.state == HoldState.OFFERED else None)
+            for place, row in enumerate(hold_service.board(tx), start=1)]
 
 
 def wall(tx: Tx, now: datetime) -> Wall:
-    """Who is available, ringing, on a call (with whom, since when) or away; callbacks
-    overdue; today's answered and abandoned calls."""
+    """Who is available, ringing, on a call (with whom, since when), closing a call or away;
+    the callers on hold; callbacks overdue; today's answered and abandoned calls."""
     live: dict[int, Rec] = {}
     for leg in store.live_legs(tx, now - timedelta(hours=LIVE_LEG_HOURS)):
         live.setdefault(leg.analyst_id, leg)  # the newest leg of each analyst
@@ -344,14 +422,20 @@ def wall(tx: Tx, now: datetime) -> Wall:
             continue
         leg = live.get(analyst.id)
         leased = analyst.lease_until is not None and analyst.lease_until > now
-        if leg is not None and leased:
+        wrap_up = routing.wrap_up_until(analyst, now)
+        if wrap_up is not None:
+            seats.append(Seat(analyst.name, WRAP_UP, None, None, wrap_up))
+        elif leg is not None and leased:
             on_call = leg.outcome == DialOutcome.ACCEPTED
             who = " · ".join(x for x in (leg.company_name or leg.caller_name, leg.number) if x)
             seats.append(Seat(analyst.name, ON_CALL if on_call else RINGING,
                               leg.accepted_at if on_call else leg.started_at, who or None))
+        elif leased:  # busy on a call no leg shows (a call back placed from the console)
+            seats.append(Seat(analyst.name, ON_CALL, None, None))
         else:
             seats.append(Seat(analyst.name, analyst.status, None, None))
-    seats.sort(key=lambda s: (SEAT_ORDER.get(s.state, 9), s.since or now, s.name.lower()))
+    seats.sort(key=lambda s: (SEAT_ORDER.get(s.state, 9), s.since or s.until or now,
+                              s.name.lower()))
     today = periods(now)[0]
     outcomes = dict.fromkeys(OUTCOMES, 0)
     for row in store.calls_by_hour(tx, today.since, today.until):
@@ -363,4 +447,4 @@ def wall(tx: Tx, now: datetime) -> Wall:
                                         limit=OVERDUE_SHOWN),
                 outcomes[CallOutcome.ANSWERED],
                 outcomes[CallOutcome.ABANDONED] + outcomes[IN_MENU],
-                sum(outcomes.values()))
+                sum(outcomes.values()), waiters(tx))

@@ -281,6 +281,7 @@ def board(tx: Tx) -> list[Rec]:
     return holds.board(tx)
 
 
-def ended_between(tx: Tx, since: datetime, until: datetime) -> list[Rec]:
-    """(state, waited_seconds) of the waits that ended in a period."""
-    return holds.ended_between(tx, since, until)
+def ended_by_state(tx: Tx, since: datetime, until: datetime) -> list[Rec]:
+    """The waits that ended in a period, per way they ended (state, waits, seconds,
+    longest)."""
+    return holds.ended_by_state(tx, since, until)

@@ -94,6 +94,15 @@ def release(tx: Tx, analyst_id: int, call_sid: str, now: datetime,
 
 
 
+def wrap_up_until(analyst: Rec, now: datetime) -> datetime | None:
+    """When an analyst's wrap-up time ends, while they are in it (None otherwise): their
+    call's lease was released (lease_call_sid NULL), and they stay busy until lease_until."""
+    if analyst.lease_call_sid is None and analyst.lease_until is not None \
+            and analyst.lease_until > now:
+        return analyst.lease_until
+    return None
+
+
 def leased_phone(tx: Tx, analyst_id: int, call_sid: str) -> str | None:
     """The phone of an analyst still leased to this call (None: the lease is gone)."""
     return analysts.leased_phone(tx, analyst_id, call_sid)

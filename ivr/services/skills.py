@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ivr.domain.statuses import FaultArea
+from ivr.domain.statuses import FAULT_AREAS, FaultArea
 from ivr.domain.text import check_text
 from ivr.services import audit_trail
 from ivr.services.directory import DirectoryError
@@ -31,6 +31,18 @@ def skill_name(text: str) -> str:
     return name
 
 
+def skill_area(text: str | None) -> FaultArea | None:
+    """A fault area as typed (equipment, printer, network, email, software; any case); None
+    for no text."""
+    word = (text or "").strip().lower()
+    if not word:
+        return None
+    if word not in FAULT_AREAS:
+        raise DirectoryError(f"unknown area {text.strip()!r}: one of "
+                             f"{', '.join(FAULT_AREAS)}, or none")
+    return FaultArea(word)
+
+
 def list_skills(tx: Tx) -> list[Rec]:
     """Every skill by name, with how many analysts have it (analysts)."""
     return store.all_skills(tx)
@@ -44,14 +56,34 @@ def seed_skills(tx: Tx, now: datetime) -> None:
         store.insert_skill(tx, name, now, area)
 
 
-def add_skill(tx: Tx, name: str, now: datetime, by: int | None = None) -> Rec:
-    """A new skill analysts may have."""
+def add_skill(tx: Tx, name: str, now: datetime, by: int | None = None,
+              area: str | None = None) -> Rec:
+    """A new skill analysts may have, serving a fault area (or none): a caller whose fault
+    is in that area is offered first to an analyst with the skill."""
     name = skill_name(name)
+    area = skill_area(area)
     if store.skill_by_name(tx, name) is not None:
         raise DirectoryError(f"there is a skill {name!r} already")
-    row = store.insert_skill(tx, name, now)
+    row = store.insert_skill(tx, name, now, area)
     audit_trail.record_created(tx, by, "skills", row.id, name, now)
+    if area is not None:
+        audit_trail.record(tx, by, "skills", row.id, "area", None, area, now)
     return row
+
+
+def set_skill_area(tx: Tx, skill: Rec, area: str | None, now: datetime,
+                   by: int | None = None) -> Rec:
+    """The fault area a skill serves (None: none); the skill as stored."""
+    area = skill_area(area)
+    if area != skill.area:
+        store.set_area(tx, skill.id, area)
+        audit_trail.record(tx, by, "skills", skill.id, "area", skill.area, area, now)
+    return skill.replace(area=area)
+
+
+def skill_by_id(tx: Tx, skill_id: int) -> Rec | None:
+    """A skill by id."""
+    return store.skill_by_id(tx, skill_id)
 
 
 def find_skill(tx: Tx, name: str) -> Rec:

@@ -254,4 +254,9 @@ _LIVE = Q(
 def live_analysts(tx: Tx) -> list[Rec]:
     """Every analyst (active first, by name) with the call they hold a lease for, if any:
     call_from, call_started_at, call_case_number, call_company, leg_started_at."""
-    return tx.rows(_LIVE)
+    rows = tx.rows(_LIVE)
+    if tx.pg:
+        return rows
+    # SQLite returns the aggregate as text: a datetime, as the column is.
+    return [row.replace(leg_started_at=datetime.fromisoformat(row.leg_started_at))
+            if isinstance(row.leg_started_at, str) else row for row in rows]

@@ -58,8 +58,11 @@ _BOARD = Q(
     " a.name AS analyst_name FROM holds h JOIN cases c ON c.id = h.case_id"
     " LEFT JOIN analysts a ON a.id = h.analyst_id WHERE h.state IN (:waiting, :offered)"
     f" ORDER BY {_MINE}, h.waiting_since, h.id")
-_ENDED_SINCE = Q(
-    "SELECT state, waited_seconds FROM holds WHERE ended_at >= :since AND ended_at < :until")
+# The waits that ended in a period, counted by how they ended (on ix_holds_ended).
+_ENDED_BY_STATE = Q(
+    "SELECT state, COUNT(*) AS waits, SUM(waited_seconds) AS seconds,"
+    " MAX(waited_seconds) AS longest FROM holds"
+    " WHERE ended_at >= :since AND ended_at < :until GROUP BY state")
 # Talk times of the latest conversations with analysts (the estimate of a wait).
 _TALKS = Q(
     "SELECT accepted_at, ended_at FROM dial_attempts WHERE outcome = :accepted"
@@ -146,9 +149,10 @@ def board(tx: Tx) -> list[Rec]:
     return tx.rows(_BOARD, waiting=WAITING, offered=OFFERED)
 
 
-def ended_between(tx: Tx, since: datetime, until: datetime) -> list[Rec]:
-    """(state, waited_seconds) of the waits that ended in a period."""
-    return tx.rows(_ENDED_SINCE, since=since, until=until)
+def ended_by_state(tx: Tx, since: datetime, until: datetime) -> list[Rec]:
+    """The waits that ended in [since, until), one row per way they ended: state, waits,
+    seconds (waited, added up) and longest."""
+    return tx.rows(_ENDED_BY_STATE, since=since, until=until)
 
 
 def recent_talks(tx: Tx, since: datetime, limit: int) -> list[Rec]:

@@ -547,6 +547,7 @@ holds = Table(
     one_of("holds", "state", HOLD_STATES),
     Index("ix_holds_queue", "state", "waiting_since"),
     Index("ix_holds_case", "case_id"),
+    Index("ix_holds_ended", "ended_at"),  # the dashboard's waits of a period
 )
 
 def _is_decimal(type_) -> bool:
