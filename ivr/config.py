@@ -128,15 +128,22 @@ class Settings:
                                        compare=False)
 
 
-def _int(env: dict, name: str, default: int) -> int:
-    """Read a positive integer setting, failing with a message that names it."""
+def _whole(env: dict, name: str) -> int | None:
+    """A whole-number setting as given (None when unset), failing with a message that names it."""
     raw = env.get(name)
     if raw is None or raw == "":
-        return default
+        return None
     try:
-        value = int(raw)
+        return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    """Read a positive integer setting, failing with a message that names it."""
+    value = _whole(env, name)
+    if value is None:
+        return default
     if value <= 0:
         raise ConfigError(f"{name} must be positive, not {value}")
     return value
@@ -144,13 +151,9 @@ def _int(env: dict, name: str, default: int) -> int:
 
 def _int_within(env: dict, name: str, default: int, low: int, high: int) -> int:
     """Read a whole-number setting that must lie between `low` and `high`, inclusive."""
-    raw = env.get(name)
-    if raw is None or raw == "":
+    value = _whole(env, name)
+    if value is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
     return value

@@ -85,13 +85,13 @@ def answers(base: str) -> bool:
 
 
 def wait_until_up(base: str, process: subprocess.Popen, ready: Path, log: Path,
-                  seconds: float = 30) -> None:
+                  seconds: float = 30, workers: int = WORKERS) -> None:
     """Poll until every worker has loaded the app and the server answers, or fail with its log."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"gunicorn exited {process.returncode}:\n{log.read_text()}")
-        if len(list(ready.iterdir())) == WORKERS and answers(base):
+        if len(list(ready.iterdir())) == workers and answers(base):
             return
         time.sleep(0.1)
     pytest.fail(f"gunicorn did not answer in {seconds} s:\n{log.read_text()}")

@@ -36,7 +36,7 @@ from ivr.store.schema import init_db
 from ivr.store.tx import Q, Rec, transaction
 from tests.conftest import TOKEN
 from tests.routing_support import add_analysts
-from tests.test_gunicorn_claims import GUNICORN_CONFIG, ROOT, answers, free_port
+from tests.test_gunicorn_claims import GUNICORN_CONFIG, ROOT, free_port, wait_until_up
 from tests.twilio_fake import ACCOUNT_SID
 
 SERVERS = 3  # gunicorn worker processes
@@ -156,19 +156,6 @@ def rows(engine, sql: str, **params) -> list[Rec]:
         return tx.rows(Q(sql), **params)
 
 
-def wait_until_up(base: str, process: subprocess.Popen, ready: Path, log: Path,
-                  seconds: float = 30) -> None:
-    """Poll until every server process has loaded the app and the server answers."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited {process.returncode}:\n{log.read_text()}")
-        if len(list(ready.iterdir())) == SERVERS and answers(base):
-            return
-        time.sleep(0.1)
-    pytest.fail(f"gunicorn did not answer in {seconds} s:\n{log.read_text()}")
-
-
 def stop(process: subprocess.Popen) -> int:
     """SIGTERM, then a kill if it does not end; its exit status."""
     if process.poll() is None:
@@ -234,7 +221,7 @@ def hold_line(make_pg_database, tmp_path, twilio_api):
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     processes.append(server)
     try:
-        wait_until_up(base, server, tmp_path / "ready", server_log)
+        wait_until_up(base, server, tmp_path / "ready", server_log, workers=SERVERS)
         workers = []
         for n in range(OUTBOX_WORKERS):
             log = tmp_path / f"outbox-{n}.log"

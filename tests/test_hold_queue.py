@@ -11,11 +11,15 @@ import pytest
 
 from ivr.domain.clock import utcnow
 from ivr.domain.statuses import HoldState
+from ivr.services import hold as holding
+from ivr.services import routing, skills
+from ivr.services.cases import open_case
+from ivr.services.directory import add_company, add_contact
 from ivr.sim.walker import Answer
-from ivr.store.tx import Q
+from ivr.store.tx import Q, transaction
 from tests.conftest import call_params, spoken, twiml
 from tests.hold_support import HoldCaller, Line
-from tests.routing_support import configure
+from tests.routing_support import add_analysts, configure
 
 
 @pytest.fixture
@@ -118,8 +122,7 @@ def test_hold_then_maximum_wait(app, line):
     hold = line.hold(walker.call_sid)
     assert hold.state == HoldState.TIMED_OUT
     assert 120 <= hold.waited_seconds <= 165
-    assert "Lamentamos la espera de dos minutos" in heard.words or \
-        "Lamentamos la espera de tres minutos" in heard.words
+    assert "Lamentamos la espera de dos minutos" in heard.words
     assert "le llamará" in heard.words
     [case] = line.rows("SELECT callback_state FROM cases WHERE id = :c", c=hold.case_id)
     assert case.callback_state == "pending"
@@ -172,9 +175,6 @@ def test_declined_offer_keeps_the_place(line):
 def test_contract_client_goes_ahead_of_an_earlier_caller(line, twilio):
     """A contract client who calls later is placed ahead: each hears the place the line gives,
     and the first analyst who frees up is offered the contract client."""
-    from ivr.services.directory import add_company, add_contact
-    from ivr.store.tx import transaction
-
     with transaction(line.engine) as tx:
         add_company(tx, "Contratos del Este", 4, utcnow())
         add_contact(tx, "Contratos del Este", "Ana Pérez", "+584145550777", None, None, utcnow())
@@ -215,9 +215,6 @@ def test_contract_client_goes_ahead_of_an_earlier_caller(line, twilio):
 def test_skilled_analyst_first_then_anyone_after_the_skill_wait(app, line):
     """The caller's fault is about the network: an analyst without the skill who frees up is
     not offered them until SKILL_WAIT_SECONDS have passed (one with it is on duty); then is."""
-    from ivr.services import skills
-    from ivr.store.tx import transaction
-
     configure(app, skill_wait_seconds=60)
     plain, skilled = line.analysts(2)
     with transaction(line.engine) as tx:
@@ -248,9 +245,6 @@ def test_skilled_analyst_first_then_anyone_after_the_skill_wait(app, line):
 def test_hunt_prefers_the_skilled_analyst(app, line):
     """Free analysts: the one with a skill for the fault's area is rung first, even when
     another has been idle longer."""
-    from ivr.services import routing, skills
-    from ivr.store.tx import transaction
-
     plain, skilled = line.analysts(2, busy=False)
     with transaction(line.engine) as tx:
         skills.seed_skills(tx, utcnow())
@@ -319,3 +313,29 @@ def test_nobody_on_duty_goes_straight_to_the_callback_queue(line):
     walker, heard = line.call(HoldCaller(lambda n: None))
     assert "Para esperar en línea" not in heard.words
     assert line.hold(walker.call_sid) is None
+
+
+def test_places_follow_contract_then_severity_then_arrival(app, db, clock):
+    """Contract clients first, then severity 1, 2, 3, unknown, then who came first; the place
+    said is the count of those ahead, and the estimate grows with it."""
+    clock("2027-02-16 10:00")
+    add_analysts(db, 2)
+    company = add_company(db, "Contratos del Este", 4, utcnow())
+    joined = []
+    # (contract, severity) in the order the callers join
+    for n, (contract, severity) in enumerate([(False, None), (False, 3), (False, 1),
+                                              (True, 3), (False, 1), (True, 1)]):
+        case = open_case(db, f"CAplace{n:04d}", 1, "+584125550123", None, False, utcnow())
+        db.update("cases", case.id, severity=severity,
+                  company_id=company.id if contract else None)
+        case = case.replace(severity=severity, company_id=company.id if contract else None)
+        joined.append(holding.join(db, f"CAplace{n:04d}", case, utcnow()))
+    db.commit()
+    places = [holding.place(db, hold) for hold in joined]
+    # contract+1 (n5), contract+3 (n3), 1 (n2), 1 (n4), 3 (n1), unknown (n0)
+    assert places == [6, 5, 3, 2, 4, 1]
+    config = holding.HoldConfig.of(app.extensions["ivr"].settings)
+    estimates = [holding.estimate_seconds(db, p, utcnow(), config) for p in range(1, 7)]
+    assert estimates == sorted(estimates) and estimates[0] > 0
+    # Two analysts on duty, no conversation on record yet: (5 min talk + 30 s) × place ÷ 2.
+    assert estimates[:2] == [165, 330]

@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivr.domain.business_hours import CARACAS, Schedule
-from ivr.domain.spanish_dates import describe_day, describe_moment, describe_money, describe_time
+from ivr.domain.spanish_dates import (
+    describe_day,
+    describe_moment,
+    describe_money,
+    describe_time,
+    minutes_words,
+)
 
 KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
 
@@ -150,3 +156,12 @@ def test_describe_day_accepts_dates_in_other_years_backwards():
 def test_describe_money(amount, spoken):
     """Dollars and cents as people say them, never '45.00'."""
     assert describe_money(Decimal(amount)) == spoken
+
+
+@pytest.mark.parametrize(("minutes", "words"), [
+    (0, "un minuto"), (1, "un minuto"), (2, "dos minutos"), (21, "veintiún minutos"),
+    (31, "treinta y un minutos"), (45, "cuarenta y cinco minutos"),
+    (59, "cincuenta y nueve minutos"), (60, "más de una hora"), (200, "más de una hora")])
+def test_minutes_words_as_a_wait_is_said(minutes, words):
+    """A wait in minutes: 'un' and 'veintiún' before the noun, never 'uno minutos'."""
+    assert minutes_words(minutes) == words

@@ -92,7 +92,7 @@ def hold_wait():
         return response
     if holding.timed_out(hold, now(), config):
         holding.leave(db(), schedule(), hold, HoldState.TIMED_OUT, now())
-        waited = math.ceil(holding.waited_seconds(hold, now()) / 60)
+        waited = max(holding.waited_seconds(hold, now()) // 60, 1)
         speaker().say(response, "hold_timed_out", minutes=minutes_words(waited))
         response.leave()
         return response
