@@ -299,7 +299,7 @@ def test_dashboard_page_and_csv_show_the_waits_on_hold(seeded):
         "Cómo terminó la espera Llamadas Espera promedio Espera más larga"
     for row in ("Atendidas por un analista 2 1 min 00 s 1 min 20 s",
                 "Pasaron a devolución con la tecla 1 1 2 min 00 s 2 min 00 s",
-                "Pasaron a devolución por la espera máxima 1 10 min 00 s 10 min 00 s",
+                "Pasaron a devolución sin analista a tiempo 1 10 min 00 s 10 min 00 s",
                 "Colgaron mientras esperaban 1 30 s 30 s",
                 "Total: esperaron en línea 5 2 min 54 s 10 min 00 s"):
         assert row in today, (row, today)
@@ -316,7 +316,7 @@ def test_dashboard_page_and_csv_show_the_waits_on_hold(seeded):
         ["Cómo terminó la espera", "Llamadas", "Espera promedio", "Espera más larga"],
         ["Atendidas por un analista", "2", "1 min 00 s", "1 min 20 s"],
         ["Pasaron a devolución con la tecla 1", "1", "2 min 00 s", "2 min 00 s"],
-        ["Pasaron a devolución por la espera máxima", "1", "10 min 00 s", "10 min 00 s"],
+        ["Pasaron a devolución sin analista a tiempo", "1", "10 min 00 s", "10 min 00 s"],
         ["Colgaron mientras esperaban", "1", "30 s", "30 s"],
         ["Total: esperaron en línea", "5", "2 min 54 s", "10 min 00 s"]]
 

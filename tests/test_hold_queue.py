@@ -339,3 +339,22 @@ def test_places_follow_contract_then_severity_then_arrival(app, db, clock):
     assert estimates == sorted(estimates) and estimates[0] > 0
     # Two analysts on duty, no conversation on record yet: (5 min talk + 30 s) × place ÷ 2.
     assert estimates[:2] == [165, 330]
+
+
+def test_nobody_left_on_duty_while_waiting_moves_to_the_callback_queue(line):
+    """The analysts go unavailable while a caller waits (nobody will free up): at the next
+    cycle the caller is told and leaves for the callback queue."""
+    first, = line.analysts(1)
+
+    def on_wait(n: int):
+        if n == 1:
+            line.rows_update("UPDATE analysts SET status = 'unavailable' WHERE id = :a", a=first)
+        return None
+
+    walker, heard = line.call(HoldCaller(on_wait))
+    hold = line.hold(walker.call_sid)
+    assert hold.state == HoldState.TIMED_OUT and hold.waited_seconds < 60
+    assert "ya no quedan especialistas para atenderle en línea" in heard.words
+    assert "le llamará" in heard.words
+    [case] = line.rows("SELECT callback_state FROM cases WHERE id = :c", c=hold.case_id)
+    assert case.callback_state == "pending"

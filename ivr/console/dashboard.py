@@ -38,7 +38,7 @@ SEAT_LABELS = {
 HOLD_LABELS = {
     HoldState.BRIDGED: "Atendidas por un analista",
     HoldState.LEFT: "Pasaron a devolución con la tecla 1",
-    HoldState.TIMED_OUT: "Pasaron a devolución por la espera máxima",
+    HoldState.TIMED_OUT: "Pasaron a devolución sin analista a tiempo",
     HoldState.ABANDONED: "Colgaron mientras esperaban",
 }
 HOLD_TOTAL = "Total: esperaron en línea"

@@ -327,7 +327,9 @@ class HoldState(StrEnum):
     OFFERED = "offered"  # an analyst claimed for them is being rung
     BRIDGED = "bridged"  # talked to an analyst
     LEFT = "left"  # pressed 1: the case went to the callback queue
-    TIMED_OUT = "timed_out"  # waited the longest wait allowed: the callback queue too
+    # Waited the longest wait allowed, or nobody was left on duty (the centre closed, the
+    # analysts went unavailable): the callback queue too.
+    TIMED_OUT = "timed_out"
     ABANDONED = "abandoned"  # hung up while waiting
 
 

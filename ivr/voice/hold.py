@@ -22,7 +22,7 @@ from ivr.services import routing
 from ivr.services.calls import change_call
 from ivr.store.tx import Rec
 from ivr.voice.blueprint import bp
-from ivr.voice.common import case_arg, goodbye, hung_up, int_arg, schedule, webhook
+from ivr.voice.common import case_arg, goodbye, hung_up, int_arg, is_open, schedule, webhook
 from ivr.voice.context import app_state, db, now, speaker
 from ivr.voice.hunt import (
     apologise_and_end,
@@ -94,6 +94,12 @@ def hold_wait():
         holding.leave(db(), schedule(), hold, HoldState.TIMED_OUT, now())
         waited = max(holding.waited_seconds(hold, now()) // 60, 1)
         speaker().say(response, "hold_timed_out", minutes=minutes_words(waited))
+        response.leave()
+        return response
+    if not is_open() or not holding.can_wait(db(), config):
+        # The centre closed, or nobody is left on duty: nobody will free up for this caller.
+        holding.leave(db(), schedule(), hold, HoldState.TIMED_OUT, now())
+        speaker().say(response, "hold_nobody_left")
         response.leave()
         return response
     place = holding.place(db(), hold)
