@@ -70,9 +70,12 @@ def test_hold_then_answered(line):
     [call] = line.rows("SELECT outcome, answered_by FROM calls WHERE call_sid = :s",
                        s=walker.call_sid)
     assert (call.outcome, call.answered_by) == ("answered", f"analyst:{second}")
-    [leg] = line.rows("SELECT analyst_id, outcome FROM dial_attempts WHERE id = :a",
-                      a=hold.attempt_id)
+    [leg] = line.rows("SELECT analyst_id, outcome, accepted_at FROM dial_attempts"
+                      " WHERE id = :a", a=hold.attempt_id)
     assert (leg.analyst_id, leg.outcome) == (second, "accepted")
+    # The wait ended when the analyst pressed 1 (the wallboard stops showing it then), not
+    # when the conversation ended.
+    assert hold.ended_at == leg.accepted_at
     [case] = line.rows("SELECT assigned_analyst_id FROM cases WHERE id = :c", c=hold.case_id)
     assert case.assigned_analyst_id == second
 

@@ -19,6 +19,7 @@ from ivr.domain.clock import utcnow
 from ivr.store import tx as sql
 from ivr.store.models import Case
 from tests.call_walker import CallWalk
+from tests.hold_support import HoldCaller, Line
 from tests.test_db_kill import Lookup, Reporter
 from tests.test_replays import seed
 
@@ -117,3 +118,37 @@ def test_no_more_statements_with_more_data(app, twilio, clock, counted, session)
     walk_both_flows(app, twilio, clock)
     large = counted()
     assert {e: sorted(c) for e, c in large.items()} == {e: sorted(c) for e, c in small.items()}
+
+
+# The hold queue's webhooks: a wait cycle (every 30 to 45 seconds per waiting caller) reads
+# the hold, the analysts on duty, the place and the latest conversations for the estimate.
+# Menu 0 with nobody free answers the choice to wait in its own document: the claim that
+# found nobody, then the analysts on duty and whether the call waited already (+2).
+HOLD_BOUNDS = {"voice.menu": 8, "voice.hold_choice": 6, "voice.hold_wait": 6, "voice.hold_left": 4,
+               "voice.hold_offer": 5, "voice.hold_result": 9,
+               # The analyst's 1 for a caller from the hold queue also ends their wait (+2).
+               "voice.whisper_answer": 7}
+
+
+def test_few_statements_per_hold_webhook(app, twilio_api, counted):
+    """A caller waits two cycles, is offered to the analyst who frees up and talks: every hold
+    webhook stays within its bound."""
+    line = Line(app, twilio_api)
+    try:
+        first, = line.analysts(1)
+
+        def on_wait(n: int):
+            if n == 2:
+                line.free(first)
+                line.work()
+            return None
+
+        walker, _heard = line.call(HoldCaller(on_wait, dials=["accept"]))
+        seen = counted()
+    finally:
+        line.stop()
+    assert line.hold(walker.call_sid).state == "bridged"
+    assert set(HOLD_BOUNDS) - {"voice.hold_left"} <= set(seen), seen
+    for endpoint, counts in seen.items():
+        assert max(counts) <= HOLD_BOUNDS.get(endpoint, BOUNDS.get(endpoint, 6)), \
+            (endpoint, counts)

@@ -125,7 +125,7 @@ def whisper():
     routing.note_leg_sid(db(), attempt, (request.form.get("CallSid") or "")[:64])
     case = get_case(db(), attempt.case_id)
     gather = response.gather(input="dtmf", num_digits=1, timeout=8,
-                             action=url_for("voice.whisper_answer", a=attempt.id),
+                             action=url_for("voice.whisper_answer", a=attempt.id, h=int_arg("h")),
                              method="POST")
     s = speaker()
     if case is None:

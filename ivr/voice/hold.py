@@ -226,15 +226,15 @@ def hold_result(call: Rec):
             send_to_callback(response, call, case)
 
     response = dial_result(call, CallOutcome.ANSWERED, back_in_line)
-    if hold is not None and attempt is not None:
-        closed = routing.get_attempt(db(), attempt.id)
-        if closed is not None and closed.outcome == DialOutcome.ACCEPTED:
-            holding.bridged(db(), hold.id, attempt.id, now())
-        elif hung_up():
-            current = hold_arg()
-            if current is not None and current.state in (HoldState.WAITING,
-                                                         HoldState.OFFERED):
-                holding.leave(db(), schedule(), current, HoldState.ABANDONED, now())
+    # The analyst's 1 at the whisper ended the wait already (bridged); still offered here: a
+    # hang-up while the analyst's phone rang, or a take the whisper did not record.
+    if hold is not None and attempt is not None and hold.state == HoldState.OFFERED:
+        if hung_up():
+            holding.leave(db(), schedule(), hold, HoldState.ABANDONED, now())
+        else:
+            closed = routing.get_attempt(db(), attempt.id)
+            if closed is not None and closed.outcome == DialOutcome.ACCEPTED:
+                holding.bridged(db(), hold.id, attempt.id, now())
     return response
 
 
