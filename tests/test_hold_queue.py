@@ -14,7 +14,7 @@ from ivr.domain.statuses import HoldState
 from ivr.services import hold as holding
 from ivr.services import routing, skills
 from ivr.services.cases import open_case
-from ivr.services.directory import add_company, add_contact
+from ivr.services.directory import add_company, add_contact, set_analyst_status
 from ivr.sim.walker import Answer
 from ivr.store.tx import Q, transaction
 from tests.conftest import call_params, spoken, twiml
@@ -361,3 +361,26 @@ def test_nobody_left_on_duty_while_waiting_moves_to_the_callback_queue(line):
     assert "le llamará" in heard.words
     [case] = line.rows("SELECT callback_state FROM cases WHERE id = :c", c=hold.case_id)
     assert case.callback_state == "pending"
+
+
+def test_an_analyst_going_available_is_offered_the_caller(line):
+    """Someone goes available while a caller waits (the other analyst still busy): the status
+    change writes the offer row, and the worker offers them the caller."""
+    busy, = line.analysts(1)
+    later, = line.analysts(1, busy=False, start=2)
+    line.rows_update("UPDATE analysts SET status = 'unavailable' WHERE id = :a", a=later)
+
+    def on_wait(n: int):
+        if n == 1:
+            with transaction(line.engine) as tx:
+                analyst = tx.row(Q("SELECT * FROM analysts WHERE id = :id"), id=later)
+                set_analyst_status(tx, analyst, "available", utcnow())
+            [row] = line.rows("SELECT status FROM outbox WHERE kind = 'hold_offer'")
+            assert row.status == "pending"
+            assert line.work().sent
+        return None
+
+    walker, _heard = line.call(HoldCaller(on_wait, dials=["accept"]))
+    hold = line.hold(walker.call_sid)
+    assert (hold.state, hold.analyst_id) == (HoldState.BRIDGED, later)
+    assert busy != later
