@@ -19,7 +19,7 @@ from ivr.services import outbox
 from ivr.services.callbacks import callback_attempts
 from ivr.services.cases import get_case
 from ivr.services.twilio_rest import TwilioRest
-from ivr.store import analysts, callback_calls
+from ivr.store import analysts, callback_calls, holds
 from ivr.store import outbox as outbox_rows
 from ivr.store.tx import transaction
 from tests.conftest import TOKEN, Twilio, call_params, twiml
@@ -371,3 +371,16 @@ def test_callback_caller_id_is_validated():
         load_settings({**env, "CALLBACK_CALLER_ID": "CCO"})
     with pytest.raises(ConfigError, match="CALLBACK_ATTEMPTS_PER_DAY"):
         load_settings({**env, "CALLBACK_ATTEMPTS_PER_DAY": "0"})
+
+
+def test_a_call_back_ending_while_callers_wait_on_hold_writes_an_offer(line):
+    """The analyst's own call back ends while a caller waits on hold: the worker is told at
+    once (a 'hold_offer' row due now), as when any of their calls ends."""
+    waiting = open_test_case(line.app, sid="CAwaiting")
+    with transaction(engine(line.app)) as tx:
+        holds.join(tx, "CAwaiting0001", waiting.id, False, 2, utcnow())
+    line.call_back("1;dial:accept")
+    assert line.analyst().lease_call_sid is None
+    with transaction(engine(line.app)) as tx:
+        offers = [row for row in outbox.unsent(tx) if row.kind == "hold_offer"]
+    assert len(offers) == 1 and offers[0].next_attempt_at <= utcnow()

@@ -27,6 +27,7 @@ from ivr.domain.statuses import (
 from ivr.domain.text import strip_forbidden
 from ivr.services.callbacks import CallbackAttempt, record_callback
 from ivr.services.directory import DirectoryError
+from ivr.services.offer_signal import analyst_freed
 from ivr.services.outbox import enqueue
 from ivr.services.twilio_rest import with_query
 from ivr.store import analysts
@@ -197,7 +198,8 @@ def call_ended(tx: Tx, callback: Rec, call_status: str, now: datetime) -> None:
                    else CallbackCallState.DECLINED, now)
     else:
         store.end(tx, callback.id, now)
-    analysts.release(tx, callback.analyst_id, lease_key(callback.id), now)
+    if analysts.release(tx, callback.analyst_id, lease_key(callback.id), now):
+        analyst_freed(tx, now)  # a caller on hold may be offered to them now
 
 
 def awaiting_outcome(callbacks: list[Rec], user: Rec) -> Rec | None:
