@@ -124,7 +124,7 @@ def test_no_more_statements_with_more_data(app, twilio, clock, counted, session)
 # the hold, the analysts on duty, the place and the latest conversations for the estimate.
 # Menu 0 with nobody free answers the choice to wait in its own document: the claim that
 # found nobody, then the analysts on duty and whether the call waited already (+2).
-HOLD_BOUNDS = {"voice.menu": 8, "voice.hold_choice": 6, "voice.hold_wait": 6, "voice.hold_left": 4,
+HOLD_BOUNDS = {"voice.menu": 8, "voice.hold_choice": 6, "voice.hold_wait": 5, "voice.hold_left": 4,
                "voice.hold_offer": 5, "voice.hold_result": 9,
                # The analyst's 1 for a caller from the hold queue also ends their wait (+2).
                "voice.whisper_answer": 7}

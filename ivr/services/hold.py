@@ -75,10 +75,15 @@ class Offer:
 # --- joining, the place, the estimate ----------------------------------------------------------
 
 
+def on_duty(tx: Tx) -> int:
+    """Analysts on duty (available, active): those who will free up for callers on hold."""
+    return analysts.available_count(tx, AVAILABLE)
+
+
 def can_wait(tx: Tx, config: HoldConfig) -> bool:
     """Whether a caller nobody could take may wait on the line: the hold queue is on and some
     analyst is on duty (available), so that someone will free up."""
-    return config.max_wait > timedelta(0) and analysts.available_count(tx, AVAILABLE) > 0
+    return config.max_wait > timedelta(0) and on_duty(tx) > 0
 
 
 def join(tx: Tx, call_sid: str, case: Rec, now: datetime) -> Rec:
@@ -108,14 +113,16 @@ def place(tx: Tx, hold: Rec) -> int:
     return holds.place(tx, hold.id)
 
 
-def estimate_seconds(tx: Tx, place_: int, now: datetime, config: HoldConfig) -> int:
+def estimate_seconds(tx: Tx, place_: int, now: datetime, config: HoldConfig,
+                     analysts_on_duty: int | None = None) -> int:
     """How long the caller at `place_` should wait: the recent conversations' mean length plus
-    the wrap-up, times the place, shared among the analysts on duty."""
+    the wrap-up, times the place, shared among the analysts on duty (counted here unless
+    given)."""
     talks = [(row.ended_at - row.accepted_at).total_seconds()
              for row in holds.recent_talks(tx, now - TALKS_SINCE, TALKS_COUNTED)]
     talk = sum(talks) / len(talks) if talks else DEFAULT_TALK_SECONDS
-    on_duty = max(analysts.available_count(tx, AVAILABLE), 1)
-    return math.ceil(place_ * (talk + config.wrap_up.total_seconds()) / on_duty)
+    sharing = max(on_duty(tx) if analysts_on_duty is None else analysts_on_duty, 1)
+    return math.ceil(place_ * (talk + config.wrap_up.total_seconds()) / sharing)
 
 
 def waited_seconds(hold: Rec, until: datetime) -> int:

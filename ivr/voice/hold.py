@@ -96,7 +96,8 @@ def hold_wait():
         speaker().say(response, "hold_timed_out", minutes=minutes_words(waited))
         response.leave()
         return response
-    if not is_open() or not holding.can_wait(db(), config):
+    on_duty = holding.on_duty(db())
+    if not is_open() or not on_duty:
         # The centre closed, or nobody is left on duty: nobody will free up for this caller.
         holding.leave(db(), schedule(), hold, HoldState.TIMED_OUT, now())
         speaker().say(response, "hold_nobody_left")
@@ -105,7 +106,7 @@ def hold_wait():
     place = holding.place(db(), hold)
     words = [speaker().text("hold_next") if place == 1 else
              speaker().text("hold_place", place=place_words(place))]
-    wait = holding.estimate_seconds(db(), place, now(), config)
+    wait = holding.estimate_seconds(db(), place, now(), config, on_duty)
     words.append(speaker().text("hold_estimate_short") if wait < 60 else
                  speaker().text("hold_estimate", wait=minutes_words(math.ceil(wait / 60))))
     words.append(speaker().text("hold_key"))
